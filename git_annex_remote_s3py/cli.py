@@ -1,0 +1,79 @@
+"""Process entry: guards stdout, runs the protocol loop, or a helper subcommand for people."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from typing import TextIO
+
+from . import __version__
+
+DESCRIPTION = """\
+git-annex external special remote for Amazon S3 and S3-compatible stores.
+
+git-annex runs this program itself; set a remote up with:
+  git annex initremote s3 type=external externaltype=s3py encryption=none \\
+      bucket=mybucket fileprefix=ds1/ [endpoint=https://...] [public=yes] [exporttree=yes]
+
+Helper subcommands (run inside a git-annex repository):
+  presign PATH... [--remote NAME] [--expires SECONDS]   expiring download URLs
+  policy --bucket NAME [--prefix P]                     bucket policy JSON for public reads
+  cleanup-uploads [--remote NAME] [--yes]               list/abort abandoned multipart uploads
+"""
+
+
+def serve(stdin: TextIO, stdout: TextIO) -> None:
+    """Speak the external special remote protocol; nothing but protocol lines reach stdout."""
+    from .protocol import run
+    from .remote import S3Remote, SharedState
+
+    shared = SharedState()
+    real_stdout = stdout
+    sys.stdout = sys.stderr  # a stray print() from any library must not corrupt the protocol
+    try:
+        run(stdin, real_stdout, lambda channel: S3Remote(channel, shared))
+    finally:
+        sys.stdout = real_stdout
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="git-annex-remote-s3py", description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    presign = sub.add_parser("presign", help="print expiring download URLs for annexed files")
+    presign.add_argument("paths", nargs="+")
+    presign.add_argument("--remote", help="name of the s3py remote (default: the only one)")
+    presign.add_argument("--expires", type=int, default=3600, help="seconds (default 3600)")
+    policy = sub.add_parser("policy", help="print a bucket policy that allows public reads")
+    policy.add_argument("--bucket", required=True)
+    policy.add_argument("--prefix", default="")
+    cleanup = sub.add_parser("cleanup-uploads", help="list (or abort) abandoned multipart uploads")
+    cleanup.add_argument("--remote", help="name of the s3py remote (default: the only one)")
+    cleanup.add_argument("--yes", action="store_true", help="abort them (default: only list)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args and not sys.stdin.isatty():
+        stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape",
+                                 newline="\n")
+        stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="surrogateescape",
+                                  newline="\n", write_through=True)
+        serve(stdin, stdout)
+        return 0
+    parser = build_parser()
+    options = parser.parse_args(args)
+    if options.command is None:
+        parser.print_help()
+        return 0
+    from . import tools
+
+    return tools.run(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Storage-domain exceptions.
+
+They know neither annexremote nor botocore: ``storage`` raises them, ``remote`` decides what
+each means for a git-annex request (see ARCHITECTURE's error-mapping table).
+"""
+
+from __future__ import annotations
+
+
+def one_line(text: object) -> str:
+    """Collapse any text to a single protocol-safe line."""
+    return " ".join(str(text).split())
+
+
+class S3pyError(Exception):
+    """Base of every error this package raises on purpose; its message is one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
+
+
+class ConfigError(S3pyError):
+    """A setting is missing, unknown or has a value we cannot use."""
+
+
+class StorageError(S3pyError):
+    """Something went wrong talking to the store; the object's state is not known."""
+
+
+class ObjectNotFound(StorageError):
+    """A real 404 for an object in a bucket that exists."""
+
+
+class BucketNotFound(StorageError):
+    """The bucket does not exist (or is not visible to these credentials)."""
+
+
+class AccessDenied(StorageError):
+    """403: the credentials may not do this (or S3 hides a missing object without ListBucket)."""
+
+
+class WrongRegion(StorageError):
+    """The bucket lives in another region than the client was configured for."""
+
+
+class CredentialsMissing(StorageError):
+    """No credentials were found anywhere in the chain."""
+
+
+class EndpointUnavailable(StorageError):
+    """Connection refused, DNS failure, timeout, TLS error or 5xx after retries."""
+
+
+class NotAnS3Endpoint(StorageError):
+    """The endpoint answers, but not like S3 (e.g. a web console that says 200 to everything)."""
+
+
+class IntegrityError(StorageError):
+    """What the server holds or sent does not match what we sent or expected."""
+
+
+class LocalFileError(S3pyError):
+    """Reading or writing the local file failed (missing file, full disk, permissions)."""
+
+
+class InvalidName(S3pyError):
+    """A file name that cannot be an S3 object name (too long, newline, ``.`` or ``..``)."""

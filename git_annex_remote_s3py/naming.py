@@ -1,0 +1,88 @@
+"""Pure functions: git-annex keys and export paths -> S3 object names, key fields."""
+
+from __future__ import annotations
+
+import re
+
+from .errors import InvalidName
+
+UUID_MARKER = "annex-uuid"
+MAX_OBJECT_NAME_BYTES = 1024
+_KEY_FIELD = re.compile(r"^([smSC])(\d+)$")
+
+
+def normalise_prefix(prefix: str) -> str:
+    """Return a publishable prefix: no ``./`` or ``//``, no leading ``/``, ending in ``/``.
+
+    An empty prefix stays empty (the bucket root).
+    """
+    parts = [p for p in prefix.split("/") if p not in ("", ".")]
+    if any(p == ".." for p in parts):
+        raise InvalidName(f"prefix {prefix!r} contains a '..' component")
+    return "/".join(parts) + "/" if parts else ""
+
+
+def key_object_name(fileprefix: str, key: str) -> str:
+    """Object name of a key in key mode: flat, exactly as git-annex's built-in S3 remote."""
+    if not key or any(c in key for c in " \n\r/"):
+        raise InvalidName(f"invalid git-annex key {key!r}")
+    return fileprefix + key
+
+
+def export_object_name(fileprefix: str, path: str) -> str:
+    """Object name of an exported file: ``fileprefix + path``, byte for byte.
+
+    Spaces anywhere (leading and trailing too) and unicode are kept. Raises ``InvalidName``
+    for what S3 cannot hold or what would alias another name.
+    """
+    if not path:
+        raise InvalidName("empty export file name")
+    if "\n" in path or "\r" in path or "\x00" in path:
+        raise InvalidName(f"file name {path!r} contains a newline or NUL, which S3 cannot hold")
+    if path.startswith("/") or any(part in (".", "..") for part in path.split("/")):
+        raise InvalidName(f"file name {path!r} has an absolute, '.' or '..' component")
+    name = fileprefix + path
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise InvalidName(f"file name {path!r} is not valid UTF-8") from exc
+    if size > MAX_OBJECT_NAME_BYTES:
+        raise InvalidName(
+            f"object name for {path!r} is {size} bytes; S3 allows {MAX_OBJECT_NAME_BYTES}"
+        )
+    return name
+
+
+def parse_key_fields(key: str) -> dict[str, int]:
+    """The numeric fields of a key (``s`` size, ``m`` mtime, ``S`` chunk size, ``C`` chunk)."""
+    head = key.split("--", 1)[0]
+    fields: dict[str, int] = {}
+    for part in head.split("-")[1:]:
+        match = _KEY_FIELD.match(part)
+        if match:
+            fields[match.group(1)] = int(match.group(2))
+    return fields
+
+
+def is_encrypted_key(key: str) -> bool:
+    """True for keys git-annex made for encrypted content (their size is not the object's)."""
+    return key.startswith("GPGHMAC")
+
+
+def expected_object_size(key: str) -> int | None:
+    """Bytes an object stored for ``key`` must have, or None when the key does not say.
+
+    Chunk keys carry the whole file's size ``s``, the chunk size ``S`` and the chunk number
+    ``C`` (from 1); the last chunk holds the remainder.
+    """
+    if is_encrypted_key(key):
+        return None
+    fields = parse_key_fields(key)
+    size = fields.get("s")
+    if size is None:
+        return None
+    chunk_size, chunk_number = fields.get("S"), fields.get("C")
+    if chunk_size and chunk_number:
+        start = (chunk_number - 1) * chunk_size
+        return max(0, min(chunk_size, size - start))
+    return size

@@ -1,0 +1,32 @@
+"""Cumulative, thread-safe, throttled progress reporting."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+DEFAULT_INTERVAL = 0.25
+
+
+class Throttled:
+    """Forwards a growing byte count at most every ``interval`` seconds (and never backwards).
+
+    Transfer callbacks arrive from worker threads; git-annex's stall detection only needs a
+    steady trickle, not one message per 8 KiB.
+    """
+
+    def __init__(self, send: Callable[[int], None], interval: float = DEFAULT_INTERVAL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._send, self._interval, self._clock = send, interval, clock
+        self._lock = threading.Lock()
+        self._sent = 0
+        self._last = float("-inf")
+
+    def __call__(self, total: int) -> None:
+        with self._lock:
+            now = self._clock()
+            if total <= self._sent or now - self._last < self._interval:
+                return
+            self._sent, self._last = total, now
+        self._send(total)

@@ -1,0 +1,368 @@
+"""The only protocol adapter: git-annex requests -> storage calls -> replies.
+
+It never imports boto3 (``connection`` does, lazily); ``storage`` never sees annexremote.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from annexremote import ExportRemote, RemoteError
+
+from . import credentials, naming, urls, webget
+from .config import SETTINGS_TABLE, Settings, load_settings
+from .errors import CredentialsMissing, ObjectNotFound, S3pyError, StorageError, one_line
+from .progress import Throttled
+
+UUID_TEXT = re.compile(r"^[0-9a-fA-F-]{8,64}$")
+INITIALIZED_FLAG = "s3py-initialized"
+ACL_HINT = ("bucket {bucket} refuses ACLs, so objects stay private: allow public reads with a "
+            "bucket policy, printed by: git-annex-remote-s3py policy --bucket {bucket} "
+            "--prefix '{prefix}'")
+
+
+def annex_errors(method: Callable) -> Callable:
+    """Turn our expected errors into annexremote's RemoteError with a one-line message."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except S3pyError as exc:
+            self.debug(f"{type(exc).__name__}: {exc}")
+            raise RemoteError(one_line(exc)) from exc
+
+    return wrapper
+
+
+@dataclass
+class SharedState:
+    """What every job of one process shares: settings, credentials and one S3 client."""
+
+    settings: Settings | None = None
+    creds: credentials.Credentials | None = None
+    bucket: Any = None
+    has_credentials: bool | None = None
+    acl_refused: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    make_bucket: Callable[[Settings, credentials.Credentials], Any] | None = None
+
+
+def default_bucket_factory(settings: Settings, creds: credentials.Credentials) -> Any:
+    from . import connection, storage
+
+    upload_args: dict[str, Any] = {}
+    if settings.storageclass:
+        upload_args["StorageClass"] = settings.storageclass
+    if settings.sse:
+        upload_args["ServerSideEncryption"] = settings.sse
+    if settings.ssekmskeyid:
+        upload_args["SSEKMSKeyId"] = settings.ssekmskeyid
+    if settings.metadata:
+        upload_args["Metadata"] = dict(settings.metadata)
+    client = connection.build_client(settings, creds)
+    return storage.Bucket(client, settings.bucket, partsize=settings.partsize,
+                          upload_args=upload_args, verify_etag_md5=settings.sse != "aws:kms")
+
+
+class S3Remote(ExportRemote):
+    """git-annex special remote storing keys (or an exported tree) in one S3 bucket."""
+
+    def __init__(self, annex, shared: SharedState | None = None) -> None:
+        super().__init__(annex)
+        self.shared = shared or SharedState()
+        if self.shared.make_bucket is None:
+            self.shared.make_bucket = default_bucket_factory
+
+    # -- helpers ----------------------------------------------------------------------------
+    def debug(self, message: str) -> None:
+        self.annex.debug(one_line(message))
+
+    def listconfigs(self) -> dict[str, str]:
+        return {s.name: s.description for s in SETTINGS_TABLE}
+
+    @property
+    def settings(self) -> Settings:
+        with self.shared.lock:
+            if self.shared.settings is None:
+                self.shared.settings = load_settings(self.annex.getconfig)
+            return self.shared.settings
+
+    def _creds(self) -> credentials.Credentials:
+        with self.shared.lock:
+            if self.shared.creds is None:
+                self.shared.creds = credentials.resolve(self._stored_creds)
+            return self.shared.creds
+
+    def _stored_creds(self) -> tuple[str, str] | None:
+        user, password = self.annex.getcreds(credentials.CREDS_SETTING)
+        return (user, password) if user and password else None
+
+    def _can_sign(self) -> bool:
+        """Whether any credentials exist; the boto3 chain is asked only when needed."""
+        if self.settings.anonymous:
+            return False
+        if self.shared.has_credentials is None:
+            creds = self._creds()
+            if creds.explicit:
+                self.shared.has_credentials = True
+            else:
+                from .connection import has_chain_credentials
+
+                self.shared.has_credentials = has_chain_credentials(self.settings)
+        return self.shared.has_credentials
+
+    @property
+    def bucket(self) -> Any:
+        with self.shared.lock:
+            if self.shared.bucket is None:
+                settings = self.shared.settings or load_settings(self.annex.getconfig)
+                self.shared.bucket = self.shared.make_bucket(settings, self._creds_unlocked())
+            return self.shared.bucket
+
+    def _creds_unlocked(self) -> credentials.Credentials:
+        if self.shared.creds is None:
+            self.shared.creds = credentials.resolve(self._stored_creds)
+        return self.shared.creds
+
+    def _writable(self) -> Any:
+        if not self._can_sign():
+            raise CredentialsMissing(
+                f"no AWS credentials to write to bucket {self.settings.bucket}: set "
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or profile=) and retry")
+        return self.bucket
+
+    def _public_base(self) -> str | None:
+        settings = self.settings
+        if settings.public or settings.publicurl:
+            return urls.public_base_url(settings)
+        return None
+
+    def _records_urls(self, key: str) -> bool:
+        """Public URLs are recorded only for plain (unencrypted, unchunked) content."""
+        fields = naming.parse_key_fields(key)
+        return (self.settings.public and not naming.is_encrypted_key(key)
+                and "C" not in fields)
+
+    def _progress(self) -> Throttled:
+        return Throttled(self.annex.progress)
+
+    def _upload_args(self) -> dict[str, str]:
+        if self.settings.public and not self.shared.acl_refused:
+            return {"ACL": "public-read"}
+        return {}
+
+    def _put(self, object_name: str, local_file: str) -> Any:
+        from .storage import AclNotSupported
+
+        bucket = self._writable()
+        try:
+            return bucket.put_file(object_name, local_file, self._progress(),
+                                   self._upload_args())
+        except AclNotSupported:
+            self.shared.acl_refused = True
+            self.annex.info(ACL_HINT.format(bucket=self.settings.bucket,
+                                            prefix=self.settings.fileprefix))
+            return bucket.put_file(object_name, local_file, self._progress(), {})
+
+    def _get(self, object_name: str, local_file: str, version_id: str | None = None) -> None:
+        base = self._public_base()
+        if not self._can_sign() and base and not self.settings.anonymous:
+            url = urls.object_url(base, object_name, version_id)
+            webget.download(url, local_file, self._progress(), f"retrieving {object_name}")
+            return
+        self.bucket.get_file(object_name, local_file, self._progress(), version_id)
+
+    def _present(self, key: str, object_name: str) -> bool:
+        expected = naming.expected_object_size(key)
+        base = self._public_base()
+        try:
+            if not self._can_sign() and base and not self.settings.anonymous:
+                size = webget.head_size(urls.object_url(base, object_name), f"checking {key}")
+            else:
+                size = self.bucket.head(object_name).size
+        except ObjectNotFound:
+            return False
+        if expected is not None and size != expected:
+            self.debug(f"{object_name} holds {size} bytes, key {key} needs {expected}: "
+                       "treating it as absent so that it is stored again")
+            return False
+        return True
+
+    # -- setup --------------------------------------------------------------------------------
+    @annex_errors
+    def initremote(self) -> None:
+        settings = self.settings
+        env_creds = credentials.from_environment()
+        if env_creds and not settings.anonymous:
+            self.annex.setcreds(credentials.CREDS_SETTING, env_creds.access_key,
+                                env_creds.secret_key)
+        already = self.annex.getconfig(INITIALIZED_FLAG) == "yes"
+        if settings.anonymous or not self._can_sign():
+            if already or settings.anonymous or self._public_base():
+                self.annex.info(f"no AWS credentials: bucket {settings.bucket} is used read-only"
+                                " through its public URL" if not settings.anonymous else
+                                f"signature=anonymous: bucket {settings.bucket} is read-only")
+                self.annex.setconfig(INITIALIZED_FLAG, "yes")
+                return
+            raise CredentialsMissing(
+                "no AWS credentials found: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                "(or set profile=) and run initremote again")
+        bucket = self.bucket
+        if not bucket.exists():
+            bucket.create(settings.region_or_default)
+            self.annex.info(f"created bucket {settings.bucket}")
+        if settings.versioning:
+            bucket.enable_versioning()
+        self._claim_prefix(bucket)
+        self.annex.setconfig(INITIALIZED_FLAG, "yes")
+
+    def _claim_prefix(self, bucket: Any) -> None:
+        """Write or check the ``annex-uuid`` marker, as the built-in S3 remote does."""
+        from .errors import NotAnS3Endpoint
+
+        marker = self.settings.fileprefix + naming.UUID_MARKER
+        uuid = self.annex.getuuid()
+        try:
+            found = bucket.get_text(marker).strip()
+        except ObjectNotFound:
+            bucket.put_text(marker, uuid)
+            found = bucket.get_text(marker).strip()
+            if found != uuid:
+                raise NotAnS3Endpoint(f"wrote {marker} but read back other content: is "
+                                      "endpoint= an S3 API URL?") from None
+            return
+        if not UUID_TEXT.match(found):
+            raise NotAnS3Endpoint(f"{marker} holds no UUID: is endpoint= an S3 API URL?")
+        if found != uuid:
+            raise S3pyError(
+                f"bucket {self.settings.bucket} prefix '{self.settings.fileprefix}' already "
+                f"belongs to git-annex remote {found}; choose another fileprefix=, or use "
+                "initremote --sameas to add another way to reach that remote")
+
+    @annex_errors
+    def prepare(self) -> None:
+        self.settings  # validates; no network access here  # noqa: B018
+
+    # -- key mode -----------------------------------------------------------------------------
+    def _key_name(self, key: str) -> str:
+        return naming.key_object_name(self.settings.fileprefix, key)
+
+    @annex_errors
+    def transfer_store(self, key: str, local_file: str) -> None:
+        name = self._key_name(key)
+        self._put(name, local_file)
+        if self._records_urls(key):
+            self.annex.seturlpresent(key, urls.object_url(self._public_base(), name))
+
+    @annex_errors
+    def transfer_retrieve(self, key: str, local_file: str) -> None:
+        self._get(self._key_name(key), local_file)
+
+    @annex_errors
+    def checkpresent(self, key: str) -> bool:
+        return self._present(key, self._key_name(key))
+
+    @annex_errors
+    def remove(self, key: str) -> None:
+        name = self._key_name(key)
+        self._writable().delete(name)
+        if self._records_urls(key):
+            self.annex.seturlmissing(key, urls.object_url(self._public_base(), name))
+
+    def whereis(self, key: str) -> str:
+        try:
+            name = self._key_name(key)
+            base = self._public_base()
+        except S3pyError:
+            return ""
+        if base:
+            return urls.object_url(base, name)
+        return f"s3://{self.settings.bucket}/{name}"
+
+    def getavailability(self) -> str:
+        return "global"
+
+    def getcost(self) -> int:
+        return 200
+
+    @property
+    def info(self) -> dict[str, str]:
+        try:
+            settings = self.settings
+        except S3pyError as exc:
+            return {"s3py error": one_line(exc)}
+        fields = {
+            "bucket": settings.bucket,
+            "endpoint": settings.endpoint or f"AWS ({settings.region_or_default})",
+            "region": settings.region_or_default,
+            "fileprefix": settings.fileprefix or "(bucket root)",
+            "request style": settings.requeststyle,
+            "signature": "anonymous" if settings.anonymous else "v4",
+            "partsize": str(settings.partsize),
+            "public": "yes" if settings.public else "no",
+            "versioning": "yes" if settings.versioning else "no",
+            "credentials": self._creds().source if not settings.anonymous else "none",
+        }
+        base = self._public_base()
+        if base:
+            fields["publicurl"] = base
+        return fields
+
+    @info.setter
+    def info(self, value: dict) -> None:  # annexremote's constructor assigns {}
+        pass
+
+    # -- export mode --------------------------------------------------------------------------
+    def _export_name(self, path: str) -> str:
+        return naming.export_object_name(self.settings.fileprefix, path)
+
+    def exportsupported(self) -> bool:
+        return True
+
+    @annex_errors
+    def transferexport_store(self, key: str, local_file: str, remote_file: str) -> None:
+        name = self._export_name(remote_file)
+        info = self._put(name, local_file)
+        version_id = info.version_id if self.settings.versioning else None
+        if version_id:
+            self.annex.setstate(key, json.dumps({"object": name, "version": version_id}))
+        if self._records_urls(key):
+            self.annex.seturlpresent(key, urls.object_url(self._public_base(), name, version_id))
+
+    @annex_errors
+    def transferexport_retrieve(self, key: str, local_file: str, remote_file: str) -> None:
+        self._get(self._export_name(remote_file), local_file)
+
+    @annex_errors
+    def checkpresentexport(self, key: str, remote_file: str) -> bool:
+        return self._present(key, self._export_name(remote_file))
+
+    @annex_errors
+    def removeexport(self, key: str, remote_file: str) -> None:
+        name = self._export_name(remote_file)
+        self._writable().delete(name)
+        if self._records_urls(key) and not self.settings.versioning:
+            self.annex.seturlmissing(key, urls.object_url(self._public_base(), name))
+
+    def removeexportdirectory(self, remote_directory: str) -> None:
+        """S3 has no directories: nothing to remove."""
+
+    @annex_errors
+    def renameexport(self, key: str, filename: str, new_filename: str) -> None:
+        old, new = self._export_name(filename), self._export_name(new_filename)
+        bucket = self._writable()
+        bucket.copy(old, new, self._upload_args())
+        bucket.delete(old)
+        if self._records_urls(key) and not self.settings.versioning:
+            base = self._public_base()
+            self.annex.seturlmissing(key, urls.object_url(base, old))
+            self.annex.seturlpresent(key, urls.object_url(base, new))
+
+
+__all__ = ["S3Remote", "SharedState", "StorageError"]

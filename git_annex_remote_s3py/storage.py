@@ -1,0 +1,394 @@
+"""Every S3 call; botocore errors become ``errors`` types. Knows nothing of git-annex."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Callable, Iterator
+
+from .errors import (
+    AccessDenied,
+    BucketNotFound,
+    CredentialsMissing,
+    EndpointUnavailable,
+    IntegrityError,
+    LocalFileError,
+    NotAnS3Endpoint,
+    ObjectNotFound,
+    StorageError,
+    WrongRegion,
+)
+
+Report = Callable[[int], None]
+READ_CHUNK = 1024 * 1024
+TRANSFER_THREADS = 4
+
+
+class AclNotSupported(StorageError):
+    """The bucket refuses ACLs (Object Ownership: bucket owner enforced)."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a HEAD tells about one object."""
+
+    size: int
+    etag: str
+    version_id: str | None = None
+    last_modified: str | None = None
+
+
+def _md5_file(path: str) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(READ_CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _ProgressReader:
+    """A file wrapper that reports the furthest byte read (botocore may re-read on retry)."""
+
+    def __init__(self, handle: BinaryIO, report: Report) -> None:
+        self._handle, self._report, self._furthest = handle, report, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
+        position = self._handle.tell()
+        if position > self._furthest:
+            self._furthest = position
+            self._report(position)
+        return data
+
+    def __getattr__(self, name: str) -> Any:  # seek, tell, fileno... as the real file
+        return getattr(self._handle, name)
+
+
+def _error_parts(exc: Exception) -> tuple[str, int, dict]:
+    response = getattr(exc, "response", None) or {}
+    code = str(response.get("Error", {}).get("Code", ""))
+    meta = response.get("ResponseMetadata", {})
+    return code, int(meta.get("HTTPStatusCode") or 0), meta.get("HTTPHeaders", {}) or {}
+
+
+def classify(exc: Exception, what: str, bucket: str) -> StorageError:
+    """Map a botocore exception to our error type, by S3 error code and HTTP status."""
+    from botocore import exceptions as bce
+
+    if isinstance(exc, bce.ClientError):
+        code, status, headers = _error_parts(exc)
+        if code in ("NoSuchBucket",):
+            return BucketNotFound(f"bucket {bucket} does not exist ({what}); create it with "
+                                  "initremote or fix bucket=")
+        if code in ("NoSuchKey", "NoSuchVersion", "404", "NotFound") and status in (404, 0):
+            return ObjectNotFound(f"{what}: not found in bucket {bucket}")
+        if code in ("PermanentRedirect", "AuthorizationHeaderMalformed",
+                    "IllegalLocationConstraintException") or status == 301:
+            region = headers.get("x-amz-bucket-region", "")
+            hint = f"region={region}" if region else "the bucket's region= setting"
+            return WrongRegion(f"{what}: bucket {bucket} is in another region; set {hint}")
+        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken",
+                    "ExpiredToken", "TokenRefreshRequired"):
+            return AccessDenied(f"{what}: credentials rejected by the server ({code}); check "
+                                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
+                                "git annex enableremote with new ones")
+        if code == "AccessControlListNotSupported":
+            return AclNotSupported(f"{what}: bucket {bucket} does not allow ACLs")
+        if status == 403 or code in ("AccessDenied", "Forbidden", "403", "AllAccessDisabled"):
+            return AccessDenied(f"{what}: access denied by bucket {bucket} ({code or 403}); check "
+                                "the credentials' permissions (a missing object also answers "
+                                "403 without s3:ListBucket)")
+        if status >= 500 or code in ("SlowDown", "ServiceUnavailable", "InternalError"):
+            return EndpointUnavailable(f"{what}: server error {status} {code} after retries")
+        return StorageError(f"{what}: S3 error {status} {code}")
+    if isinstance(exc, bce.NoCredentialsError):
+        return CredentialsMissing(
+            f"{what}: no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+            "(or profile=), or use a public URL for read-only access")
+    if isinstance(exc, (bce.EndpointConnectionError, bce.ConnectTimeoutError, bce.ReadTimeoutError,
+                        bce.SSLError, bce.ConnectionClosedError, bce.ProxyConnectionError)):
+        return EndpointUnavailable(f"{what}: cannot reach the S3 endpoint ({type(exc).__name__}); "
+                                   "check endpoint= and the network")
+    if isinstance(exc, bce.BotoCoreError):
+        return StorageError(f"{what}: {type(exc).__name__}: {exc}")
+    from urllib3.exceptions import HTTPError as Urllib3Error
+
+    if isinstance(exc, (Urllib3Error, ConnectionError, TimeoutError)):
+        return EndpointUnavailable(f"{what}: connection to the S3 endpoint broke "
+                                   f"({type(exc).__name__})")
+    raise exc  # a bug: stay loud
+
+
+@contextlib.contextmanager
+def s3_errors(what: str, bucket: str) -> Iterator[None]:
+    """Translate botocore and connection errors raised inside the block."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from urllib3.exceptions import HTTPError as Urllib3Error
+
+    try:
+        yield
+    except (ClientError, BotoCoreError, Urllib3Error, ConnectionError, TimeoutError) as exc:
+        raise classify(exc, what, bucket) from exc
+
+
+class Bucket:
+    """One bucket reached through one boto3 client (thread-safe; shared by all jobs)."""
+
+    def __init__(self, client: Any, name: str, *, partsize: int = 64 * 1024**2,
+                 upload_args: dict | None = None, verify_etag_md5: bool = True) -> None:
+        self.client, self.name, self.partsize = client, name, partsize
+        self.upload_args = dict(upload_args or {})
+        self.verify_etag_md5 = verify_etag_md5
+        self._exists: bool | None = None
+        self._lock = threading.Lock()
+
+    # -- bucket -----------------------------------------------------------------------------
+    def exists(self) -> bool:
+        """True if the bucket exists; False on a real 404; raises on anything else."""
+        if self._exists:
+            return True
+        try:
+            with s3_errors(f"checking bucket {self.name}", self.name):
+                self.client.head_bucket(Bucket=self.name)
+        except (ObjectNotFound, BucketNotFound):
+            return False
+        self._exists = True
+        return True
+
+    def create(self, region: str) -> None:
+        kwargs: dict = {"Bucket": self.name}
+        if region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        with s3_errors(f"creating bucket {self.name}", self.name):
+            try:
+                self.client.create_bucket(**kwargs)
+            except Exception as exc:
+                code, _, _ = _error_parts(exc)
+                if code not in ("BucketAlreadyOwnedByYou",):
+                    raise
+        self._exists = True
+
+    def region(self) -> str | None:
+        """The bucket's region as the server reports it, or None if it does not say."""
+        with s3_errors(f"finding the region of bucket {self.name}", self.name):
+            answer = self.client.get_bucket_location(Bucket=self.name)
+        location = answer.get("LocationConstraint")
+        return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
+
+    def enable_versioning(self) -> None:
+        with s3_errors(f"enabling versioning on bucket {self.name}", self.name):
+            state = self.client.get_bucket_versioning(Bucket=self.name).get("Status")
+            if state != "Enabled":
+                self.client.put_bucket_versioning(
+                    Bucket=self.name, VersioningConfiguration={"Status": "Enabled"})
+
+    # -- objects ----------------------------------------------------------------------------
+    def head(self, name: str, version_id: str | None = None) -> ObjectInfo:
+        """Raise ``ObjectNotFound`` only for a 404 in a bucket known to exist."""
+        kwargs: dict = {"Bucket": self.name, "Key": name}
+        if version_id:
+            kwargs["VersionId"] = version_id
+        try:
+            with s3_errors(f"checking {name}", self.name):
+                answer = self.client.head_object(**kwargs)
+        except ObjectNotFound:
+            if not self.exists():
+                raise BucketNotFound(f"bucket {self.name} does not exist") from None
+            raise
+        etag = answer.get("ETag")
+        if not etag or "ContentLength" not in answer:
+            raise NotAnS3Endpoint(f"checking {name}: the endpoint answered without ETag or "
+                                  "Content-Length; is endpoint= an S3 API URL?")
+        self._exists = True
+        return ObjectInfo(int(answer["ContentLength"]), etag.strip('"'),
+                          answer.get("VersionId"), str(answer.get("LastModified", "")))
+
+    def put_file(self, name: str, path: str, report: Report,
+                 extra_args: dict | None = None) -> ObjectInfo:
+        """Upload a file as one PUT or one multipart upload, verified before returning."""
+        args = {**self.upload_args, **(extra_args or {})}
+        try:
+            size = os.path.getsize(path)
+        except OSError as exc:
+            raise LocalFileError(f"cannot read {path}: {exc.strerror}") from exc
+        if size < self.partsize:
+            return self._put_single(name, path, size, report, args)
+        return self._put_multipart(name, path, size, report, args)
+
+    def _put_single(self, name: str, path: str, size: int, report: Report,
+                    args: dict) -> ObjectInfo:
+        try:
+            md5 = _md5_file(path)
+            handle = open(path, "rb")
+        except OSError as exc:
+            raise LocalFileError(f"cannot read {path}: {exc.strerror}") from exc
+        with handle, s3_errors(f"storing {name}", self.name):
+            answer = self.client.put_object(
+                Bucket=self.name, Key=name, Body=_ProgressReader(handle, report),
+                ContentLength=size,
+                ContentMD5=base64.b64encode(bytes.fromhex(md5)).decode(), **args)
+        etag = (answer.get("ETag") or "").strip('"')
+        if not etag:
+            raise NotAnS3Endpoint(f"storing {name}: the endpoint accepted the upload but sent no "
+                                  "ETag; is endpoint= an S3 API URL?")
+        if self.verify_etag_md5 and "SSEKMSKeyId" not in answer and etag != md5:
+            self.delete(name)
+            raise IntegrityError(f"storing {name}: server ETag {etag} differs from the MD5 of "
+                                 "what was sent; the object was removed")
+        report(size)
+        return ObjectInfo(size, etag, answer.get("VersionId"))
+
+    def _put_multipart(self, name: str, path: str, size: int, report: Report,
+                       args: dict) -> ObjectInfo:
+        from boto3.s3.transfer import TransferConfig
+
+        sent = _Cumulative(report)
+        config = TransferConfig(multipart_threshold=self.partsize,
+                                multipart_chunksize=self.partsize,
+                                max_concurrency=TRANSFER_THREADS, use_threads=True)
+        try:
+            with s3_errors(f"storing {name}", self.name):
+                self.client.upload_file(path, self.name, name, ExtraArgs=args or None,
+                                        Callback=sent, Config=config)
+        except OSError as exc:
+            raise LocalFileError(f"cannot read {path}: {exc.strerror}") from exc
+        info = self.head(name)
+        if info.size != size:
+            raise IntegrityError(f"storing {name}: the server holds {info.size} bytes, "
+                                 f"{size} were sent")
+        return info
+
+    def get_file(self, name: str, path: str, report: Report,
+                 version_id: str | None = None) -> int:
+        """Download to ``path``, resuming a partial file with a ranged GET; return the size."""
+        try:
+            offset = os.path.getsize(path)
+        except FileNotFoundError:
+            offset = 0
+        except OSError as exc:
+            raise LocalFileError(f"cannot use {path}: {exc.strerror}") from exc
+        kwargs: dict = {"Bucket": self.name, "Key": name}
+        if version_id:
+            kwargs["VersionId"] = version_id
+        if offset:
+            kwargs["Range"] = f"bytes={offset}-"
+        try:
+            with s3_errors(f"retrieving {name}", self.name):
+                answer = self.client.get_object(**kwargs)
+        except StorageError as exc:
+            if offset and _error_parts(exc.__cause__)[0] == "InvalidRange":
+                info = self.head(name, version_id)
+                if info.size == offset:
+                    report(offset)
+                    return offset
+                os.truncate(path, 0)
+                return self.get_file(name, path, report, version_id)
+            raise
+        if not answer.get("ETag"):
+            raise NotAnS3Endpoint(f"retrieving {name}: the endpoint answered without ETag; is "
+                                  "endpoint= an S3 API URL?")
+        total = _total_size(answer, offset)
+        if offset and "ContentRange" not in answer:  # server ignored Range: start over
+            offset = 0
+        written = self._stream(answer["Body"], path, offset, report, name)
+        if written != total:
+            raise IntegrityError(f"retrieving {name}: got {written} of {total} bytes; "
+                                 "the next try resumes")
+        return written
+
+    def _stream(self, body: Any, path: str, offset: int, report: Report, name: str) -> int:
+        position = offset
+        try:
+            with open(path, "r+b" if offset else "wb") as handle:
+                handle.seek(offset)
+                handle.truncate()
+                with s3_errors(f"retrieving {name}", self.name):
+                    for block in body.iter_chunks(READ_CHUNK):
+                        handle.write(block)
+                        position += len(block)
+                        report(position)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise LocalFileError(f"retrieving {name}: no space left on the device holding "
+                                     f"{os.path.dirname(path) or '.'}") from exc
+            raise LocalFileError(f"retrieving {name}: cannot write {path}: {exc.strerror}") from exc
+        return position
+
+    def delete(self, name: str) -> None:
+        """Delete an object; deleting a missing object succeeds (S3 answers 204)."""
+        with s3_errors(f"removing {name}", self.name):
+            self.client.delete_object(Bucket=self.name, Key=name)
+
+    def copy(self, source: str, destination: str, extra_args: dict | None = None) -> None:
+        """Server-side copy (multipart above the part size), keeping metadata."""
+        from boto3.s3.transfer import TransferConfig
+
+        config = TransferConfig(multipart_threshold=min(self.partsize, 5 * 1024**3),
+                                multipart_chunksize=self.partsize)
+        with s3_errors(f"copying {source} to {destination}", self.name):
+            self.client.copy({"Bucket": self.name, "Key": source}, self.name, destination,
+                             ExtraArgs=extra_args or None, Config=config)
+
+    def get_text(self, name: str) -> str:
+        with s3_errors(f"reading {name}", self.name):
+            return self.client.get_object(Bucket=self.name, Key=name)["Body"].read().decode()
+
+    def put_text(self, name: str, text: str, extra_args: dict | None = None) -> None:
+        with s3_errors(f"writing {name}", self.name):
+            answer = self.client.put_object(Bucket=self.name, Key=name, Body=text.encode(),
+                                            **(extra_args or {}))
+        if not answer.get("ETag"):
+            raise NotAnS3Endpoint(f"writing {name}: the endpoint sent no ETag; is endpoint= an "
+                                  "S3 API URL?")
+
+    def list(self, prefix: str) -> Iterator[tuple[str, int, str]]:
+        """(name, size, etag) of every object under ``prefix``."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        with s3_errors(f"listing {prefix or 'the bucket'}", self.name):
+            for page in paginator.paginate(Bucket=self.name, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"], int(item["Size"]), item.get("ETag", "").strip('"')
+
+    def abandoned_uploads(self, prefix: str) -> list[tuple[str, str]]:
+        """(name, upload id) of multipart uploads under ``prefix`` never completed."""
+        found = []
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        with s3_errors(f"listing multipart uploads under {prefix}", self.name):
+            for page in paginator.paginate(Bucket=self.name, Prefix=prefix):
+                for upload in page.get("Uploads", []):
+                    found.append((upload["Key"], upload["UploadId"]))
+        return found
+
+    def abort_upload(self, name: str, upload_id: str) -> None:
+        with s3_errors(f"aborting the upload of {name}", self.name):
+            self.client.abort_multipart_upload(Bucket=self.name, Key=name, UploadId=upload_id)
+
+    def presign(self, name: str, expires: int) -> str:
+        with s3_errors(f"presigning {name}", self.name):
+            return self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.name, "Key": name}, ExpiresIn=expires)
+
+
+class _Cumulative:
+    """Adds up the byte deltas that s3transfer reports from its worker threads."""
+
+    def __init__(self, report: Report) -> None:
+        self._report, self._total, self._lock = report, 0, threading.Lock()
+
+    def __call__(self, delta: int) -> None:
+        with self._lock:
+            self._total += delta
+            total = self._total
+        self._report(total)
+
+
+def _total_size(answer: dict, offset: int) -> int:
+    content_range = answer.get("ContentRange")
+    if content_range and "/" in content_range:
+        return int(content_range.rsplit("/", 1)[1])
+    return int(answer.get("ContentLength", 0)) + (offset if content_range else 0)

@@ -1,0 +1,128 @@
+"""Subcommands for people: presigned URLs, a public-read bucket policy, multipart cleanup.
+
+They read the remote's settings from the git-annex branch (``remote.log``) of the repository
+they run in, and credentials from git-annex's store or the AWS chain, as the remote does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from argparse import Namespace
+
+from . import credentials, naming
+from .config import Settings, load_settings
+from .errors import S3pyError
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], check=True, capture_output=True, text=True).stdout
+
+
+def remote_configs() -> dict[str, dict[str, str]]:
+    """name -> config of every s3py special remote recorded in the git-annex branch."""
+    try:
+        log = _git("show", "git-annex:remote.log")
+    except subprocess.CalledProcessError as exc:
+        raise S3pyError("no git-annex branch here: run this inside a git-annex repository") from exc
+    found: dict[str, dict[str, str]] = {}
+    for line in log.splitlines():
+        uuid, _, rest = line.partition(" ")
+        config = dict(item.split("=", 1) for item in rest.split(" ") if "=" in item)
+        config["uuid"] = uuid
+        if config.get("externaltype") == "s3py" and "name" in config:
+            found[config["name"]] = config
+    return found
+
+
+def pick_remote(name: str | None) -> dict[str, str]:
+    configs = remote_configs()
+    if name:
+        if name not in configs:
+            raise S3pyError(f"no s3py remote named {name!r}; known: {', '.join(configs) or 'none'}")
+        return configs[name]
+    if len(configs) != 1:
+        raise S3pyError(f"{len(configs)} s3py remotes here ({', '.join(configs) or 'none'}); "
+                        "name one with --remote")
+    return next(iter(configs.values()))
+
+
+def stored_creds(uuid: str) -> tuple[str, str] | None:
+    """git-annex keeps creds it was given by SETCREDS in .git/annex/creds/UUID."""
+    path = os.path.join(_git("rev-parse", "--git-dir").strip(), "annex", "creds", uuid)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    return (lines[0], lines[1]) if len(lines) >= 2 else None
+
+
+def open_bucket(config: dict[str, str]):
+    from .remote import default_bucket_factory
+
+    settings: Settings = load_settings(lambda name: config.get(name, ""))
+    creds = credentials.resolve(lambda: stored_creds(config["uuid"]))
+    return settings, default_bucket_factory(settings, creds)
+
+
+def presign(options: Namespace) -> int:
+    config = pick_remote(options.remote)
+    settings, bucket = open_bucket(config)
+    top = _git("rev-parse", "--show-toplevel").strip()
+    for path in options.paths:
+        if settings.exporttree:
+            relative = os.path.relpath(os.path.abspath(path), top)
+            name = naming.export_object_name(settings.fileprefix, relative)
+        else:
+            key = subprocess.run(["git", "annex", "lookupkey", path], capture_output=True,
+                                 text=True).stdout.strip()
+            if not key:
+                raise S3pyError(f"{path} is not an annexed file")
+            name = naming.key_object_name(settings.fileprefix, key)
+        print(bucket.presign(name, options.expires))
+    return 0
+
+
+def public_read_policy(bucket: str, prefix: str) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "PublicReadForGitAnnex",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/{prefix}*",
+        }],
+    }
+
+
+def policy(options: Namespace) -> int:
+    print(json.dumps(public_read_policy(options.bucket, options.prefix), indent=2))
+    print(f"# apply with: aws s3api put-bucket-policy --bucket {options.bucket} "
+          "--policy file://policy.json", file=sys.stderr)
+    return 0
+
+
+def cleanup_uploads(options: Namespace) -> int:
+    config = pick_remote(options.remote)
+    settings, bucket = open_bucket(config)
+    uploads = bucket.abandoned_uploads(settings.fileprefix)
+    for name, upload_id in uploads:
+        if options.yes:
+            bucket.abort_upload(name, upload_id)
+        print(f"{'aborted' if options.yes else 'abandoned'} {name} {upload_id}")
+    if not uploads:
+        print(f"no abandoned multipart uploads under '{settings.fileprefix}'")
+    return 0
+
+
+def run(options: Namespace) -> int:
+    commands = {"presign": presign, "policy": policy, "cleanup-uploads": cleanup_uploads}
+    try:
+        return commands[options.command](options)
+    except S3pyError as exc:
+        print(f"git-annex-remote-s3py: {exc}", file=sys.stderr)
+        return 1
