@@ -1,0 +1,37 @@
+# git-annex-remote-s3py: every target installs what it needs on a fresh Debian machine.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test lint bench docs clean
+
+$(STAMP): pyproject.toml
+	@command -v git-annex >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq git-annex; }
+	@[ -x $(PY) ] || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,datalad]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(PY) scripts/demo.py
+
+test: setup
+	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts
+
+bench: setup
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/bench.py
+
+docs: setup
+	$(PY) -m git_annex_remote_s3py.config > docs/settings-table.md
+
+clean:
+	rm -rf $(VENV) demo bench-results .pytest_cache
