@@ -9,68 +9,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Optional
 
 import pytest
 
-BIN_DIR = str(Path(sys.executable).parent)
-TEST_KEY, TEST_SECRET = "testing-access-key", "testing-secret-key"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
-
-
-class S3Server:
-    """moto's server mode in its own process, bound to 127.0.0.1."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(self.port)
-
-    def client(self):
-        import boto3
-
-        return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id=TEST_KEY, aws_secret_access_key=TEST_SECRET)
-
-    def objects(self, bucket: str, prefix: str = "") -> dict[str, bytes]:
-        """name -> bytes of every object under ``prefix``."""
-        client = self.client()
-        found = {}
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket,
-                                                                      Prefix=prefix):
-            for item in page.get("Contents", []):
-                found[item["Key"]] = client.get_object(Bucket=bucket,
-                                                       Key=item["Key"])["Body"].read()
-        return found
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
+from git_annex_remote_s3py.local_s3 import (  # noqa: F401  (re-exported for tests)
+    BIN_DIR,
+    S3Server,
+    free_port,
+    isolated_env,
+    wait_for_port,
+)
+from git_annex_remote_s3py.local_s3 import DUMMY_KEY as TEST_KEY
+from git_annex_remote_s3py.local_s3 import DUMMY_SECRET as TEST_SECRET
 
 
 @pytest.fixture(scope="session")
@@ -83,32 +37,6 @@ def s3_server():
 @pytest.fixture
 def bucket_name() -> str:
     return f"s3py-test-{uuid.uuid4().hex[:12]}"
-
-
-def isolated_env(home: Path, with_credentials: bool = True) -> dict[str, str]:
-    """Environment for subprocesses: temporary HOME and git config, our bin dir first."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "GIT_", "DATALAD_"))}
-    env.update({
-        "HOME": str(home),
-        "PATH": BIN_DIR + os.pathsep + env.get("PATH", ""),
-        "AWS_CONFIG_FILE": str(home / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "LC_ALL": "C.UTF-8",
-    })
-    if with_credentials:
-        env.update({"AWS_ACCESS_KEY_ID": TEST_KEY, "AWS_SECRET_ACCESS_KEY": TEST_SECRET})
-    home.mkdir(parents=True, exist_ok=True)
-    gitconfig = home / ".gitconfig"
-    if not gitconfig.exists():
-        gitconfig.write_text(
-            "[user]\n\tname = s3py test\n\temail = s3py@example.org\n"
-            "[init]\n\tdefaultBranch = main\n"
-            "[annex \"security\"]\n\tallowed-ip-addresses = 127.0.0.1\n"
-            "[protocol \"file\"]\n\tallow = always\n")
-    return env
 
 
 @pytest.fixture
