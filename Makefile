@@ -31,7 +31,7 @@ bench: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/bench.py
 
 docs: setup
-	$(PY) -m git_annex_remote_s3py.config > docs/settings-table.md
+	$(PY) scripts/update_docs.py
 
 clean:
 	rm -rf $(VENV) demo bench-results .pytest_cache

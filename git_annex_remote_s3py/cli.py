@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 from typing import TextIO
 
@@ -23,6 +24,11 @@ Helper subcommands (run inside a git-annex repository):
 """
 
 
+# Set to 1 to refuse the ASYNC extension (one process per -J job, as without ASYNC); for
+# benchmarks and for debugging a single job's transcript.
+NO_ASYNC_ENV = "GIT_ANNEX_REMOTE_S3PY_NO_ASYNC"
+
+
 def serve(stdin: TextIO, stdout: TextIO) -> None:
     """Speak the external special remote protocol; nothing but protocol lines reach stdout."""
     from .protocol import run
@@ -31,8 +37,10 @@ def serve(stdin: TextIO, stdout: TextIO) -> None:
     shared = SharedState()
     real_stdout = stdout
     sys.stdout = sys.stderr  # a stray print() from any library must not corrupt the protocol
+    offer_async = os.environ.get(NO_ASYNC_ENV, "") in ("", "0")
     try:
-        run(stdin, real_stdout, lambda channel: S3Remote(channel, shared))
+        run(stdin, real_stdout, lambda channel: S3Remote(channel, shared),
+            offer_async=offer_async)
     finally:
         sys.stdout = real_stdout
 

@@ -23,8 +23,11 @@ def normalise_prefix(prefix: str) -> str:
 
 
 def key_object_name(fileprefix: str, key: str) -> str:
-    """Object name of a key in key mode: flat, exactly as git-annex's built-in S3 remote."""
-    if not key or any(c in key for c in " \n\r/"):
+    """Object name of a key in key mode: ``fileprefix + key``, as git-annex's built-in S3 remote.
+
+    Keys may hold ``/`` (WORM keys of files in subdirectories, URL keys): kept as they are.
+    """
+    if not key or any(c in key for c in " \n\r\x00"):
         raise InvalidName(f"invalid git-annex key {key!r}")
     return fileprefix + key
 

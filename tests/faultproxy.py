@@ -1,0 +1,312 @@
+"""A small, seeded, deterministic fault-injecting HTTP proxy for S3 on 127.0.0.1.
+
+It sits between the remote and moto's server and misbehaves on purpose, as real networks and
+misconfigured endpoints do (RELIABILITY.md). Faults are chosen by ``Rule``s: an HTTP method
+and path pattern, a fault name, a probability drawn from one seeded ``random.Random`` and an
+optional limit. Faults:
+
+===============  ============================================================================
+``503``          503 SlowDown with an S3 XML error body (botocore retries it)
+``500``          500 InternalError with an S3 XML error body
+``reset-req``    read ``at_byte`` bytes of the request body, then reset the connection (RST)
+``reset-resp``   forward, send the headers and ``at_byte`` bytes of the body, then reset
+``truncate``     forward, send the headers (full Content-Length) and ``at_byte`` bytes, close
+``corrupt``      forward, flip one byte of the body at ``at_byte`` (same length, same headers)
+``stall``        forward, then wait ``stall`` seconds before answering (past a read timeout)
+``403-missing``  forward; a 404 on HEAD/GET becomes 403 AccessDenied
+``301-region``   301 PermanentRedirect, ``x-amz-bucket-region: eu-west-1``
+``400-region``   400 AuthorizationHeaderMalformed naming region eu-west-1
+``html200``      200 OK with an HTML page and no ETag, for everything (a web console URL)
+``slow``         forward, but read the request body at ``rate`` bytes per second
+===============  ============================================================================
+
+``counts`` tallies the faults injected; ``requests`` records (method, path, Range header,
+status) of every request; ``bytes_in`` counts request body bytes received so far.
+"""
+
+from __future__ import annotations
+
+import http.client
+import random
+import re
+import socket
+import struct
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Optional
+
+FAULTS = ("503", "500", "reset-req", "reset-resp", "truncate", "corrupt", "stall",
+          "403-missing", "301-region", "400-region", "html200", "slow")
+HOP_HEADERS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+               "te", "trailer"}
+HTML_PAGE = (b"<!DOCTYPE html><html><head><title>Storage console</title></head>"
+             b"<body><h1>Welcome to the storage console</h1><p>Please sign in.</p></body></html>")
+OTHER_REGION = "eu-west-1"
+
+
+def s3_error_xml(code: str, message: str, extra: str = "") -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+            f"<Message>{message}</Message>{extra}<RequestId>faultproxy</RequestId>"
+            "</Error>").encode()
+
+
+@dataclass
+class Rule:
+    """Inject ``fault`` into requests whose method and path match, with ``probability``."""
+
+    fault: str
+    method: str = ".*"
+    path: str = ".*"
+    probability: float = 1.0
+    at_byte: int = 0
+    stall: float = 0.0
+    rate: int = 1024 * 1024
+    limit: Optional[int] = None
+    query: str = ".*"
+
+    def __post_init__(self) -> None:
+        if self.fault not in FAULTS:
+            raise ValueError(f"unknown fault {self.fault!r}; one of {FAULTS}")
+        self._method, self._path = re.compile(self.method), re.compile(self.path)
+        self._query = re.compile(self.query)
+        self.hits = 0
+
+    def matches(self, method: str, path: str, query: str) -> bool:
+        return (bool(self._method.fullmatch(method)) and bool(self._path.fullmatch(path))
+                and bool(self._query.search(query))
+                and (self.limit is None or self.hits < self.limit))
+
+
+class FaultProxy:
+    """The proxy server; start with ``start()``, point ``endpoint=`` at ``.endpoint``."""
+
+    def __init__(self, upstream: str, seed: int = 0, rules: Optional[list[Rule]] = None) -> None:
+        host_port = upstream.split("://", 1)[-1].rstrip("/")
+        self.upstream_host, _, port = host_port.partition(":")
+        self.upstream_port = int(port or 80)
+        self.random = random.Random(seed)
+        self.rules: list[Rule] = list(rules or [])
+        self.counts: Counter = Counter()
+        self.requests: list[tuple[str, str, Optional[str], int]] = []
+        self.bytes_in = 0
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._thread: Optional[threading.Thread] = None
+
+    def start(self) -> FaultProxy:
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def set_rules(self, *rules: Rule, seed: Optional[int] = None) -> None:
+        """Replace the rules (and optionally reseed); counters are kept."""
+        with self.lock:
+            self.rules = list(rules)
+            if seed is not None:
+                self.random.seed(seed)
+
+    def reset_counters(self) -> None:
+        with self.lock:
+            self.counts.clear()
+            self.requests.clear()
+            self.bytes_in = 0
+
+    def choose(self, method: str, path: str, query: str) -> Optional[Rule]:
+        """The first matching rule that fires (one draw per matching rule, in order)."""
+        with self.lock:
+            for rule in self.rules:
+                if rule.matches(method, path, query) and self.random.random() < rule.probability:
+                    rule.hits += 1
+                    self.counts[rule.fault] += 1
+                    return rule
+        return None
+
+    def add_bytes(self, count: int) -> None:
+        with self.lock:
+            self.bytes_in += count
+
+    def record(self, method: str, path: str, range_header: Optional[str], status: int) -> None:
+        with self.lock:
+            self.requests.append((method, path, range_header, status))
+
+
+def _make_handler(proxy: FaultProxy) -> type:
+    class Handler(_ProxyHandler):
+        pass
+
+    Handler.proxy = proxy
+    return Handler
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    proxy: FaultProxy
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args) -> None:  # quiet
+        pass
+
+    def do_HEAD(self) -> None:
+        self._handle()
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD
+
+    # -- request side --------------------------------------------------------------------
+    def _read_body(self, rule: Optional[Rule]) -> Optional[bytes]:
+        """The request body; None if the connection was reset on purpose or broke."""
+        limit = rule.at_byte if rule and rule.fault == "reset-req" else None
+        rate = rule.rate if rule and rule.fault == "slow" else None
+        chunks = []
+        try:
+            for chunk in self._body_chunks():
+                if limit is not None and sum(map(len, chunks)) + len(chunk) >= limit:
+                    self.proxy.add_bytes(limit - sum(map(len, chunks)))
+                    self._reset()
+                    return None
+                chunks.append(chunk)
+                self.proxy.add_bytes(len(chunk))
+                if rate:
+                    time.sleep(len(chunk) / rate)
+        except (OSError, ValueError):
+            self.close_connection = True
+            return None
+        if limit is not None:  # body shorter than the chosen byte: reset at its end
+            self._reset()
+            return None
+        return b"".join(chunks)
+
+    def _body_chunks(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return
+                data = self.rfile.read(size)
+                self.rfile.readline()
+                yield data
+        remaining = int(self.headers.get("Content-Length") or 0)
+        while remaining:
+            data = self.rfile.read(min(remaining, 64 * 1024))
+            if not data:
+                raise ValueError("client went away")
+            remaining -= len(data)
+            yield data
+
+    def _reset(self) -> None:
+        """Abort the connection with a TCP RST."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+
+    # -- main ----------------------------------------------------------------------------
+    def _handle(self) -> None:
+        path, _, query = self.path.partition("?")
+        rule = self.proxy.choose(self.command, path, query)
+        fault = rule.fault if rule else None
+        body = self._read_body(rule)
+        if body is None:
+            self.proxy.record(self.command, path, self.headers.get("Range"), 0)
+            return
+        canned = _canned_answer(fault, self.command)
+        if canned:
+            status, headers, payload = canned
+        else:
+            try:
+                status, headers, payload = self._forward(body)
+            except OSError:
+                self.send_error(502)
+                return
+        if fault == "403-missing" and status == 404 and self.command in ("HEAD", "GET"):
+            status, payload = 403, s3_error_xml("AccessDenied", "Access Denied")
+            headers = [("Content-Type", "application/xml")]
+        self.proxy.record(self.command, path, self.headers.get("Range"), status)
+        if fault == "stall" and self.proxy.stopping.wait(rule.stall):
+            return
+        self._answer(status, headers, payload, rule)
+
+    def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        connection = http.client.HTTPConnection(self.proxy.upstream_host,
+                                                self.proxy.upstream_port, timeout=120)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
+        if self.command not in ("GET", "HEAD", "DELETE") or body:
+            headers["Content-Length"] = str(len(body))
+        try:
+            connection.request(self.command, self.path, body=body or None, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+            return response.status, [(k, v) for k, v in response.getheaders()
+                                     if k.lower() not in HOP_HEADERS], payload
+        finally:
+            connection.close()
+
+    def _answer(self, status: int, headers: list[tuple[str, str]], payload: bytes,
+                rule: Optional[Rule]) -> None:
+        fault = rule.fault if rule else None
+        head_only = self.command == "HEAD"
+        if fault == "corrupt" and payload and not head_only:
+            index = min(rule.at_byte, len(payload) - 1)
+            payload = payload[:index] + bytes([payload[index] ^ 0xFF]) + payload[index + 1:]
+        self.send_response(status)
+        length_sent = False
+        for name, value in headers:
+            if name.lower() == "content-length":
+                length_sent = True
+                if not head_only:
+                    value = str(len(payload))
+            if name.lower() in ("server", "date"):
+                continue
+            self.send_header(name, value)
+        if not length_sent:
+            self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if head_only:
+            return
+        if fault in ("reset-resp", "truncate"):
+            self.wfile.write(payload[:rule.at_byte])
+            self.wfile.flush()
+            if fault == "reset-resp":
+                self._reset()
+            else:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_WR)
+            return
+        self.wfile.write(payload)
+
+
+def _canned_answer(fault: Optional[str],
+                   method: str) -> Optional[tuple[int, list[tuple[str, str]], bytes]]:
+    """Answers made up by the proxy without asking the server."""
+    xml = [("Content-Type", "application/xml")]
+    if fault == "503":
+        return 503, xml, s3_error_xml("SlowDown", "Please reduce your request rate.")
+    if fault == "500":
+        return 500, xml, s3_error_xml("InternalError", "We encountered an internal error.")
+    if fault == "301-region":
+        return 301, xml + [("x-amz-bucket-region", OTHER_REGION)], s3_error_xml(
+            "PermanentRedirect", "The bucket you are attempting to access must be addressed "
+            "using the specified endpoint.", f"<Endpoint>s3.{OTHER_REGION}.amazonaws.com"
+            "</Endpoint>")
+    if fault == "400-region":
+        return 400, xml + [("x-amz-bucket-region", OTHER_REGION)], s3_error_xml(
+            "AuthorizationHeaderMalformed", "The authorization header is malformed; the region "
+            f"'us-east-1' is wrong; expecting '{OTHER_REGION}'", f"<Region>{OTHER_REGION}</Region>")
+    if fault == "html200":
+        return 200, [("Content-Type", "text/html; charset=utf-8")], HTML_PAGE
+    return None
