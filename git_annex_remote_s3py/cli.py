@@ -19,7 +19,7 @@ git-annex runs this program itself; set a remote up with:
 
 Helper subcommands (run inside a git-annex repository):
   presign PATH... [--remote NAME] [--expires SECONDS]   expiring download URLs
-  policy --bucket NAME [--prefix P]                     bucket policy JSON for public reads
+  policy [--remote NAME | --bucket NAME [--prefix P]]   bucket policy JSON for public reads
   cleanup-uploads [--remote NAME] [--yes]               list/abort abandoned multipart uploads
 """
 
@@ -56,8 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     presign.add_argument("--remote", help="name of the s3py remote (default: the only one)")
     presign.add_argument("--expires", type=int, default=3600, help="seconds (default 3600)")
     policy = sub.add_parser("policy", help="print a bucket policy that allows public reads")
-    policy.add_argument("--bucket", required=True)
-    policy.add_argument("--prefix", default="")
+    policy.add_argument("--remote", help="take bucket and fileprefix from this s3py remote")
+    policy.add_argument("--bucket", help="bucket name (default: the remote's)")
+    policy.add_argument("--prefix", help="object name prefix (default: the remote's fileprefix)")
     cleanup = sub.add_parser("cleanup-uploads", help="list (or abort) abandoned multipart uploads")
     cleanup.add_argument("--remote", help="name of the s3py remote (default: the only one)")
     cleanup.add_argument("--yes", action="store_true", help="abort them (default: only list)")

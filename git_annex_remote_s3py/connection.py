@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from .config import Settings
@@ -11,6 +12,8 @@ from .errors import CredentialsMissing
 RETRY_ATTEMPTS = 5
 CONNECT_TIMEOUT = 10
 READ_TIMEOUT = 60
+# Tests and operators may lower (or raise) the read timeout, in seconds, without a setting.
+READ_TIMEOUT_ENV = "GIT_ANNEX_REMOTE_S3PY_READ_TIMEOUT"
 MAX_POOL = 16
 
 
@@ -27,7 +30,7 @@ def build_client(settings: Settings, creds: Credentials, *, anonymous: bool = Fa
         s3={"addressing_style": settings.requeststyle},
         retries={"mode": "standard", "total_max_attempts": RETRY_ATTEMPTS},
         connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
+        read_timeout=read_timeout(),
         max_pool_connections=MAX_POOL,
         request_checksum_calculation=settings.checksums,
         response_checksum_validation=settings.checksums,
@@ -42,6 +45,15 @@ def build_client(settings: Settings, creds: Credentials, *, anonymous: bool = Fa
     else:
         session = boto3.session.Session(profile_name=settings.profile)
     return session.client("s3", endpoint_url=settings.endpoint, config=config)
+
+
+def read_timeout() -> float:
+    """READ_TIMEOUT, or the positive seconds in ``$GIT_ANNEX_REMOTE_S3PY_READ_TIMEOUT``."""
+    try:
+        value = float(os.environ.get(READ_TIMEOUT_ENV, ""))
+    except ValueError:
+        return READ_TIMEOUT
+    return value if value > 0 else READ_TIMEOUT
 
 
 def has_chain_credentials(settings: Settings) -> bool:

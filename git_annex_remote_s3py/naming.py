@@ -44,6 +44,9 @@ def export_object_name(fileprefix: str, path: str) -> str:
         raise InvalidName(f"file name {path!r} contains a newline or NUL, which S3 cannot hold")
     if path.startswith("/") or any(part in (".", "..") for part in path.split("/")):
         raise InvalidName(f"file name {path!r} has an absolute, '.' or '..' component")
+    if path == UUID_MARKER:
+        raise InvalidName(f"{UUID_MARKER} at the top of the tree would replace the remote's "
+                          "ownership marker; rename the file or export a subdirectory")
     name = fileprefix + path
     try:
         size = len(name.encode("utf-8"))

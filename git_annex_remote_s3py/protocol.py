@@ -163,7 +163,8 @@ class Channel(annexremote.Master):
                 self._send(reply)
         except UnsupportedRequest:
             self._send("UNSUPPORTED-REQUEST")
-        except (ProtocolError, UnexpectedMessage, ValueError) as exc:
+        except (ProtocolError, UnexpectedMessage, ValueError, SyntaxError) as exc:
+            # annexremote raises SyntaxError for a request missing its parameters
             self._send("ERROR", one_line(f"protocol error: {exc}"))
             return False
         except Exception as exc:  # a bug: tell git-annex loudly, with the traceback in DEBUG
@@ -218,6 +219,9 @@ def _serve_async(stdin: TextIO, sink: LineSink, make_remote: RemoteFactory,
         except SystemExit:
             failed.set()
 
+    # An EXPORT is held until the next line: git-annex sends a newline in a file name raw,
+    # so an unprefixed line after it continues the name (and the request then fails cleanly).
+    held: list[str] = []
     line = first
     while line is not None:
         if line.startswith("J "):
@@ -231,7 +235,13 @@ def _serve_async(stdin: TextIO, sink: LineSink, make_remote: RemoteFactory,
                 thread = threading.Thread(target=job_loop, args=(channel,), daemon=True)
                 thread.start()
                 threads.append(thread)
-            inboxes[job].put(rest + "\n")
+            if held:
+                inboxes[held[0]].put(held[1] + "\n")
+            held = [job, rest] if rest.startswith("EXPORT ") else []
+            if not held:
+                inboxes[job].put(rest + "\n")
+        elif held:
+            held[1] += "\n" + line
         elif line.startswith("ERROR"):
             break
         else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import shlex
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -16,14 +17,22 @@ from annexremote import ExportRemote, RemoteError
 
 from . import credentials, naming, urls, webget
 from .config import SETTINGS_TABLE, Settings, load_settings
-from .errors import CredentialsMissing, ObjectNotFound, S3pyError, StorageError, one_line
+from .errors import (
+    AccessDenied,
+    CredentialsMissing,
+    InvalidName,
+    ObjectNotFound,
+    S3pyError,
+    StorageError,
+    one_line,
+)
 from .progress import Throttled
 
 UUID_TEXT = re.compile(r"^[0-9a-fA-F-]{8,64}$")
 INITIALIZED_FLAG = "s3py-initialized"
-ACL_HINT = ("bucket {bucket} refuses ACLs, so objects stay private: allow public reads with a "
-            "bucket policy, printed by: git-annex-remote-s3py policy --bucket {bucket} "
-            "--prefix '{prefix}'")
+ACL_HINT = ("bucket {bucket} refuses public ACLs ({why}), so objects stay private until a bucket "
+            "policy allows public reads: {policy} (printed by: git-annex-remote-s3py policy "
+            "--bucket {bucket} --prefix {prefix})")
 
 
 def annex_errors(method: Callable) -> Callable:
@@ -99,8 +108,22 @@ class S3Remote(ExportRemote):
                 self.shared.creds = credentials.resolve(self._stored_creds)
             return self.shared.creds
 
+    def _cache_file(self) -> str:
+        return credentials.cache_file(self.annex.getgitdir(), self.annex.getuuid())
+
+    def _embeds_creds(self) -> bool:
+        """Whether git-annex must keep the creds in the branch (embedcreds, gpg encryption)."""
+        embed = self.annex.getconfig("embedcreds").lower()
+        return embed == "yes" or (embed != "no" and bool(self.annex.getconfig("cipherkeys")))
+
     def _stored_creds(self) -> tuple[str, str] | None:
-        user, password = self.annex.getcreds(credentials.CREDS_SETTING)
+        """git-annex's local creds file read directly (no secret crosses the protocol, which
+        ``--debug`` logs), else GETCREDS for creds embedded in the branch."""
+        cached = credentials.read_cache(self._cache_file())
+        if cached or not self._embeds_creds():
+            return cached
+        found = self.annex.getcreds(credentials.CREDS_SETTING)  # annexremote: a dict
+        user, password = found.get("user"), found.get("password")
         return (user, password) if user and password else None
 
     def _can_sign(self) -> bool:
@@ -157,18 +180,40 @@ class S3Remote(ExportRemote):
             return {"ACL": "public-read"}
         return {}
 
-    def _put(self, object_name: str, local_file: str) -> Any:
+    def _with_acl(self, write: Callable[[dict[str, str]], Any]) -> Any:
+        """``write(upload_args)``; where the bucket refuses the public ACL, again without it,
+        and say so once.
+
+        Refusals: ``AccessControlListNotSupported`` (Object Ownership "bucket owner enforced"),
+        or 403 (Block Public Access, or no s3:PutObjectAcl). A 403 that the retry without the
+        ACL also gets is raised as it is.
+        """
         from .storage import AclNotSupported
 
-        bucket = self._writable()
+        args = self._upload_args()
         try:
-            return bucket.put_file(object_name, local_file, self._progress(),
-                                   self._upload_args())
-        except AclNotSupported:
-            self.shared.acl_refused = True
-            self.annex.info(ACL_HINT.format(bucket=self.settings.bucket,
-                                            prefix=self.settings.fileprefix))
-            return bucket.put_file(object_name, local_file, self._progress(), {})
+            return write(args)
+        except (AclNotSupported, AccessDenied) as exc:
+            if "ACL" not in args:
+                raise
+            result = write({})
+            with self.shared.lock:
+                first, self.shared.acl_refused = not self.shared.acl_refused, True
+            if first:
+                self._acl_hint("ACLs disabled" if isinstance(exc, AclNotSupported) else
+                               "403: Block Public Access, or no s3:PutObjectAcl permission")
+            return result
+
+    def _acl_hint(self, why: str) -> None:
+        bucket, prefix = self.settings.bucket, self.settings.fileprefix
+        policy = json.dumps(urls.public_read_policy(bucket, prefix), separators=(",", ":"))
+        self.annex.info(ACL_HINT.format(bucket=bucket, prefix=shlex.quote(prefix),
+                                        policy=policy, why=why))
+
+    def _put(self, object_name: str, local_file: str) -> Any:
+        bucket = self._writable()
+        return self._with_acl(lambda args: bucket.put_file(object_name, local_file,
+                                                           self._progress(), args))
 
     def _get(self, object_name: str, local_file: str, version_id: str | None = None) -> None:
         base = self._public_base()
@@ -178,14 +223,15 @@ class S3Remote(ExportRemote):
             return
         self.bucket.get_file(object_name, local_file, self._progress(), version_id)
 
-    def _present(self, key: str, object_name: str) -> bool:
+    def _present(self, key: str, object_name: str, version_id: str | None = None) -> bool:
         expected = naming.expected_object_size(key)
         base = self._public_base()
         try:
             if not self._can_sign() and base and not self.settings.anonymous:
-                size = webget.head_size(urls.object_url(base, object_name), f"checking {key}")
+                size = webget.head_size(urls.object_url(base, object_name, version_id),
+                                        f"checking {key}")
             else:
-                size = self.bucket.head(object_name).size
+                size = self.bucket.head(object_name, version_id).size
         except ObjectNotFound:
             return False
         if expected is not None and size != expected:
@@ -199,9 +245,12 @@ class S3Remote(ExportRemote):
     def initremote(self) -> None:
         settings = self.settings
         env_creds = credentials.from_environment()
-        if env_creds and not settings.anonymous:
+        if env_creds and not settings.anonymous and self._embeds_creds():
             self.annex.setcreds(credentials.CREDS_SETTING, env_creds.access_key,
                                 env_creds.secret_key)
+        elif env_creds and not settings.anonymous:  # local store, kept out of --debug logs
+            credentials.write_cache(self._cache_file(), env_creds.access_key,
+                                    env_creds.secret_key)
         already = self.annex.getconfig(INITIALIZED_FLAG) == "yes"
         if settings.anonymous or not self._can_sign():
             if already or settings.anonymous or self._public_base():
@@ -260,13 +309,45 @@ class S3Remote(ExportRemote):
         if self._records_urls(key):
             self.annex.seturlpresent(key, urls.object_url(self._public_base(), name))
 
+    def _version_record(self, key: str) -> tuple[str, str] | None:
+        """(object, version ID) of ``key`` recorded by a versioned export of this remote.
+
+        The record is an ``s3py://UUID@BUCKET/...`` URI in git-annex's URL log: every clone
+        and every ``--sameas`` remote (same UUID) reads it, unlike SETSTATE, which a sameas
+        remote cannot read. The UUID keeps other remotes from counting the same copy.
+        """
+        if not self.settings.versioning:
+            return None
+        prefix = urls.version_uri_prefix(self.annex.getuuid(), self.settings.bucket)
+        for uri in reversed(self.annex.geturls(key, prefix)):
+            found = urls.parse_version_uri(uri)
+            if found and found[2].startswith(self.settings.fileprefix):
+                return found[2], found[3]
+        return None
+
+    def _key_location(self, key: str) -> tuple[str, str | None]:
+        """Where key-mode requests find ``key``: its recorded version, else ``prefix + key``.
+
+        Versioned export remotes answer key-mode requests (a newer git-annex asks them for
+        overwritten or unexported content, and so does a ``--sameas`` key-mode remote here).
+        """
+        record = self._version_record(key)
+        if record:
+            return record
+        if self.settings.exporttree:
+            raise StorageError(f"no stored version of {key} is recorded for this export remote; "
+                               "it was exported without versioning=yes")
+        return self._key_name(key), None
+
     @annex_errors
     def transfer_retrieve(self, key: str, local_file: str) -> None:
-        self._get(self._key_name(key), local_file)
+        name, version_id = self._key_location(key)
+        self._get(name, local_file, version_id)
 
     @annex_errors
     def checkpresent(self, key: str) -> bool:
-        return self._present(key, self._key_name(key))
+        name, version_id = self._key_location(key)
+        return self._present(key, name, version_id)
 
     @annex_errors
     def remove(self, key: str) -> None:
@@ -277,13 +358,14 @@ class S3Remote(ExportRemote):
 
     def whereis(self, key: str) -> str:
         try:
-            name = self._key_name(key)
+            name, version_id = self._key_location(key)
             base = self._public_base()
-        except S3pyError:
+        except S3pyError:  # export mode without a version record: git-annex knows the paths
             return ""
         if base:
-            return urls.object_url(base, name)
-        return f"s3://{self.settings.bucket}/{name}"
+            return urls.object_url(base, name, version_id)
+        suffix = f" (version {version_id})" if version_id else ""
+        return f"s3://{self.settings.bucket}/{name}{suffix}"
 
     def getavailability(self) -> str:
         return "global"
@@ -330,14 +412,22 @@ class S3Remote(ExportRemote):
         name = self._export_name(remote_file)
         info = self._put(name, local_file)
         version_id = info.version_id if self.settings.versioning else None
+        if self.settings.versioning and not version_id:
+            self.annex.info(f"bucket {self.settings.bucket} gave no version ID for {name}: its "
+                            "versioning is off, so overwritten content will be lost; run git "
+                            "annex enableremote to turn it on again")
         if version_id:
-            self.annex.setstate(key, json.dumps({"object": name, "version": version_id}))
+            self.annex.seturipresent(key, urls.version_uri(
+                self.annex.getuuid(), self.settings.bucket, name, version_id))
         if self._records_urls(key):
             self.annex.seturlpresent(key, urls.object_url(self._public_base(), name, version_id))
 
     @annex_errors
     def transferexport_retrieve(self, key: str, local_file: str, remote_file: str) -> None:
-        self._get(self._export_name(remote_file), local_file)
+        """Download the path; pinned to the key's recorded version there, if any."""
+        name = self._export_name(remote_file)
+        record = self._version_record(key)
+        self._get(name, local_file, record[1] if record and record[0] == name else None)
 
     @annex_errors
     def checkpresentexport(self, key: str, remote_file: str) -> bool:
@@ -345,7 +435,11 @@ class S3Remote(ExportRemote):
 
     @annex_errors
     def removeexport(self, key: str, remote_file: str) -> None:
-        name = self._export_name(remote_file)
+        try:
+            name = self._export_name(remote_file)
+        except InvalidName as exc:  # never stored, so already gone (and the marker stays)
+            self.debug(f"nothing to remove: {exc}")
+            return
         self._writable().delete(name)
         if self._records_urls(key) and not self.settings.versioning:
             self.annex.seturlmissing(key, urls.object_url(self._public_base(), name))
@@ -357,7 +451,7 @@ class S3Remote(ExportRemote):
     def renameexport(self, key: str, filename: str, new_filename: str) -> None:
         old, new = self._export_name(filename), self._export_name(new_filename)
         bucket = self._writable()
-        bucket.copy(old, new, self._upload_args())
+        self._with_acl(lambda args: bucket.copy(old, new, args))
         bucket.delete(old)
         if self._records_urls(key) and not self.settings.versioning:
             base = self._public_base()

@@ -88,7 +88,8 @@ def classify(exc: Exception, what: str, bucket: str) -> StorageError:
         if code in ("NoSuchKey", "NoSuchVersion", "404", "NotFound") and status in (404, 0):
             return ObjectNotFound(f"{what}: not found in bucket {bucket}")
         if code in ("PermanentRedirect", "AuthorizationHeaderMalformed",
-                    "IllegalLocationConstraintException") or status == 301:
+                    "IllegalLocationConstraintException") or status == 301 or (
+                        status == 400 and headers.get("x-amz-bucket-region")):  # HEAD: no body
             region = headers.get("x-amz-bucket-region", "")
             hint = f"region={region}" if region else "the bucket's region= setting"
             return WrongRegion(f"{what}: bucket {bucket} is in another region; set {hint}")
@@ -106,6 +107,8 @@ def classify(exc: Exception, what: str, bucket: str) -> StorageError:
         if status >= 500 or code in ("SlowDown", "ServiceUnavailable", "InternalError"):
             return EndpointUnavailable(f"{what}: server error {status} {code} after retries")
         return StorageError(f"{what}: S3 error {status} {code}")
+    if isinstance(exc, bce.FlexibleChecksumError):
+        return IntegrityError(f"{what}: the bytes received fail the server's checksum")
     if isinstance(exc, bce.NoCredentialsError):
         return CredentialsMissing(
             f"{what}: no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
@@ -295,11 +298,29 @@ class Bucket:
         total = _total_size(answer, offset)
         if offset and "ContentRange" not in answer:  # server ignored Range: start over
             offset = 0
-        written = self._stream(answer["Body"], path, offset, report, name)
+        try:
+            written = self._stream(answer["Body"], path, offset, report, name)
+        except IntegrityError:
+            os.truncate(path, 0)  # corrupted bytes must not be resumed from
+            raise
         if written != total:
             raise IntegrityError(f"retrieving {name}: got {written} of {total} bytes; "
                                  "the next try resumes")
+        self._verify_md5(path, answer, name)
         return written
+
+    def _verify_md5(self, path: str, answer: dict, name: str) -> None:
+        """Where the ETag is the MD5 of the object (single PUT, no SSE-KMS/SSE-C), check the
+        whole file against it (a resumed file too); on mismatch discard the file."""
+        etag = (answer.get("ETag") or "").strip('"').lower()
+        if (not self.verify_etag_md5 or len(etag) != 32 or "-" in etag
+                or answer.get("ServerSideEncryption") == "aws:kms"
+                or answer.get("SSECustomerAlgorithm")):
+            return
+        if _md5_file(path) != etag:
+            os.truncate(path, 0)
+            raise IntegrityError(f"retrieving {name}: the bytes received do not match the "
+                                 "server's ETag (MD5); discarded, the next try starts over")
 
     def _stream(self, body: Any, path: str, offset: int, report: Report, name: str) -> int:
         position = offset
@@ -325,14 +346,20 @@ class Bucket:
             self.client.delete_object(Bucket=self.name, Key=name)
 
     def copy(self, source: str, destination: str, extra_args: dict | None = None) -> None:
-        """Server-side copy (multipart above the part size), keeping metadata."""
+        """Server-side copy (multipart above the part size), keeping metadata.
+
+        Storage class and encryption are set again (a copy would fall back to the defaults);
+        user metadata is copied from the source, in one request or part by part.
+        """
         from boto3.s3.transfer import TransferConfig
 
+        args = {k: v for k, v in self.upload_args.items() if k != "Metadata"}
+        args.update(extra_args or {})
         config = TransferConfig(multipart_threshold=min(self.partsize, 5 * 1024**3),
                                 multipart_chunksize=self.partsize)
         with s3_errors(f"copying {source} to {destination}", self.name):
             self.client.copy({"Bucket": self.name, "Key": source}, self.name, destination,
-                             ExtraArgs=extra_args or None, Config=config)
+                             ExtraArgs=args or None, Config=config)
 
     def get_text(self, name: str) -> str:
         with s3_errors(f"reading {name}", self.name):

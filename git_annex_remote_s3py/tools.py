@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from argparse import Namespace
 
-from . import credentials, naming
+from . import credentials, naming, urls
 from .config import Settings, load_settings
 from .errors import S3pyError
 
@@ -27,14 +28,21 @@ def remote_configs() -> dict[str, dict[str, str]]:
         log = _git("show", "git-annex:remote.log")
     except subprocess.CalledProcessError as exc:
         raise S3pyError("no git-annex branch here: run this inside a git-annex repository") from exc
-    found: dict[str, dict[str, str]] = {}
+    latest: dict[str, dict[str, str]] = {}
     for line in log.splitlines():
         uuid, _, rest = line.partition(" ")
-        config = dict(item.split("=", 1) for item in rest.split(" ") if "=" in item)
+        config = {name: unescape_config(value) for name, _, value in
+                  (item.partition("=") for item in rest.split(" ") if "=" in item)}
         config["uuid"] = uuid
-        if config.get("externaltype") == "s3py" and "name" in config:
-            found[config["name"]] = config
-    return found
+        if config.get("timestamp", "") >= latest.get(uuid, {}).get("timestamp", ""):
+            latest[uuid] = config  # a union merge may leave older lines: the newest wins
+    return {config["name"]: config for config in latest.values()
+            if config.get("externaltype") == "s3py" and "name" in config}
+
+
+def unescape_config(value: str) -> str:
+    """remote.log writes a space in a value as ``&32;`` (any character as ``&CODE;``)."""
+    return re.sub(r"&(\d+);", lambda match: chr(int(match.group(1))), value)
 
 
 def pick_remote(name: str | None) -> dict[str, str]:
@@ -50,14 +58,9 @@ def pick_remote(name: str | None) -> dict[str, str]:
 
 
 def stored_creds(uuid: str) -> tuple[str, str] | None:
-    """git-annex keeps creds it was given by SETCREDS in .git/annex/creds/UUID."""
-    path = os.path.join(_git("rev-parse", "--git-dir").strip(), "annex", "creds", uuid)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except OSError:
-        return None
-    return (lines[0], lines[1]) if len(lines) >= 2 else None
+    """git-annex keeps creds it was given by SETCREDS in .git/annex/creds/UUID-s3py-creds."""
+    git_dir = os.path.abspath(_git("rev-parse", "--git-dir").strip())
+    return credentials.read_cache(credentials.cache_file(git_dir, uuid))
 
 
 def open_bucket(config: dict[str, str]):
@@ -86,22 +89,15 @@ def presign(options: Namespace) -> int:
     return 0
 
 
-def public_read_policy(bucket: str, prefix: str) -> dict:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "PublicReadForGitAnnex",
-            "Effect": "Allow",
-            "Principal": "*",
-            "Action": "s3:GetObject",
-            "Resource": f"arn:aws:s3:::{bucket}/{prefix}*",
-        }],
-    }
-
-
 def policy(options: Namespace) -> int:
-    print(json.dumps(public_read_policy(options.bucket, options.prefix), indent=2))
-    print(f"# apply with: aws s3api put-bucket-policy --bucket {options.bucket} "
+    """Print the public-read policy for ``--bucket``/``--prefix``, or for a remote's settings."""
+    bucket, prefix = options.bucket, options.prefix
+    if not bucket:
+        config = pick_remote(options.remote)
+        bucket = config["bucket"]
+        prefix = config.get("fileprefix", "") if prefix is None else prefix
+    print(json.dumps(urls.public_read_policy(bucket, prefix or ""), indent=2))
+    print(f"# apply with: aws s3api put-bucket-policy --bucket {bucket} "
           "--policy file://policy.json", file=sys.stderr)
     return 0
 

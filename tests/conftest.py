@@ -44,6 +44,16 @@ def env(tmp_path: Path) -> dict[str, str]:
     return isolated_env(tmp_path / "home")
 
 
+@pytest.fixture
+def s3_proxy(s3_server):
+    """A recording proxy in front of moto: which requests were signed; refuses ACLs on demand."""
+    from recording_proxy import RecordingProxy
+
+    proxy = RecordingProxy(s3_server.port)
+    yield proxy
+    proxy.stop()
+
+
 @pytest.fixture(autouse=True)
 def _guard_process_env(monkeypatch, tmp_path):
     """In-process tests see dummy credentials and no real AWS config either."""

@@ -1,6 +1,5 @@
-"""Fixtures and helpers for fault tests: the fault proxy, and the remote driven over pipes.
+"""Helpers for fault tests: the remote driven over pipes, playing git-annex's side.
 
-Import the fixture into a test module with ``from conftest_faults import fault_proxy``.
 ``RemotePipe`` plays git-annex's side of the protocol so a test can send any request, watch
 PROGRESS, and SIGKILL the process at a chosen moment.
 """
@@ -15,9 +14,6 @@ import threading
 import time
 from pathlib import Path
 from typing import Callable, Optional
-
-import pytest
-from faultproxy import FaultProxy
 
 REMOTE_UUID = "5f2f7d3e-0000-4000-8000-000000000001"
 # Every line the remote may write first on stdout (requests to git-annex and replies).
@@ -47,7 +43,7 @@ class RemotePipe:
 
     def __init__(self, env: dict[str, str], config: dict[str, str], cwd: Path,
                  creds: tuple[str, str] = ("", "")) -> None:
-        self.config, self.creds = dict(config), creds
+        self.config, self.creds, self.cwd = dict(config), creds, cwd
         self.stderr_path = cwd / f"remote-stderr-{time.monotonic_ns()}.log"
         self._stderr = open(self.stderr_path, "wb")
         self.process = subprocess.Popen(
@@ -88,7 +84,7 @@ class RemotePipe:
             "GETCONFIG": lambda: "VALUE " + self.config.get(rest, ""),
             "GETCREDS": lambda: f"CREDS {self.creds[0]} {self.creds[1]}",
             "GETUUID": lambda: "VALUE " + REMOTE_UUID,
-            "GETGITDIR": lambda: "VALUE " + str(Path.cwd() / ".git"),
+            "GETGITDIR": lambda: "VALUE " + str(self.cwd / ".git"),
             "GETGITREMOTENAME": lambda: "VALUE s3",
             "DIRHASH": lambda: "VALUE f8/7a/",
             "DIRHASH-LOWER": lambda: "VALUE f87/a9b/",
@@ -140,11 +136,3 @@ class RemotePipe:
     def stderr(self) -> str:
         self._stderr.flush()
         return self.stderr_path.read_text(errors="replace")
-
-
-@pytest.fixture
-def fault_proxy(s3_server):
-    """A fault proxy in front of the session's moto server; no rules until a test sets them."""
-    proxy = FaultProxy(s3_server.endpoint, seed=20261122).start()
-    yield proxy
-    proxy.stop()

@@ -8,8 +8,10 @@ optional limit. Faults:
 ===============  ============================================================================
 ``503``          503 SlowDown with an S3 XML error body (botocore retries it)
 ``500``          500 InternalError with an S3 XML error body
+``403``          403 AccessDenied with an S3 XML error body, without asking the server
 ``reset-req``    read ``at_byte`` bytes of the request body, then reset the connection (RST)
 ``reset-resp``   forward, send the headers and ``at_byte`` bytes of the body, then reset
+                 (HEAD: reset before the headers)
 ``truncate``     forward, send the headers (full Content-Length) and ``at_byte`` bytes, close
 ``corrupt``      forward, flip one byte of the body at ``at_byte`` (same length, same headers)
 ``stall``        forward, then wait ``stall`` seconds before answering (past a read timeout)
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 
-FAULTS = ("503", "500", "reset-req", "reset-resp", "truncate", "corrupt", "stall",
+FAULTS = ("503", "500", "403", "reset-req", "reset-resp", "truncate", "corrupt", "stall",
           "403-missing", "301-region", "400-region", "html200", "slow")
 HOP_HEADERS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
                "te", "trailer"}
@@ -260,6 +262,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 rule: Optional[Rule]) -> None:
         fault = rule.fault if rule else None
         head_only = self.command == "HEAD"
+        if fault == "reset-resp" and head_only:  # no body to cut: reset before the headers
+            self._reset()
+            return
         if fault == "corrupt" and payload and not head_only:
             index = min(rule.at_byte, len(payload) - 1)
             payload = payload[:index] + bytes([payload[index] ^ 0xFF]) + payload[index + 1:]
@@ -296,6 +301,8 @@ def _canned_answer(fault: Optional[str],
     xml = [("Content-Type", "application/xml")]
     if fault == "503":
         return 503, xml, s3_error_xml("SlowDown", "Please reduce your request rate.")
+    if fault == "403":
+        return 403, xml, s3_error_xml("AccessDenied", "Access Denied")
     if fault == "500":
         return 500, xml, s3_error_xml("InternalError", "We encountered an internal error.")
     if fault == "301-region":

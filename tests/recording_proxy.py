@@ -1,9 +1,10 @@
 """A tiny HTTP proxy in front of moto's server on 127.0.0.1 that records every request.
 
 It lets end-to-end tests prove what moto cannot: which requests were signed (an
-``Authorization`` header or an ``X-Amz-Signature`` query), and how a bucket that refuses ACLs
-(S3 Object Ownership "bucket owner enforced") answers: with ``refuse_acl`` set, any request
-carrying ``x-amz-acl`` gets S3's real 400 ``AccessControlListNotSupported`` and is not forwarded.
+``Authorization`` header or an ``X-Amz-Signature`` query), and how buckets that refuse public
+ACLs answer. With ``refuse_acl`` set to an error code, any request carrying ``x-amz-acl`` gets
+S3's answer and is not forwarded: ``AccessControlListNotSupported`` (400, Object Ownership
+"bucket owner enforced") or ``AccessDenied`` (403, Block Public Access on).
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from urllib.parse import unquote, urlsplit
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-connection", "content-length"}
-ACL_REFUSED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error>'
-               b"<Code>AccessControlListNotSupported</Code>"
-               b"<Message>The bucket does not allow ACLs</Message></Error>")
+ACL_REFUSALS = {"AccessControlListNotSupported": 400, "AccessDenied": 403}
+
+
+def s3_error(code: str) -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+            "<Message>refused by the test proxy</Message></Error>").encode()
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class RecordingProxy:
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
         self.seen: list[Seen] = []
-        self.refuse_acl = False
+        self.refuse_acl: str | None = None  # a code of ACL_REFUSALS
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -105,8 +109,8 @@ class RecordingProxy:
                           or "x-amz-signature" in parts.query.lower())
                 acl = self.headers.get("x-amz-acl")
                 if acl and proxy.refuse_acl:
-                    status, headers, answer = 400, [("Content-Type", "application/xml")], \
-                        ACL_REFUSED
+                    status, answer = ACL_REFUSALS[proxy.refuse_acl], s3_error(proxy.refuse_acl)
+                    headers = [("Content-Type", "application/xml")]
                 else:
                     upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port,
                                                           timeout=60)

@@ -244,7 +244,7 @@ def test_missing_bucket_names_the_setting():
 
 # -- urls ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("values, base", [
-    ({"bucket": "b-1"}, "https://b-1.s3.us-east-1.amazonaws.com"),
+    ({"bucket": "b-1"}, "https://b-1.s3.amazonaws.com"),
     ({"bucket": "b-1", "region": "eu-west-2"}, "https://b-1.s3.eu-west-2.amazonaws.com"),
     ({"bucket": "b.1"}, "https://s3.us-east-1.amazonaws.com/b.1"),
     ({"bucket": "b-1", "endpoint": "http://127.0.0.1:9000"}, "http://127.0.0.1:9000/b-1"),

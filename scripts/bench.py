@@ -1,0 +1,501 @@
+"""``make bench``: s3py against git-annex's built-in S3 remote and raw boto3, one run.
+
+Everything talks to ONE moto server on 127.0.0.1. Each repeat runs every contender of a row
+back to back, in a rotating order, so that machine noise hits them alike; the table shows
+medians and the ratios s3py/built-in and s3py/boto3 (times: below 1 means s3py is faster).
+
+    python scripts/bench.py                                  # the issue's sizes
+    python scripts/bench.py --small 100 --large-mib 16 --repeat 1   # a quick look
+    python scripts/bench.py --memory-only                    # 1 GiB store+retrieve, peak RSS
+
+Peak memory is the ``VmHWM`` of every ``git-annex-remote-s3py`` process below the git-annex
+command, polled from ``/proc``; "procs" counts those processes (1 with ASYNC at any -J).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from conftest import S3Server, isolated_env, make_annex_repo, run  # noqa: E402
+
+BUILTIN, S3PY, NOASYNC, BOTO3 = "built-in", "s3py", "s3py no-ASYNC", "boto3"
+NO_ASYNC_ENV = "GIT_ANNEX_REMOTE_S3PY_NO_ASYNC"  # the switch cli.serve reads
+MiB = 1024**2
+HANDSHAKE = "EXTENSIONS INFO GETGITREMOTENAME ASYNC"
+
+
+# -- measuring git-annex commands --------------------------------------------------------------
+class RemoteWatcher(threading.Thread):
+    """Polls the descendants of one process for s3py remotes: count and peak VmHWM."""
+
+    def __init__(self, root: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.root, self.interval = root, interval
+        self.peaks: dict[int, int] = {}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            for pid in descendants(self.root):
+                hwm = s3py_hwm_kib(pid)
+                if hwm:
+                    self.peaks[pid] = max(hwm, self.peaks.get(pid, 0))
+            self.done.wait(self.interval)
+
+    @property
+    def peak_mib(self) -> float:
+        return max(self.peaks.values(), default=0) / 1024
+
+
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            for tid in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{tid}/children") as handle:
+                    kids = [int(k) for k in handle.read().split()]
+                found.extend(kids)
+                todo.extend(kids)
+        except OSError:
+            continue
+    return found
+
+
+def s3py_hwm_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            if b"git-annex-remote-s3py" not in handle.read():
+                return 0
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class Measured:
+    """Seconds, number of s3py processes and their peak memory for one command."""
+
+    def __init__(self, seconds: float, procs: int = 0, peak_mib: float = 0.0) -> None:
+        self.seconds, self.procs, self.peak_mib = seconds, procs, peak_mib
+
+
+def timed(args: list[str], cwd: Path, env: dict[str, str]) -> Measured:
+    start = time.perf_counter()
+    process = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    watcher = RemoteWatcher(process.pid)
+    watcher.start()
+    out, err = process.communicate()
+    seconds = time.perf_counter() - start
+    watcher.done.set()
+    watcher.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({process.returncode}):\n{out[-2000:]}\n"
+                         f"{err[-2000:]}")
+    return Measured(seconds, len(watcher.peaks), watcher.peak_mib)
+
+
+# -- the raw boto3 ceiling: one Python process, the operation timed after client creation ----
+BOTO3_WORKER = r'''
+import os, sys, time
+from concurrent.futures import ThreadPoolExecutor
+import boto3
+from botocore.config import Config
+op, jobs, endpoint, bucket, local = sys.argv[1], int(sys.argv[2]), *sys.argv[3:6]
+client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                      config=Config(max_pool_connections=16, s3={"addressing_style": "path"}))
+names = []
+if op == "put":
+    for top, dirs, files in os.walk(local):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        names += [os.path.relpath(os.path.join(top, f), local) for f in files]
+else:
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        names += [o["Key"] for o in page.get("Contents", [])]
+def put(name):
+    with open(os.path.join(local, name), "rb") as handle:
+        client.put_object(Bucket=bucket, Key=name, Body=handle)
+def get(name):
+    body = client.get_object(Bucket=bucket, Key=name)["Body"]
+    with open(os.path.join(local, name.replace("/", "_")), "wb") as handle:
+        for block in body.iter_chunks(1024 * 1024):
+            handle.write(block)
+def head(name):
+    client.head_object(Bucket=bucket, Key=name)
+start = time.perf_counter()
+with ThreadPoolExecutor(jobs) as pool:
+    list(pool.map({"put": put, "get": get, "head": head}[op], names))
+print(time.perf_counter() - start)
+'''
+
+
+def boto3_op(op: str, jobs: int, server: S3Server, bucket: str, local: Path,
+             env: dict[str, str]) -> Measured:
+    result = run([sys.executable, "-c", BOTO3_WORKER, op, str(jobs), server.endpoint, bucket,
+                  str(local)], local, env)
+    return Measured(float(result.stdout.strip().splitlines()[-1]))
+
+
+# -- fixtures of the benchmark ----------------------------------------------------------------
+class Bench:
+    """One moto server, the repositories and remotes, and the results table."""
+
+    def __init__(self, options: argparse.Namespace, workdir: Path) -> None:
+        self.options, self.workdir = options, workdir
+        self.env = isolated_env(workdir / "home")
+        self.noasync_env = {**self.env, NO_ASYNC_ENV: "1"}
+        self.server = S3Server()
+        self.s3 = self.server.client()
+        self.results: dict[tuple[str, str], list[Measured]] = {}
+        self.units: dict[str, tuple[str, float]] = {}
+        self.tag = uuid.uuid4().hex[:6]
+
+    def bucket(self, what: str) -> str:
+        return f"bench-{self.tag}-{what}"
+
+    def record(self, row: str, contender: str, measured: Measured) -> None:
+        self.results.setdefault((row, contender), []).append(measured)
+        print(f"  {row:<26} {contender:<14} {measured.seconds:8.2f} s"
+              + (f"  procs={measured.procs} peak={measured.peak_mib:.0f} MiB"
+                 if measured.procs else ""), flush=True)
+
+    def add_remotes(self, repo: Path, what: str, *extra: str, suffix: str = "") -> None:
+        builtin, s3py = self.bucket(f"{what}-b{suffix}"), self.bucket(f"{what}-s{suffix}")
+        run(["git", "annex", "initremote", f"builtin{suffix}", "type=S3", "encryption=none",
+             f"bucket={builtin}", "host=127.0.0.1", f"port={self.server.port}",
+             "protocol=http", "requeststyle=path", "signature=v4", "datacenter=127.0.0.1",
+             *extra], repo, self.env)
+        run(["git", "annex", "initremote", f"s3py{suffix}", "type=external",
+             "externaltype=s3py", "encryption=none", f"bucket={s3py}",
+             f"endpoint={self.server.endpoint}", *extra], repo, self.env)
+
+    def clear(self, bucket: str) -> None:
+        """Delete every object but the annex-uuid marker, behind git-annex's back."""
+        names = [o["Key"] for page in self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket) for o in page.get("Contents", []) if not o["Key"].endswith(
+            "annex-uuid")]
+        for start in range(0, len(names), 1000):
+            self.s3.delete_objects(Bucket=bucket, Delete={
+                "Objects": [{"Key": n} for n in names[start:start + 1000]], "Quiet": True})
+
+    def count(self, bucket: str) -> int:
+        return sum(1 for page in self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket) for o in page.get("Contents", []) if not o["Key"].endswith(
+            "annex-uuid"))
+
+    def ensure_bucket(self, bucket: str) -> None:
+        self.s3.create_bucket(Bucket=bucket)
+
+
+def rotate(items: list[str], by: int) -> list[str]:
+    by %= len(items)
+    return items[by:] + items[:by]
+
+
+def make_tree(path: Path, env: dict[str, str], count: int, low: int, high: int,
+              seed: int) -> Path:
+    import random
+
+    rng = random.Random(seed)
+    files = {f"d{i % 10}/f{i:05d}.bin": rng.randbytes(rng.randint(low, high))
+             for i in range(count)}
+    return make_annex_repo(path, env, files)
+
+
+# -- rows ---------------------------------------------------------------------------------------
+def copy_get_rows(bench: Bench, repo: Path, label: str, jobs: int, rep: int, expect: int,
+                  noasync: bool) -> None:
+    """copy --to each contender (after emptying its bucket), then get from each."""
+    what = label.split()[0]
+    contenders = [BUILTIN, S3PY, BOTO3] + ([NOASYNC] if noasync else [])
+    buckets = {BUILTIN: bench.bucket(f"{what}-b"), S3PY: bench.bucket(f"{what}-s"),
+               NOASYNC: bench.bucket(f"{what}-s"), BOTO3: bench.bucket(f"{what}-raw")}
+    remotes = {BUILTIN: "builtin", S3PY: "s3py", NOASYNC: "s3py"}
+    envs = {BUILTIN: bench.env, S3PY: bench.env, NOASYNC: bench.noasync_env}
+    order = rotate(contenders, rep)
+    for who in order:
+        bench.clear(buckets[who])
+        if who == BOTO3:
+            measured = boto3_op("put", jobs, bench.server, buckets[who], repo, bench.env)
+        else:
+            measured = timed(["git", "annex", "copy", "--to", remotes[who], f"-J{jobs}", "."],
+                             repo, envs[who])
+        if bench.count(buckets[who]) != expect:
+            raise SystemExit(f"{who}: bucket holds {bench.count(buckets[who])} objects, "
+                             f"expected {expect}")
+        bench.record(f"{label} copy -J{jobs}", who, measured)
+    for who in order:
+        if who == BOTO3:
+            with tempfile.TemporaryDirectory(dir=bench.workdir) as into:
+                measured = boto3_op("get", jobs, bench.server, buckets[who], Path(into),
+                                    bench.env)
+        else:
+            run(["git", "annex", "drop", "--force", "-q", "."], repo, bench.env)
+            measured = timed(["git", "annex", "get", "--from", remotes[who], f"-J{jobs}", "."],
+                             repo, envs[who])
+        bench.record(f"{label} get -J{jobs}", who, measured)
+
+
+def fsck_row(bench: Bench, repo: Path, rep: int) -> None:
+    """Presence check of every key (objects all there): fsck --fast --from, -J1."""
+    for who in rotate([BUILTIN, S3PY, BOTO3], rep):
+        if who == BOTO3:
+            measured = boto3_op("head", 1, bench.server, bench.bucket("small-raw"), repo,
+                                bench.env)
+        else:
+            measured = timed(["git", "annex", "fsck", "--fast", "--from",
+                              {BUILTIN: "builtin", S3PY: "s3py"}[who], "-q", "."], repo,
+                             bench.env)
+        bench.record("small fsck --fast -J1", who, measured)
+
+
+def export_row(bench: Bench, repo: Path, rep: int) -> None:
+    """export of the small tree to a fresh exporttree=yes remote of each kind."""
+    bench.add_remotes(repo, "export", "exporttree=yes", suffix=f"x{rep}")
+    for who in rotate([BUILTIN, S3PY, BOTO3], rep):
+        if who == BOTO3:
+            bucket = bench.bucket(f"export-raw{rep}")
+            bench.ensure_bucket(bucket)
+            measured = boto3_op("put", 1, bench.server, bucket, repo, bench.env)
+        else:
+            remote = f"{'builtin' if who == BUILTIN else 's3py'}x{rep}"
+            measured = timed(["git", "annex", "export", "HEAD", "--to", remote], repo,
+                             bench.env)
+        bench.record("small export", who, measured)
+
+
+# -- start-up -----------------------------------------------------------------------------------
+def startup_once(exe: str, env: dict[str, str], config: dict[str, str]) -> dict[str, float]:
+    """Spawn one remote; seconds to VERSION, EXTENSIONS, PREPARE and a first CHECKPRESENT."""
+    marks: dict[str, float] = {}
+    start = time.perf_counter()
+    process = subprocess.Popen([exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, env=env, text=True, bufsize=1)
+
+    def ask(request: str | None, done: str) -> None:
+        if request:
+            process.stdin.write(request + "\n")
+            process.stdin.flush()
+        while True:
+            line = process.stdout.readline().rstrip("\n")
+            if not line:
+                raise SystemExit(f"remote closed the pipe waiting for {done}")
+            if line.startswith("GETCONFIG "):
+                process.stdin.write(f"VALUE {config.get(line.split(' ', 1)[1], '')}\n")
+                process.stdin.flush()
+            elif line.startswith("GETCREDS "):
+                process.stdin.write("CREDS  \n")
+                process.stdin.flush()
+            elif line.startswith(done):
+                return
+            elif not line.startswith(("DEBUG", "INFO")):
+                raise SystemExit(f"unexpected {line!r} waiting for {done}")
+
+    ask(None, "VERSION")
+    marks["VERSION line"] = time.perf_counter() - start
+    ask(HANDSHAKE, "EXTENSIONS")
+    marks["EXTENSIONS reply"] = time.perf_counter() - start
+    ask("PREPARE", "PREPARE-")
+    marks["PREPARE reply"] = time.perf_counter() - start
+    ask("CHECKPRESENT SHA256E-s5--0123456789abcdef.bin", "CHECKPRESENT-")
+    marks["first CHECKPRESENT reply"] = time.perf_counter() - start
+    process.stdin.close()
+    process.wait(timeout=30)
+    return marks
+
+
+def python_seconds(code: str, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    run([sys.executable, "-c", code], Path.cwd(), env)
+    return time.perf_counter() - start
+
+
+def startup_rows(bench: Bench, repeat: int) -> dict[str, list[float]]:
+    exe = shutil.which("git-annex-remote-s3py", path=bench.env["PATH"])
+    if not exe:
+        raise SystemExit("git-annex-remote-s3py is not on PATH: pip install -e .")
+    bucket = bench.bucket("startup")
+    bench.ensure_bucket(bucket)
+    config = {"bucket": bucket, "endpoint": bench.server.endpoint}
+    client = ("import boto3; boto3.client('s3', region_name='us-east-1', "
+              f"endpoint_url='{bench.server.endpoint}')")
+    baselines = {"python -c pass": "pass", "import annexremote": "import annexremote",
+                 "import boto3": "import boto3", "import boto3 + client": client}
+    rows: dict[str, list[float]] = {}
+    for rep in range(repeat):
+        for name, seconds in startup_once(exe, bench.env, config).items():
+            rows.setdefault(f"s3py: spawn to {name}", []).append(seconds)
+        for name, code in rotate(list(baselines.items()), rep):
+            rows.setdefault(name, []).append(python_seconds(code, bench.env))
+    return rows
+
+
+def import_check(bench: Bench) -> list[str]:
+    """Modules the entry point imports before its first reply (-X importtime)."""
+    exe = shutil.which("git-annex-remote-s3py", path=bench.env["PATH"])
+    result = subprocess.run([sys.executable, "-X", "importtime", exe], input=HANDSHAKE + "\n",
+                            env=bench.env, capture_output=True, text=True, timeout=60)
+    heavy = sorted({line.split("|")[-1].strip().split(".")[0]
+                    for line in result.stderr.splitlines() if "import time:" in line}
+                   & {"boto3", "botocore", "s3transfer", "urllib3", "requests"})
+    total = sum(int(line.split("|")[0].split(":")[1]) for line in result.stderr.splitlines()
+                if line.startswith("import time:") and "self" not in line)
+    return [f"modules imported before the first reply: {total / 1000:.0f} ms of imports "
+            f"(self times summed); heavy ones loaded: {', '.join(heavy) or 'none'}"]
+
+
+# -- memory -------------------------------------------------------------------------------------
+def memory_check(bench: Bench, gib: float) -> list[str]:
+    """Store and retrieve one big file through s3py; peak VmHWM of the remote process."""
+    repo = make_annex_repo(bench.workdir / "memory", bench.env, {"README": b"memory check\n"})
+    size = int(gib * 1024**3)
+    with open(repo / "big.bin", "wb") as handle:
+        block = os.urandom(8 * MiB)
+        for _ in range(size // len(block)):
+            handle.write(block)
+    run(["git", "annex", "add", "-q", "big.bin"], repo, bench.env)
+    run(["git", "commit", "-q", "-m", "big"], repo, bench.env)
+    run(["git", "annex", "initremote", "s3py", "type=external", "externaltype=s3py",
+         "encryption=none", f"bucket={bench.bucket('memory')}",
+         f"endpoint={bench.server.endpoint}"], repo, bench.env)
+    lines = []
+    for step, args in (("store", ["copy", "--to", "s3py", "big.bin"]),
+                       ("retrieve", ["get", "--from", "s3py", "big.bin"])):
+        if step == "retrieve":
+            run(["git", "annex", "drop", "--force", "-q", "big.bin"], repo, bench.env)
+        measured = timed(["git", "annex", *args], repo, bench.env)
+        verdict = "OK" if measured.peak_mib < 150 else "OVER 150 MiB"
+        lines.append(f"{gib:g} GiB {step}: {measured.seconds:.1f} s, "
+                     f"{size / MiB / measured.seconds:.0f} MiB/s, s3py peak RSS "
+                     f"{measured.peak_mib:.0f} MiB ({verdict})")
+    shutil.rmtree(repo / ".git" / "annex" / "objects", ignore_errors=True)
+    return lines
+
+
+# -- report -------------------------------------------------------------------------------------
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def table(bench: Bench) -> list[str]:
+    rows = list(dict.fromkeys(row for row, _ in bench.results))
+    out = ["| row | built-in s | s3py s | s3py no-ASYNC s | boto3 s | s3py/built-in | "
+           "s3py/boto3 | s3py rate | s3py procs | s3py peak MiB |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        cell = {who: median([m.seconds for m in bench.results.get((row, who), [])])
+                for who in (BUILTIN, S3PY, NOASYNC, BOTO3)}
+        ours = bench.results.get((row, S3PY), [])
+        unit, amount = bench.units.get(row.split()[0], ("files/s", 0))
+        rate = f"{amount / cell[S3PY]:.0f} {unit}" if amount else ""
+        fmt = lambda v: "" if v != v else f"{v:.2f}"  # noqa: E731 (nan: not measured)
+        out.append(
+            f"| {row} | {fmt(cell[BUILTIN])} | {fmt(cell[S3PY])} | {fmt(cell[NOASYNC])} | "
+            f"{fmt(cell[BOTO3])} | {fmt(cell[S3PY] / cell[BUILTIN])} | "
+            f"{fmt(cell[S3PY] / cell[BOTO3])} | {rate} | "
+            f"{max((m.procs for m in ours), default=0)} | "
+            f"{max((m.peak_mib for m in ours), default=0):.0f} |")
+    return out
+
+
+def startup_table(rows: dict[str, list[float]]) -> list[str]:
+    out = ["| start-up (spawn to ...) | median ms |", "|---|---|"]
+    out += [f"| {name} | {median(values) * 1000:.0f} |" for name, values in rows.items()]
+    return out
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", type=int, default=500, help="small files (default 500)")
+    parser.add_argument("--large", type=int, default=4, help="large files (default 4)")
+    parser.add_argument("--large-mib", type=int, default=64, help="MiB each (default 64)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per row (default 3)")
+    parser.add_argument("--memory", action="store_true",
+                        help="also store+retrieve a big file and check the peak RSS")
+    parser.add_argument("--memory-only", action="store_true", help="only the memory check")
+    parser.add_argument("--memory-gib", type=float, default=1.0)
+    parser.add_argument("--skip", default="", help="comma list of: small,fsck,large,export,"
+                        "startup")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    skip = set(filter(None, options.skip.split(",")))
+    workdir = Path(tempfile.mkdtemp(prefix="s3py-bench-"))
+    bench = Bench(options, workdir)
+    notes: list[str] = []
+    startup: dict[str, list[float]] = {}
+    try:
+        if not options.memory_only:
+            run_rows(bench, skip)
+            if "startup" not in skip:
+                startup = startup_rows(bench, max(options.repeat, 5))
+                notes += import_check(bench)
+        if options.memory or options.memory_only:
+            notes += memory_check(bench, options.memory_gib)
+    finally:
+        bench.server.stop()
+        if not options.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    version = subprocess.run(["git", "annex", "version", "--raw"], text=True,
+                             capture_output=True).stdout.strip()
+    print()
+    print(f"git-annex {version}, "
+          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+          f"small={options.small} large={options.large}x{options.large_mib}MiB "
+          f"repeat={options.repeat}: medians; ratios are s3py time / other time")
+    print("\n".join(table(bench)) if bench.results else "")
+    if startup:
+        print()
+        print("\n".join(startup_table(startup)))
+    for line in notes:
+        print(f"- {line}")
+    return 0
+
+
+def run_rows(bench: Bench, skip: set[str]) -> None:
+    options = bench.options
+    print(f"work directory {bench.workdir}; moto at {bench.server.endpoint}", flush=True)
+    small = make_tree(bench.workdir / "small", bench.env, options.small, 1024, 20 * 1024, 1)
+    bench.add_remotes(small, "small")
+    bench.ensure_bucket(bench.bucket("small-raw"))
+    large = make_tree(bench.workdir / "large", bench.env, options.large,
+                      options.large_mib * MiB, options.large_mib * MiB, 2)
+    bench.add_remotes(large, "large")
+    bench.ensure_bucket(bench.bucket("large-raw"))
+    bench.units = {"small": ("files/s", options.small),
+                   "large": ("MiB/s", options.large * options.large_mib)}
+    for rep in range(options.repeat):
+        print(f"repeat {rep + 1}/{options.repeat}", flush=True)
+        if "small" not in skip:
+            for jobs in (1, 4):
+                copy_get_rows(bench, small, "small", jobs, rep, options.small, jobs > 1)
+        if "fsck" not in skip:
+            if "small" in skip:
+                copy_get_rows(bench, small, "small", 4, rep, options.small, False)
+            fsck_row(bench, small, rep)
+        if "large" not in skip:
+            copy_get_rows(bench, large, "large", 1, rep, options.large, False)
+        if "export" not in skip:
+            export_row(bench, small, rep)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
