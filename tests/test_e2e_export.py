@@ -52,6 +52,8 @@ def test_export_tree_renames_clone_unexport(tmp_path, env, s3_server, bucket_nam
     assert first.returncode != 0
     assert "'new\\nline' contains a newline" in first.stdout + first.stderr
     assert bucket_tree(s3_server, bucket_name, "tree/") == AWKWARD
+    whereis = run(["git", "annex", "whereis", "dup "], repo, env).stdout
+    assert "tree" in whereis and f"{bucket_name}/tree/SHA256E" not in whereis  # no key names
 
     # a rename (through git-annex's .git-annex-tmp-content-KEY dance), a move into a new
     # directory, a deletion, a modification and a new file, exported with two jobs
