@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from annexremote import ExportRemote, RemoteError
 
-from . import credentials, naming, urls, webget
+from . import credentials, naming, presence, urls, webget
 from .config import SETTINGS_TABLE, Settings, load_settings
 from .errors import (
     AccessDenied,
@@ -75,8 +75,9 @@ def default_bucket_factory(settings: Settings, creds: credentials.Credentials) -
     if settings.metadata:
         upload_args["Metadata"] = dict(settings.metadata)
     client = connection.build_client(settings, creds)
-    return storage.Bucket(client, settings.bucket, partsize=settings.partsize,
-                          upload_args=upload_args, verify_etag_md5=settings.sse != "aws:kms")
+    bucket = storage.Bucket(client, settings.bucket, partsize=settings.partsize,
+                            upload_args=upload_args, verify_etag_md5=settings.sse != "aws:kms")
+    return presence.ListedBucket(bucket, settings.fileprefix)
 
 
 class S3Remote(ExportRemote):
@@ -231,7 +232,7 @@ class S3Remote(ExportRemote):
                 size = webget.head_size(urls.object_url(base, object_name, version_id),
                                         f"checking {key}")
             else:
-                size = self.bucket.head(object_name, version_id).size
+                size = self._signed_size(object_name, expected, version_id)
         except ObjectNotFound:
             return False
         if expected is not None and size != expected:
@@ -239,6 +240,17 @@ class S3Remote(ExportRemote):
                        "treating it as absent so that it is stored again")
             return False
         return True
+
+    def _signed_size(self, object_name: str, expected: int | None,
+                     version_id: str | None) -> int:
+        """From a recent listing when it shows the expected size (presence.py), else HEAD."""
+        bucket = self.bucket
+        listed = getattr(bucket, "listed_size", None)
+        if listed and version_id is None:
+            size = listed(object_name)
+            if size is not None and (expected is None or size == expected):
+                return size
+        return bucket.head(object_name, version_id).size
 
     # -- setup --------------------------------------------------------------------------------
     @annex_errors
