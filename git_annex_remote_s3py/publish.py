@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
+from .annexlog import parse_remote_log
 from .errors import InvalidName, S3pyError, one_line
 from .naming import normalise_prefix
 
@@ -163,24 +164,6 @@ def dataset_prefix(prefix: str, rel: str) -> str:
 
 
 # -- special remote configuration ------------------------------------------------------------
-def decode_log_value(value: str) -> str:
-    """remote.log escapes characters as ``&<decimal>;`` (a space is ``&32;``)."""
-    return re.sub(r"&(\d+);", lambda m: chr(int(m.group(1))), value)
-
-
-def parse_remote_log(text: str) -> dict[str, dict[str, str]]:
-    """uuid -> settings of each special remote, the newest line of each uuid winning."""
-    newest: dict[str, tuple[str, dict[str, str]]] = {}
-    for line in text.splitlines():
-        uuid, *fields = line.split(" ")
-        config = dict(f.split("=", 1) for f in fields if "=" in f)
-        stamp = config.pop("timestamp", "0s")
-        if uuid and (uuid not in newest or float(stamp.rstrip("s")) >= float(
-                newest[uuid][0].rstrip("s"))):
-            newest[uuid] = (stamp, {k: decode_log_value(v) for k, v in config.items()})
-    return {uuid: config for uuid, (_, config) in newest.items()}
-
-
 def special_remotes_named(ds: Path, name: str) -> dict[str, dict[str, str]]:
     run_git(ds, "annex", "merge")  # fold in git-annex branches fetched from elsewhere
     shown = run_git(ds, "cat-file", "-p", "git-annex:remote.log", check=False)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from argparse import Namespace
 
 from . import credentials, naming, urls
+from .annexlog import parse_remote_log
 from .config import Settings, load_settings
 from .errors import S3pyError
 
@@ -28,21 +28,9 @@ def remote_configs() -> dict[str, dict[str, str]]:
         log = _git("show", "git-annex:remote.log")
     except subprocess.CalledProcessError as exc:
         raise S3pyError("no git-annex branch here: run this inside a git-annex repository") from exc
-    latest: dict[str, dict[str, str]] = {}
-    for line in log.splitlines():
-        uuid, _, rest = line.partition(" ")
-        config = {name: unescape_config(value) for name, _, value in
-                  (item.partition("=") for item in rest.split(" ") if "=" in item)}
-        config["uuid"] = uuid
-        if config.get("timestamp", "") >= latest.get(uuid, {}).get("timestamp", ""):
-            latest[uuid] = config  # a union merge may leave older lines: the newest wins
-    return {config["name"]: config for config in latest.values()
+    return {config["name"]: {**config, "uuid": uuid}
+            for uuid, config in parse_remote_log(log).items()
             if config.get("externaltype") == "s3py" and "name" in config}
-
-
-def unescape_config(value: str) -> str:
-    """remote.log writes a space in a value as ``&32;`` (any character as ``&CODE;``)."""
-    return re.sub(r"&(\d+);", lambda match: chr(int(match.group(1))), value)
 
 
 def pick_remote(name: str | None) -> dict[str, str]:

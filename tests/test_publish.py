@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import initremote, run
 
-from git_annex_remote_s3py.publish import dataset_prefix, parse_remote_log, parse_version
+from git_annex_remote_s3py.annexlog import parse_remote_log
+from git_annex_remote_s3py.publish import dataset_prefix, parse_version
 
 pytestmark = [pytest.mark.e2e, pytest.mark.datalad]
 
