@@ -19,7 +19,7 @@ from typing import Any, Callable
 from .errors import StorageError
 
 THRESHOLD = 8
-TTL = 30.0
+TTL = 10.0
 MAX_OBJECTS = 10_000
 
 

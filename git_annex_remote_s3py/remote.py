@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from annexremote import ExportRemote, RemoteError
 
-from . import credentials, naming, presence, urls, webget
+from . import credentials, naming, urls
 from .config import SETTINGS_TABLE, Settings, load_settings
 from .errors import (
     AccessDenied,
@@ -63,7 +63,7 @@ class SharedState:
 
 
 def default_bucket_factory(settings: Settings, creds: credentials.Credentials) -> Any:
-    from . import connection, storage
+    from . import connection, presence, storage
 
     upload_args: dict[str, Any] = {}
     if settings.storageclass:
@@ -219,6 +219,8 @@ class S3Remote(ExportRemote):
     def _get(self, object_name: str, local_file: str, version_id: str | None = None) -> None:
         base = self._public_base()
         if not self._can_sign() and base and not self.settings.anonymous:
+            from . import webget  # lazy: urllib.request costs ~40 ms at start-up
+
             url = urls.object_url(base, object_name, version_id)
             webget.download(url, local_file, self._progress(), f"retrieving {object_name}")
             return
@@ -229,6 +231,8 @@ class S3Remote(ExportRemote):
         base = self._public_base()
         try:
             if not self._can_sign() and base and not self.settings.anonymous:
+                from . import webget
+
                 size = webget.head_size(urls.object_url(base, object_name, version_id),
                                         f"checking {key}")
             else:

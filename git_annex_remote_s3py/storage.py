@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import errno
 import hashlib
@@ -67,6 +66,10 @@ class _ProgressReader:
 
     def __getattr__(self, name: str) -> Any:  # seek, tell, fileno... as the real file
         return getattr(self._handle, name)
+
+
+CHECKSUM_FIELDS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1",
+                   "ChecksumSHA256")
 
 
 def _error_parts(exc: Exception) -> tuple[str, int, dict]:
@@ -219,30 +222,32 @@ class Bucket:
             size = os.path.getsize(path)
         except OSError as exc:
             raise LocalFileError(f"cannot read {path}: {exc.strerror}") from exc
-        if size < self.partsize:
+        if size <= self.partsize:  # as the built-in S3 remote: larger files go multipart
             return self._put_single(name, path, size, report, args)
         return self._put_multipart(name, path, size, report, args)
 
     def _put_single(self, name: str, path: str, size: int, report: Report,
                     args: dict) -> ObjectInfo:
+        """One PUT, verified: the server confirmed the checksum botocore sent (``checksums=
+        when_supported`` and a server that checks it), or else its ETag is the file's MD5."""
         try:
-            md5 = _md5_file(path)
             handle = open(path, "rb")
         except OSError as exc:
             raise LocalFileError(f"cannot read {path}: {exc.strerror}") from exc
         with handle, s3_errors(f"storing {name}", self.name):
-            answer = self.client.put_object(
-                Bucket=self.name, Key=name, Body=_ProgressReader(handle, report),
-                ContentLength=size,
-                ContentMD5=base64.b64encode(bytes.fromhex(md5)).decode(), **args)
+            answer = self.client.put_object(Bucket=self.name, Key=name,
+                                            Body=_ProgressReader(handle, report),
+                                            ContentLength=size, **args)
         etag = (answer.get("ETag") or "").strip('"')
         if not etag:
             raise NotAnS3Endpoint(f"storing {name}: the endpoint accepted the upload but sent no "
                                   "ETag; is endpoint= an S3 API URL?")
-        if self.verify_etag_md5 and "SSEKMSKeyId" not in answer and etag != md5:
-            self.delete(name)
-            raise IntegrityError(f"storing {name}: server ETag {etag} differs from the MD5 of "
-                                 "what was sent; the object was removed")
+        server_checked = any(answer.get(field) for field in CHECKSUM_FIELDS)
+        if not server_checked and self.verify_etag_md5 and "SSEKMSKeyId" not in answer:
+            if etag != _md5_file(path):
+                self.delete(name)
+                raise IntegrityError(f"storing {name}: server ETag {etag} differs from the MD5 "
+                                     "of what was sent; the object was removed")
         report(size)
         return ObjectInfo(size, etag, answer.get("VersionId"))
 
@@ -298,18 +303,19 @@ class Bucket:
         total = _total_size(answer, offset)
         if offset and "ContentRange" not in answer:  # server ignored Range: start over
             offset = 0
+        digest = hashlib.md5()
         try:
-            written = self._stream(answer["Body"], path, offset, report, name)
+            written = self._stream(answer["Body"], path, offset, report, name, digest)
         except IntegrityError:
             os.truncate(path, 0)  # corrupted bytes must not be resumed from
             raise
         if written != total:
             raise IntegrityError(f"retrieving {name}: got {written} of {total} bytes; "
                                  "the next try resumes")
-        self._verify_md5(path, answer, name)
+        self._verify_md5(path, answer, name, digest.hexdigest())
         return written
 
-    def _verify_md5(self, path: str, answer: dict, name: str) -> None:
+    def _verify_md5(self, path: str, answer: dict, name: str, md5: str) -> None:
         """Where the ETag is the MD5 of the object (single PUT, no SSE-KMS/SSE-C), check the
         whole file against it (a resumed file too); on mismatch discard the file."""
         etag = (answer.get("ETag") or "").strip('"').lower()
@@ -317,19 +323,24 @@ class Bucket:
                 or answer.get("ServerSideEncryption") == "aws:kms"
                 or answer.get("SSECustomerAlgorithm")):
             return
-        if _md5_file(path) != etag:
+        if md5 != etag:
             os.truncate(path, 0)
             raise IntegrityError(f"retrieving {name}: the bytes received do not match the "
                                  "server's ETag (MD5); discarded, the next try starts over")
 
-    def _stream(self, body: Any, path: str, offset: int, report: Report, name: str) -> int:
+    def _stream(self, body: Any, path: str, offset: int, report: Report, name: str,
+                digest: Any) -> int:
+        """Append the body to the first ``offset`` bytes of ``path``; ``digest`` sees them all."""
         position = offset
         try:
             with open(path, "r+b" if offset else "wb") as handle:
+                while offset and handle.tell() < offset:  # the part kept from an earlier try
+                    digest.update(handle.read(min(READ_CHUNK, offset - handle.tell())))
                 handle.seek(offset)
                 handle.truncate()
                 with s3_errors(f"retrieving {name}", self.name):
                     for block in body.iter_chunks(READ_CHUNK):
+                        digest.update(block)
                         handle.write(block)
                         position += len(block)
                         report(position)
