@@ -77,10 +77,3 @@ def write_cache(path: str, access_key: str, secret_key: str) -> None:
         handle.write(f"{access_key}\n{secret_key}\n")
     os.replace(temporary, path)
 
-
-def redact(text: str, secrets: tuple[str | None, ...]) -> str:
-    """Replace every secret in ``text`` by a placeholder."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "<redacted>")
-    return text

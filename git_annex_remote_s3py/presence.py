@@ -4,10 +4,12 @@
 key; one LIST request returns 1,000 names with sizes. After ``threshold`` checks in a process
 the prefix is listed once (at most ``max_objects`` names) and kept for ``ttl`` seconds.
 
-Only "present" comes from the listing, and only when the listed size is the one the caller
-expects; a name missing from the listing is confirmed by a HEAD (absent only on a real 404).
-Every store, copy or delete in this process forgets its name, also while a listing runs. What
-another process deletes stays visible as present for at most ``ttl`` seconds.
+"Present" comes from the listing only when the listed size is the one the caller expects.
+"Absent" comes from it only when the listing was complete (every name under the prefix): S3
+listings are strongly consistent, so a name missing from one is a 404 at that time, in a bucket
+we may list. Every store, copy or delete in this process makes its name unknown (HEAD again),
+also while a listing runs. The price, stated in docs/benchmarks.md: what another process
+writes or deletes within ``ttl`` seconds may still read as the listing saw it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .errors import StorageError
 THRESHOLD = 8
 TTL = 10.0
 MAX_OBJECTS = 10_000
+NOT_LISTED = -1  # a complete, fresh listing does not show the name
 
 
 class ListedBucket:
@@ -34,10 +37,11 @@ class ListedBucket:
         self._clock = clock
         self._lock = threading.Lock()
         self._sizes: dict[str, int] = {}
+        self._complete = False
         self._listed_at = float("-inf")
         self._asked = self._hits = self._misses = 0
         self._listing = False
-        self._dropped: set[str] = set()
+        self._touched: set[str] = set()  # written or deleted here since the listing began
         self._disabled = False
 
     def __getattr__(self, name: str) -> Any:
@@ -45,18 +49,19 @@ class ListedBucket:
 
     # -- presence ---------------------------------------------------------------------------
     def listed_size(self, name: str) -> int | None:
-        """The size the last fresh listing shows for ``name``; None: ask the server (HEAD)."""
+        """The size a fresh listing shows for ``name``, ``NOT_LISTED`` if a complete one does
+        not show it, or None: ask the server (HEAD)."""
         if self._should_list():
             self._refresh()
         with self._lock:
             if self._disabled or self._clock() - self._listed_at > self._ttl:
                 return None
             size = self._sizes.get(name)
-            if size is None:
+            if size is None and (name in self._touched or not self._complete):
                 self._misses += 1
-            else:
-                self._hits += 1
-            return size
+                return None
+            self._hits += 1
+            return NOT_LISTED if size is None else size
 
     def _should_list(self) -> bool:
         with self._lock:
@@ -67,33 +72,35 @@ class ListedBucket:
                 return False
             first = self._listed_at == float("-inf")
             if not first and self._hits < self._misses:
-                return False  # mostly absent keys: a listing would not save HEADs
+                return False  # mostly names the listing could not answer: it saves nothing
             self._listing = True
-            self._dropped = set()
+            self._touched = set()
             return True
 
     def _refresh(self) -> None:
         sizes: dict[str, int] = {}
+        complete = True
         try:
             for name, size, _etag in self._bucket.list(self._prefix):
-                sizes[name] = size
                 if len(sizes) >= self._max:
+                    complete = False
                     break
+                sizes[name] = size
         except StorageError:  # e.g. no s3:ListBucket permission: HEAD every time
             with self._lock:
                 self._disabled, self._listing = True, False
             return
         with self._lock:
-            for name in self._dropped:
+            for name in self._touched:
                 sizes.pop(name, None)
-            self._sizes, self._listed_at, self._listing = sizes, self._clock(), False
+            self._sizes, self._complete = sizes, complete
+            self._listed_at, self._listing = self._clock(), False
             self._hits = self._misses = 0
 
     def _forget(self, name: str) -> None:
         with self._lock:
             self._sizes.pop(name, None)
-            if self._listing:
-                self._dropped.add(name)
+            self._touched.add(name)
 
     # -- writes forget their names, before and after (a listing may run meanwhile) ------------
     def put_file(self, name: str, *args: Any, **kwargs: Any) -> Any:

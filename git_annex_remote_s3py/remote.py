@@ -247,11 +247,15 @@ class S3Remote(ExportRemote):
 
     def _signed_size(self, object_name: str, expected: int | None,
                      version_id: str | None) -> int:
-        """From a recent listing when it shows the expected size (presence.py), else HEAD."""
+        """From a fresh listing where it can answer (presence.py), else from a HEAD."""
+        from .presence import NOT_LISTED
+
         bucket = self.bucket
         listed = getattr(bucket, "listed_size", None)
         if listed and version_id is None:
             size = listed(object_name)
+            if size == NOT_LISTED:
+                raise ObjectNotFound(f"{object_name}: not in a complete listing of the prefix")
             if size is not None and (expected is None or size == expected):
                 return size
         return bucket.head(object_name, version_id).size
@@ -282,6 +286,10 @@ class S3Remote(ExportRemote):
         if not bucket.exists():
             bucket.create(settings.region_or_default)
             self.annex.info(f"created bucket {settings.bucket}")
+        elif settings.region is None and settings.endpoint is None:
+            region = bucket.region()  # recorded, so public URLs and clones use the right one
+            if region:
+                self.annex.setconfig("region", region)
         if settings.versioning:
             bucket.enable_versioning()
         self._claim_prefix(bucket)

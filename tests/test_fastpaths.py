@@ -6,7 +6,7 @@ from conftest import initremote, make_annex_repo, run
 
 from git_annex_remote_s3py.errors import AccessDenied, ObjectNotFound
 from git_annex_remote_s3py.naming import key_object_name
-from git_annex_remote_s3py.presence import ListedBucket
+from git_annex_remote_s3py.presence import NOT_LISTED, ListedBucket
 
 
 class MemoryBucket:
@@ -39,21 +39,37 @@ def asked(bucket: ListedBucket, names: list[str]) -> list[int | None]:
     return [bucket.listed_size(n) for n in names]
 
 
-def test_listing_answers_present_until_stale_and_never_absent():
+def test_listing_answers_until_stale():
     now = [0.0]
     bucket = ListedBucket(MemoryBucket({"p/a": 1, "p/b": 2}), "p/", threshold=2, ttl=10,
                           clock=lambda: now[0])
-    assert asked(bucket, ["p/a", "p/a", "p/b", "p/zz"]) == [None, 1, 2, None]
-    now[0] = 11.0  # stale, and the refresh is allowed (as many hits as misses)
+    assert asked(bucket, ["p/a", "p/a", "p/b", "p/zz"]) == [None, 1, 2, NOT_LISTED]
+    now[0] = 11.0  # stale: the next question (the threshold is long past) lists again
     bucket._bucket.objects.pop("p/a")
-    assert asked(bucket, ["p/a", "p/b"]) == [None, 2]
+    assert asked(bucket, ["p/a", "p/b"]) == [NOT_LISTED, 2]
+
+
+def test_incomplete_listing_never_answers_absent():
+    objects = {f"p/{i}": i for i in range(5)}
+    bucket = ListedBucket(MemoryBucket(objects), "p/", threshold=1, max_objects=3)
+    assert asked(bucket, ["p/0", "p/1", "p/4", "p/zz"]) == [0, 1, None, None]
+
+
+def test_names_written_here_are_asked_again():
+    memory = MemoryBucket({"p/a": 1})
+    bucket = ListedBucket(memory, "p/", threshold=1)
+    assert asked(bucket, ["p/a", "p/new"]) == [1, NOT_LISTED]
+    memory.objects["p/new"] = 5
+    bucket._forget("p/new")  # as put_file does around its upload
+    bucket.delete("p/a")
+    assert asked(bucket, ["p/new", "p/a"]) == [None, None]
 
 
 def test_delete_while_listing_is_forgotten():
     memory = MemoryBucket({"p/a": 1, "p/b": 2})
     bucket = ListedBucket(memory, "p/", threshold=1)
     memory.during_list = [lambda: bucket.delete("p/b")]  # another job removes it meanwhile
-    assert asked(bucket, ["p/a", "p/b"]) == [1, None]
+    assert asked(bucket, ["p/a", "p/b", "p/zz"]) == [1, None, NOT_LISTED]
 
 
 def test_listing_refused_falls_back_to_head_for_good():

@@ -284,3 +284,13 @@ def test_missing_local_file(moto_bucket, tmp_path):
     bucket, _ = moto_bucket
     with pytest.raises(errors.LocalFileError):
         bucket.put_file(NAME, str(tmp_path / "absent"), lambda n: None)
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
+def test_bucket_region_is_reported(region):
+    with mock_aws():
+        client = make_client()
+        kwargs = {} if region == "us-east-1" else {
+            "CreateBucketConfiguration": {"LocationConstraint": region}}
+        client.create_bucket(Bucket="b-region", **kwargs)
+        assert Bucket(client, "b-region").region() == region
