@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     policy.add_argument("--remote", help="take bucket and fileprefix from this s3py remote")
     policy.add_argument("--bucket", help="bucket name (default: the remote's)")
     policy.add_argument("--prefix", help="object name prefix (default: the remote's fileprefix)")
+    policy.add_argument("--versioning", action="store_true",
+                        help="also allow old versions (default: as the remote's versioning=)")
     cleanup = sub.add_parser("cleanup-uploads", help="list (or abort) abandoned multipart uploads")
     cleanup.add_argument("--remote", help="name of the s3py remote (default: the only one)")
     cleanup.add_argument("--yes", action="store_true", help="abort them (default: only list)")

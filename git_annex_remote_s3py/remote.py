@@ -207,7 +207,8 @@ class S3Remote(ExportRemote):
 
     def _acl_hint(self, why: str) -> None:
         bucket, prefix = self.settings.bucket, self.settings.fileprefix
-        policy = json.dumps(urls.public_read_policy(bucket, prefix), separators=(",", ":"))
+        policy = json.dumps(urls.public_read_policy(bucket, prefix, self.settings.versioning),
+                            separators=(",", ":"))
         self.annex.info(ACL_HINT.format(bucket=bucket, prefix=shlex.quote(prefix),
                                         policy=policy, why=why))
 

@@ -79,12 +79,13 @@ def presign(options: Namespace) -> int:
 
 def policy(options: Namespace) -> int:
     """Print the public-read policy for ``--bucket``/``--prefix``, or for a remote's settings."""
-    bucket, prefix = options.bucket, options.prefix
+    bucket, prefix, versioning = options.bucket, options.prefix, options.versioning
     if not bucket:
         config = pick_remote(options.remote)
         bucket = config["bucket"]
         prefix = config.get("fileprefix", "") if prefix is None else prefix
-    print(json.dumps(urls.public_read_policy(bucket, prefix or ""), indent=2))
+        versioning = versioning or config.get("versioning", "").lower() in ("yes", "true")
+    print(json.dumps(urls.public_read_policy(bucket, prefix or "", versioning), indent=2))
     print(f"# apply with: aws s3api put-bucket-policy --bucket {bucket} "
           "--policy file://policy.json", file=sys.stderr)
     return 0

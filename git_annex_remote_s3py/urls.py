@@ -41,15 +41,17 @@ def object_url(base_url: str, object_name: str, version_id: str | None = None) -
     return url
 
 
-def public_read_policy(bucket: str, prefix: str) -> dict:
-    """A bucket policy letting anybody GET the objects under ``prefix`` (ACLs not needed)."""
+def public_read_policy(bucket: str, prefix: str, versioning: bool = False) -> dict:
+    """A bucket policy letting anybody GET the objects under ``prefix`` (ACLs not needed);
+    with ``versioning``, their older versions too (the ``?versionId=`` URLs)."""
+    actions = ["s3:GetObject", "s3:GetObjectVersion"] if versioning else "s3:GetObject"
     return {
         "Version": "2012-10-17",
         "Statement": [{
             "Sid": "PublicReadForGitAnnex",
             "Effect": "Allow",
             "Principal": "*",
-            "Action": "s3:GetObject",
+            "Action": actions,
             "Resource": f"arn:aws:s3:::{bucket}/{prefix}*",
         }],
     }

@@ -100,3 +100,14 @@ def test_object_url_round_trips(name):
                                                                          "", "")
     assert unquote(parts.path) == "/b/" + name
     assert url.isascii() and " " not in url
+
+
+@pytest.mark.parametrize("versioning, actions", [
+    (False, "s3:GetObject"),
+    (True, ["s3:GetObject", "s3:GetObjectVersion"]),
+])
+def test_public_read_policy(versioning, actions):
+    statement = urls.public_read_policy("b", "ds 1/", versioning)["Statement"][0]
+    assert statement["Action"] == actions
+    assert statement["Resource"] == "arn:aws:s3:::b/ds 1/*"
+    assert statement["Principal"] == "*" and statement["Effect"] == "Allow"
