@@ -46,10 +46,11 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def s3_proxy(s3_server):
-    """A recording proxy in front of moto: which requests were signed; refuses ACLs on demand."""
-    from recording_proxy import RecordingProxy
+    """A fault proxy with no rules in front of moto: records every request (signed or not, its
+    ACL); a test refuses ACLs with ``set_rules(Rule("400-acl", header="x-amz-acl"))``."""
+    from faultproxy import FaultProxy
 
-    proxy = RecordingProxy(s3_server.port)
+    proxy = FaultProxy(s3_server.endpoint).start()
     yield proxy
     proxy.stop()
 

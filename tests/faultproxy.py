@@ -2,8 +2,9 @@
 
 It sits between the remote and moto's server and misbehaves on purpose, as real networks and
 misconfigured endpoints do (RELIABILITY.md). Faults are chosen by ``Rule``s: an HTTP method
-and path pattern, a fault name, a probability drawn from one seeded ``random.Random`` and an
-optional limit. Faults:
+and path pattern (optionally: only requests carrying a ``header``), a fault name, a probability
+drawn from one seeded ``random.Random`` and an optional limit. With no rules it is a plain
+recording proxy. Faults:
 
 ===============  ============================================================================
 ``503``          503 SlowDown with an S3 XML error body (botocore retries it)
@@ -20,10 +21,14 @@ optional limit. Faults:
 ``400-region``   400 AuthorizationHeaderMalformed naming region eu-west-1
 ``html200``      200 OK with an HTML page and no ETag, for everything (a web console URL)
 ``slow``         forward, but read the request body at ``rate`` bytes per second
+``400-acl``      400 AccessControlListNotSupported (a bucket with "Object Ownership: bucket
+                 owner enforced" refusing ``x-amz-acl``; use with ``header="x-amz-acl"``,
+                 and ``403`` with it for Block Public Access)
 ===============  ============================================================================
 
-``counts`` tallies the faults injected; ``requests`` records (method, path, Range header,
-status) of every request; ``bytes_in`` counts request body bytes received so far.
+``counts`` tallies the faults injected; ``requests`` records a ``Seen`` for every request
+(method, unquoted path, Range header, signed or not, ``x-amz-acl``, status), ``mark()`` and
+``since(mark)`` slice it; ``bytes_in`` counts request body bytes received so far.
 """
 
 from __future__ import annotations
@@ -37,11 +42,13 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
+from urllib.parse import unquote
 
 FAULTS = ("503", "500", "403", "reset-req", "reset-resp", "truncate", "corrupt", "stall",
-          "403-missing", "301-region", "400-region", "html200", "slow")
+          "403-missing", "301-region", "400-region", "html200", "slow", "400-acl")
 HOP_HEADERS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
                "te", "trailer"}
 HTML_PAGE = (b"<!DOCTYPE html><html><head><title>Storage console</title></head>"
@@ -55,9 +62,22 @@ def s3_error_xml(code: str, message: str, extra: str = "") -> bytes:
             "</Error>").encode()
 
 
+@dataclass(frozen=True)
+class Seen:
+    """One request as the proxy saw it."""
+
+    method: str
+    path: str  # unquoted, without the query
+    range: Optional[str]
+    signed: bool  # an Authorization header or an X-Amz-Signature query
+    acl: Optional[str]  # the x-amz-acl header
+    status: int  # 0: the connection was reset or broke before an answer
+
+
 @dataclass
 class Rule:
-    """Inject ``fault`` into requests whose method and path match, with ``probability``."""
+    """Inject ``fault`` into requests whose method and path match (and that carry ``header``,
+    if set), with ``probability``."""
 
     fault: str
     method: str = ".*"
@@ -68,6 +88,7 @@ class Rule:
     rate: int = 1024 * 1024
     limit: Optional[int] = None
     query: str = ".*"
+    header: Optional[str] = None
 
     def __post_init__(self) -> None:
         if self.fault not in FAULTS:
@@ -76,9 +97,10 @@ class Rule:
         self._query = re.compile(self.query)
         self.hits = 0
 
-    def matches(self, method: str, path: str, query: str) -> bool:
+    def matches(self, method: str, path: str, query: str, headers: Message) -> bool:
         return (bool(self._method.fullmatch(method)) and bool(self._path.fullmatch(path))
                 and bool(self._query.search(query))
+                and (self.header is None or self.header in headers)
                 and (self.limit is None or self.hits < self.limit))
 
 
@@ -92,7 +114,7 @@ class FaultProxy:
         self.random = random.Random(seed)
         self.rules: list[Rule] = list(rules or [])
         self.counts: Counter = Counter()
-        self.requests: list[tuple[str, str, Optional[str], int]] = []
+        self.requests: list[Seen] = []
         self.bytes_in = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -125,11 +147,12 @@ class FaultProxy:
             self.requests.clear()
             self.bytes_in = 0
 
-    def choose(self, method: str, path: str, query: str) -> Optional[Rule]:
+    def choose(self, method: str, path: str, query: str, headers: Message) -> Optional[Rule]:
         """The first matching rule that fires (one draw per matching rule, in order)."""
         with self.lock:
             for rule in self.rules:
-                if rule.matches(method, path, query) and self.random.random() < rule.probability:
+                if (rule.matches(method, path, query, headers)
+                        and self.random.random() < rule.probability):
                     rule.hits += 1
                     self.counts[rule.fault] += 1
                     return rule
@@ -139,9 +162,18 @@ class FaultProxy:
         with self.lock:
             self.bytes_in += count
 
-    def record(self, method: str, path: str, range_header: Optional[str], status: int) -> None:
+    def record(self, seen: Seen) -> None:
         with self.lock:
-            self.requests.append((method, path, range_header, status))
+            self.requests.append(seen)
+
+    def mark(self) -> int:
+        """Position in the request log; ``since(mark)`` returns what came after it."""
+        with self.lock:
+            return len(self.requests)
+
+    def since(self, mark: int) -> list[Seen]:
+        with self.lock:
+            return list(self.requests[mark:])
 
 
 def _make_handler(proxy: FaultProxy) -> type:
@@ -220,11 +252,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     # -- main ----------------------------------------------------------------------------
     def _handle(self) -> None:
         path, _, query = self.path.partition("?")
-        rule = self.proxy.choose(self.command, path, query)
+        rule = self.proxy.choose(self.command, path, query, self.headers)
         fault = rule.fault if rule else None
         body = self._read_body(rule)
         if body is None:
-            self.proxy.record(self.command, path, self.headers.get("Range"), 0)
+            self._record(0)
             return
         canned = _canned_answer(fault, self.command)
         if canned:
@@ -238,10 +270,16 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if fault == "403-missing" and status == 404 and self.command in ("HEAD", "GET"):
             status, payload = 403, s3_error_xml("AccessDenied", "Access Denied")
             headers = [("Content-Type", "application/xml")]
-        self.proxy.record(self.command, path, self.headers.get("Range"), status)
+        self._record(status)
         if fault == "stall" and self.proxy.stopping.wait(rule.stall):
             return
         self._answer(status, headers, payload, rule)
+
+    def _record(self, status: int) -> None:
+        path, _, query = self.path.partition("?")
+        signed = "Authorization" in self.headers or "x-amz-signature" in query.lower()
+        self.proxy.record(Seen(self.command, unquote(path), self.headers.get("Range"), signed,
+                               self.headers.get("x-amz-acl"), status))
 
     def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         connection = http.client.HTTPConnection(self.proxy.upstream_host,
@@ -303,6 +341,9 @@ def _canned_answer(fault: Optional[str],
         return 503, xml, s3_error_xml("SlowDown", "Please reduce your request rate.")
     if fault == "403":
         return 403, xml, s3_error_xml("AccessDenied", "Access Denied")
+    if fault == "400-acl":
+        return 400, xml, s3_error_xml("AccessControlListNotSupported",
+                                      "The bucket does not allow ACLs")
     if fault == "500":
         return 500, xml, s3_error_xml("InternalError", "We encountered an internal error.")
     if fault == "301-region":

@@ -1,6 +1,6 @@
 """Helpers shared by the public-URL tests (plain git-annex and DataLad): publish, clone, check.
 
-Every request of the remote (and of git-annex's web remote) goes through ``RecordingProxy``,
+Every request of the remote (and of git-annex's web remote) goes through ``FaultProxy``,
 so a test can prove that a clone without credentials sent no signed request at all.
 """
 
@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from conftest import isolated_env, run
-from recording_proxy import RecordingProxy, Seen
+from faultproxy import Seen
 
 # Names that need escaping in URLs: space, unicode, '#', '?'.
 FILES = {
@@ -60,5 +60,5 @@ def key_objects(server_objects: dict[str, bytes], prefix: str = "") -> set[str]:
     return {name for name in server_objects if name != prefix + "annex-uuid"}
 
 
-__all__ = ["FILES", "RecordingProxy", "assert_anonymous", "assert_same_files", "bare_repo",
+__all__ = ["FILES", "assert_anonymous", "assert_same_files", "bare_repo",
            "credential_free_env", "key_objects", "object_gets"]

@@ -1,7 +1,7 @@
 """The DataLad handbook's S3 walk-through (seeds/000), step by step, with s3py and moto.
 
 A local bare repository stands in for GitHub. The clone runs with no AWS variables and an
-empty HOME (only a .gitconfig). Every S3 request goes through ``RecordingProxy``, so the test
+empty HOME (only a .gitconfig). Every S3 request goes through ``FaultProxy``, so the test
 proves the clone sent no signed request (moto would answer a signed one just as well).
 """
 

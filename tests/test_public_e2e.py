@@ -1,6 +1,6 @@
 """public=yes, public URLs and credential-free clones, with the real git-annex and moto.
 
-Every request goes through ``RecordingProxy`` (tests/recording_proxy.py) in front of moto's
+Every request goes through ``FaultProxy`` (tests/faultproxy.py) in front of moto's
 server, which tells signed from anonymous requests and can refuse ACLs as a bucket with
 "Object Ownership: bucket owner enforced" does (moto accepts every ACL). moto 5.2 does check
 anonymous reads: 403 for a private object, 200 once it is public-read or a bucket policy allows
@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import make_annex_repo, run
+from faultproxy import Rule
 from public_helpers import (
     FILES,
     assert_anonymous,
@@ -61,7 +62,7 @@ def test_key_mode_urls_and_credential_free_clone(tmp_path, env, s3_proxy, s3_ser
     repo, bare = publish(tmp_path, env, s3_proxy, bucket_name, "encryption=none")
     stored = key_objects(s3_server.objects(bucket_name))
     assert len(stored) == len(FILES)
-    acls = {s.path: s.acl for s in s3_proxy.seen if s.method == "PUT" and s.status == 200}
+    acls = {s.path: s.acl for s in s3_proxy.requests if s.method == "PUT" and s.status == 200}
     assert all(acls[f"/{bucket_name}/{name}"] == "public-read" for name in stored)
 
     base = f"{s3_proxy.endpoint}/{bucket_name}"
@@ -136,7 +137,7 @@ def test_initremote_without_credentials(tmp_path, s3_proxy, bucket_name):
     assert "AWS_ACCESS_KEY_ID" in private.stdout + private.stderr
     public = run([*common[:3], "public", *common[3:], "public=yes"], repo, free)
     assert "read-only through its public URL" in public.stdout + public.stderr
-    assert s3_proxy.seen == []
+    assert s3_proxy.requests == []
 
 
 def test_encrypted_and_chunked_content_gets_no_public_url(tmp_path, env, s3_proxy,
@@ -155,7 +156,7 @@ def test_encrypted_and_chunked_content_gets_no_public_url(tmp_path, env, s3_prox
 
 def test_bucket_refusing_acls_stores_and_says_once(tmp_path, env, s3_proxy, s3_server,
                                                    bucket_name):
-    s3_proxy.refuse_acl = "AccessControlListNotSupported"
+    s3_proxy.set_rules(Rule("400-acl", header="x-amz-acl"))
     files = {f"f{i}.dat": f"content {i}\n".encode() for i in range(4)}
     repo = make_annex_repo(tmp_path / "repo", env, files)
     run(["git", "annex", "initremote", REMOTE, "type=external", "externaltype=s3py",
@@ -169,7 +170,7 @@ def test_bucket_refusing_acls_stores_and_says_once(tmp_path, env, s3_proxy, s3_s
     stored = s3_server.objects(bucket_name, "ds1/")
     assert sorted(stored.values()) == sorted([*files.values(), stored["ds1/annex-uuid"]])
     assert "(ACLs disabled)" in output
-    refused = [s for s in s3_proxy.seen if s.status == 400 and s.acl == "public-read"]
+    refused = [s for s in s3_proxy.requests if s.status == 400 and s.acl == "public-read"]
     assert refused, "the proxy never refused an ACL: the test proves nothing"
     (url,) = public_urls(repo, env, "f0.dat")["f0.dat"]  # recorded all the same
     with pytest.raises(urllib.error.HTTPError, match="403"):  # moto enforces ACLs for
@@ -190,7 +191,7 @@ def test_bucket_refusing_acls_stores_and_says_once(tmp_path, env, s3_proxy, s3_s
 
     # export mode, under Block Public Access (403 for public ACLs): stores, and a rename
     # (a server-side copy) do without the ACL too
-    s3_proxy.refuse_acl = "AccessDenied"
+    s3_proxy.set_rules(Rule("403", header="x-amz-acl"))
     run(["git", "annex", "initremote", "exp", "type=external", "externaltype=s3py",
          f"bucket={bucket_name}", f"endpoint={s3_proxy.endpoint}", "public=yes",
          "encryption=none", "exporttree=yes", "fileprefix=tree/"], repo, env)
@@ -233,7 +234,7 @@ def test_presigned_urls_expire_and_stay_out_of_git(tmp_path, env, s3_proxy, buck
             assert parse_qs(urlsplit(url).query)["X-Amz-Expires"] == [expires]
             with urllib.request.urlopen(url) as answer:
                 assert answer.read() == content
-    assert any(s.signed and s.method == "GET" for s in s3_proxy.seen)
+    assert any(s.signed and s.method == "GET" for s in s3_proxy.requests)
     history = run(["git", "log", "-p", "--all"], repo, env).stdout
     assert "a b.txt" in history or "a%20b.txt" in history  # the log really is there
     assert "X-Amz-Signature" not in history and "X-Amz-Credential" not in history

@@ -184,7 +184,7 @@ def test_truncated_download_fails_then_resumes_with_range(tmp_path, env, s3_serv
     assert remote.request(f"TRANSFER RETRIEVE {key} {target}") == \
         f"TRANSFER-SUCCESS RETRIEVE {key}"
     assert target.read_bytes() == content
-    ranges = [r for (m, _, r, _) in fault_proxy.requests if m == "GET" and r]
+    ranges = [s.range for s in fault_proxy.requests if s.method == "GET" and s.range]
     assert ranges == [f"bytes={len(partial)}-"]
     remote.close()
 
