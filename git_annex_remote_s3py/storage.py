@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import os
 import threading
@@ -22,9 +21,9 @@ from .errors import (
     StorageError,
     WrongRegion,
 )
+from .localfile import READ_CHUNK, write_blocks
 
 Report = Callable[[int], None]
-READ_CHUNK = 1024 * 1024
 TRANSFER_THREADS = 4
 
 
@@ -331,25 +330,9 @@ class Bucket:
     def _stream(self, body: Any, path: str, offset: int, report: Report, name: str,
                 digest: Any) -> int:
         """Append the body to the first ``offset`` bytes of ``path``; ``digest`` sees them all."""
-        position = offset
-        try:
-            with open(path, "r+b" if offset else "wb") as handle:
-                while offset and handle.tell() < offset:  # the part kept from an earlier try
-                    digest.update(handle.read(min(READ_CHUNK, offset - handle.tell())))
-                handle.seek(offset)
-                handle.truncate()
-                with s3_errors(f"retrieving {name}", self.name):
-                    for block in body.iter_chunks(READ_CHUNK):
-                        digest.update(block)
-                        handle.write(block)
-                        position += len(block)
-                        report(position)
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise LocalFileError(f"retrieving {name}: no space left on the device holding "
-                                     f"{os.path.dirname(path) or '.'}") from exc
-            raise LocalFileError(f"retrieving {name}: cannot write {path}: {exc.strerror}") from exc
-        return position
+        what = f"retrieving {name}"
+        with s3_errors(what, self.name):
+            return write_blocks(path, offset, body.iter_chunks(READ_CHUNK), report, what, digest)
 
     def delete(self, name: str) -> None:
         """Delete an object; deleting a missing object succeeds (S3 answers 204)."""

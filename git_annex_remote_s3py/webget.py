@@ -6,7 +6,6 @@ Written on the standard library because it is a few lines and must start fast.
 
 from __future__ import annotations
 
-import errno
 import os
 import urllib.error
 import urllib.request
@@ -15,13 +14,12 @@ from typing import Callable
 from .errors import (
     EndpointUnavailable,
     IntegrityError,
-    LocalFileError,
     ObjectNotFound,
     StorageError,
 )
+from .localfile import READ_CHUNK, write_blocks
 
 TIMEOUT = 60
-READ_CHUNK = 1024 * 1024
 
 
 def _open(request: urllib.request.Request, what: str):
@@ -67,21 +65,8 @@ def download(url: str, path: str, report: Callable[[int], None], what: str) -> i
             total = int(answer.headers["Content-Range"].rsplit("/", 1)[1])
         else:
             offset, total = 0, int(answer.headers.get("Content-Length", -1))
-        position = offset
-        try:
-            with open(path, "r+b" if offset else "wb") as handle:
-                handle.seek(offset)
-                handle.truncate()
-                for block in iter(lambda: answer.read(READ_CHUNK), b""):
-                    handle.write(block)
-                    position += len(block)
-                    report(position)
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise LocalFileError(f"{what}: no space left on the device") from exc
-            if isinstance(exc, (ConnectionError, TimeoutError)):
-                raise EndpointUnavailable(f"{what}: download broke off ({exc})") from exc
-            raise LocalFileError(f"{what}: cannot write {path}: {exc.strerror}") from exc
+        blocks = iter(lambda: answer.read(READ_CHUNK), b"")
+        position = write_blocks(path, offset, blocks, report, what)
     if total >= 0 and position != total:
         raise IntegrityError(f"{what}: got {position} of {total} bytes; the next try resumes")
     return position
