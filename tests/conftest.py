@@ -40,8 +40,13 @@ def bucket_name() -> str:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return isolated_env(tmp_path / "home")
+def env(tmp_path: Path):
+    home = tmp_path / "home"
+    yield isolated_env(home)
+    gnupg = home / ".gnupg"
+    if gnupg.is_dir():  # encryption=shared starts a gpg-agent there: leave no process behind
+        subprocess.run(["gpgconf", "--homedir", str(gnupg), "--kill", "gpg-agent"],
+                       capture_output=True)
 
 
 @pytest.fixture
