@@ -58,7 +58,7 @@ class SharedState:
     bucket: Any = None
     has_credentials: bool | None = None
     acl_refused: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.RLock = field(default_factory=threading.RLock)  # re-entered by .bucket
     make_bucket: Callable[[Settings, credentials.Credentials], Any] | None = None
 
 
@@ -145,14 +145,8 @@ class S3Remote(ExportRemote):
     def bucket(self) -> Any:
         with self.shared.lock:
             if self.shared.bucket is None:
-                settings = self.shared.settings or load_settings(self.annex.getconfig)
-                self.shared.bucket = self.shared.make_bucket(settings, self._creds_unlocked())
+                self.shared.bucket = self.shared.make_bucket(self.settings, self._creds())
             return self.shared.bucket
-
-    def _creds_unlocked(self) -> credentials.Credentials:
-        if self.shared.creds is None:
-            self.shared.creds = credentials.resolve(self._stored_creds)
-        return self.shared.creds
 
     def _writable(self) -> Any:
         if not self._can_sign():
@@ -217,9 +211,15 @@ class S3Remote(ExportRemote):
         return self._with_acl(lambda args: bucket.put_file(object_name, local_file,
                                                            self._progress(), args))
 
-    def _get(self, object_name: str, local_file: str, version_id: str | None = None) -> None:
+    def _anonymous_base(self) -> str | None:
+        """The public base URL when reads must go through anonymous HTTP (no credentials at
+        all, a public URL known, not ``signature=anonymous``, which reads through boto3)."""
         base = self._public_base()
-        if not self._can_sign() and base and not self.settings.anonymous:
+        return base if base and not self.settings.anonymous and not self._can_sign() else None
+
+    def _get(self, object_name: str, local_file: str, version_id: str | None = None) -> None:
+        base = self._anonymous_base()
+        if base:
             from . import webget  # lazy: urllib.request costs ~40 ms at start-up
 
             url = urls.object_url(base, object_name, version_id)
@@ -229,9 +229,9 @@ class S3Remote(ExportRemote):
 
     def _present(self, key: str, object_name: str, version_id: str | None = None) -> bool:
         expected = naming.expected_object_size(key)
-        base = self._public_base()
+        base = self._anonymous_base()
         try:
-            if not self._can_sign() and base and not self.settings.anonymous:
+            if base:
                 from . import webget
 
                 size = webget.head_size(urls.object_url(base, object_name, version_id),
