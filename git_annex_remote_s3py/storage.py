@@ -302,7 +302,8 @@ class Bucket:
         total = _total_size(answer, offset)
         if offset and "ContentRange" not in answer:  # server ignored Range: start over
             offset = 0
-        digest = hashlib.md5()
+        etag_md5 = self._etag_md5(answer)
+        digest = hashlib.md5() if etag_md5 else None
         try:
             written = self._stream(answer["Body"], path, offset, report, name, digest)
         except IntegrityError:
@@ -311,21 +312,21 @@ class Bucket:
         if written != total:
             raise IntegrityError(f"retrieving {name}: got {written} of {total} bytes; "
                                  "the next try resumes")
-        self._verify_md5(path, answer, name, digest.hexdigest())
+        if digest is not None and digest.hexdigest() != etag_md5:
+            os.truncate(path, 0)
+            raise IntegrityError(f"retrieving {name}: the bytes received do not match the "
+                                 "server's ETag (MD5); discarded, the next try starts over")
         return written
 
-    def _verify_md5(self, path: str, answer: dict, name: str, md5: str) -> None:
-        """Where the ETag is the MD5 of the object (single PUT, no SSE-KMS/SSE-C), check the
-        whole file against it (a resumed file too); on mismatch discard the file."""
+    def _etag_md5(self, answer: dict) -> str | None:
+        """The object's MD5 when its ETag is one (single PUT, no SSE-KMS/SSE-C): the whole
+        downloaded file, a resumed one too, is checked against it."""
         etag = (answer.get("ETag") or "").strip('"').lower()
         if (not self.verify_etag_md5 or len(etag) != 32 or "-" in etag
                 or answer.get("ServerSideEncryption") == "aws:kms"
                 or answer.get("SSECustomerAlgorithm")):
-            return
-        if md5 != etag:
-            os.truncate(path, 0)
-            raise IntegrityError(f"retrieving {name}: the bytes received do not match the "
-                                 "server's ETag (MD5); discarded, the next try starts over")
+            return None
+        return etag
 
     def _stream(self, body: Any, path: str, offset: int, report: Report, name: str,
                 digest: Any) -> int:
