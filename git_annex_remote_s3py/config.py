@@ -185,6 +185,13 @@ def parse_metadata(value: str) -> dict[str, str]:
     return metadata
 
 
+def check_bucket_name(bucket: str, shown_as: str) -> None:
+    """Raise ``ConfigError`` unless ``bucket`` is a valid S3 bucket name."""
+    if not BUCKET_NAME.match(bucket) or ".." in bucket:
+        raise ConfigError(f"{shown_as} is not a valid S3 bucket name (3-63 characters: "
+                          "lower-case letters, digits, dots and hyphens)")
+
+
 def load_settings(getconfig: Callable[[str], str]) -> Settings:
     """Read every setting through ``getconfig`` and validate it; raise ``ConfigError``."""
     raw = {s.name: getconfig(s.name) for s in SETTINGS_TABLE}
@@ -195,10 +202,7 @@ def load_settings(getconfig: Callable[[str], str]) -> Settings:
     bucket = values["bucket"]
     if not bucket:
         raise ConfigError("bucket= is required, e.g. bucket=my-dataset-bucket")
-    if not BUCKET_NAME.match(bucket) or ".." in bucket:
-        raise ConfigError(
-            f"bucket={bucket!r} is not a valid S3 bucket name (3-63 characters: lower-case "
-            "letters, digits, dots and hyphens)")
+    check_bucket_name(bucket, f"bucket={bucket!r}")
     endpoint = _endpoint(values)
     region = values["region"] or values["datacenter"] or None
     if region:

@@ -485,11 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def check_options(opts: Options) -> None:
     """Fail before touching any dataset when the bucket, prefix or URLs cannot work."""
-    from .config import BUCKET_NAME, parse_url
+    from .config import check_bucket_name, parse_url
 
-    if not BUCKET_NAME.match(opts.bucket) or ".." in opts.bucket:
-        raise PublishError(f"--bucket {opts.bucket!r} is not a valid S3 bucket name (3-63 "
-                           "characters: lower-case letters, digits, dots and hyphens)")
+    check_bucket_name(opts.bucket, f"--bucket {opts.bucket!r}")
     normalise_prefix(opts.prefix)
     for name, url in (("endpoint", opts.endpoint), ("publicurl", opts.publicurl)):
         if url:

@@ -51,10 +51,15 @@ def stored_creds(uuid: str) -> tuple[str, str] | None:
     return credentials.read_cache(credentials.cache_file(git_dir, uuid))
 
 
+def remote_settings(config: dict[str, str]) -> Settings:
+    """The validated settings of a remote as ``remote.log`` records them."""
+    return load_settings(lambda name: config.get(name, ""))
+
+
 def open_bucket(config: dict[str, str]):
     from .remote import default_bucket_factory
 
-    settings: Settings = load_settings(lambda name: config.get(name, ""))
+    settings = remote_settings(config)
     creds = credentials.resolve(lambda: stored_creds(config["uuid"]))
     return settings, default_bucket_factory(settings, creds)
 
@@ -81,10 +86,10 @@ def policy(options: Namespace) -> int:
     """Print the public-read policy for ``--bucket``/``--prefix``, or for a remote's settings."""
     bucket, prefix, versioning = options.bucket, options.prefix, options.versioning
     if not bucket:
-        config = pick_remote(options.remote)
-        bucket = config["bucket"]
-        prefix = config.get("fileprefix", "") if prefix is None else prefix
-        versioning = versioning or config.get("versioning", "").lower() in ("yes", "true")
+        settings = remote_settings(pick_remote(options.remote))
+        bucket = settings.bucket
+        prefix = settings.fileprefix if prefix is None else prefix
+        versioning = versioning or settings.versioning
     print(json.dumps(urls.public_read_policy(bucket, prefix or "", versioning), indent=2))
     print(f"# apply with: aws s3api put-bucket-policy --bucket {bucket} "
           "--policy file://policy.json", file=sys.stderr)
