@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+import threading
+from typing import Any, Callable
 
 from .config import Settings
 from .credentials import Credentials
@@ -15,6 +16,8 @@ READ_TIMEOUT = 60
 # Tests and operators may lower (or raise) the read timeout, in seconds, without a setting.
 READ_TIMEOUT_ENV = "GIT_ANNEX_REMOTE_S3PY_READ_TIMEOUT"
 MAX_POOL = 16
+# Set to 1 to send every request through botocore (benchmarks' before/after, tests of that path).
+NO_LEAN_ENV = "GIT_ANNEX_REMOTE_S3PY_NO_LEAN"
 
 
 def build_client(settings: Settings, creds: Credentials, *, anonymous: bool = False,
@@ -65,3 +68,38 @@ def has_chain_credentials(settings: Settings) -> bool:
     except Exception as exc:  # botocore.exceptions.ProfileNotFound and friends
         raise CredentialsMissing(f"profile={settings.profile}: {exc}") from exc
     return session.get_credentials() is not None
+
+
+class LazyClient:
+    """A boto3 client built on first use: a process the lean path serves whole (lean.py)
+    never imports boto3 (~0.65 s with the client)."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build, self._client, self._lock = build, None, threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._build()
+        return getattr(self._client, name)
+
+
+def build_lean(settings: Settings, creds: Credentials) -> Any:
+    """The lean transport for this remote, or None where only botocore can do it right:
+    no static credentials (profiles, SSO, roles), anonymous, a proxy, an AWS bucket of
+    unknown region, or a dotted bucket name on virtual-hosted HTTPS."""
+    from .lean import LeanS3, proxies_configured
+    from .urls import default_public_url
+
+    if (not creds.explicit or settings.anonymous or proxies_configured()
+            or os.environ.get(NO_LEAN_ENV, "") not in ("", "0")):
+        return None
+    if settings.endpoint is None and settings.region is None:
+        return None
+    base = default_public_url(settings)
+    if settings.requeststyle == "virtual" and "." in settings.bucket and base.startswith("https"):
+        return None
+    return LeanS3(base, creds.access_key, creds.secret_key, creds.session_token,
+                  settings.region_or_default, timeout=read_timeout(),
+                  connect_timeout=CONNECT_TIMEOUT, ca_bundle=os.environ.get("AWS_CA_BUNDLE"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import os
@@ -21,6 +22,7 @@ from .errors import (
     StorageError,
     WrongRegion,
 )
+from .lean import LEAN_MAX_BYTES, LeanS3, LeanUnavailable, body_blocks
 from .localfile import READ_CHUNK, write_blocks
 
 Report = Callable[[int], None]
@@ -145,8 +147,11 @@ class Bucket:
     """One bucket reached through one boto3 client (thread-safe; shared by all jobs)."""
 
     def __init__(self, client: Any, name: str, *, partsize: int = 64 * 1024**2,
-                 upload_args: dict | None = None, verify_etag_md5: bool = True) -> None:
+                 upload_args: dict | None = None, verify_etag_md5: bool = True,
+                 lean: LeanS3 | None = None) -> None:
         self.client, self.name, self.partsize = client, name, partsize
+        self.lean = lean
+        self.lean_off_reason = ""
         self.upload_args = dict(upload_args or {})
         self.verify_etag_md5 = verify_etag_md5
         self._exists: bool | None = None
@@ -195,6 +200,10 @@ class Bucket:
     # -- objects ----------------------------------------------------------------------------
     def head(self, name: str, version_id: str | None = None) -> ObjectInfo:
         """Raise ``ObjectNotFound`` only for a 404 in a bucket known to exist."""
+        if self.lean is not None:
+            found = self._lean_head(name, version_id)
+            if found is not None:
+                return found
         kwargs: dict = {"Bucket": self.name, "Key": name}
         if version_id:
             kwargs["VersionId"] = version_id
@@ -221,6 +230,11 @@ class Bucket:
             size = os.path.getsize(path)
         except OSError as exc:
             raise LocalFileError(f"cannot read {path}: {exc.strerror}") from exc
+        if self.lean is not None and size <= LEAN_MAX_BYTES:
+            stored = self._lean_put(name, path, size, args)
+            if stored is not None:
+                report(size)
+                return stored
         if size <= self.partsize:  # as the built-in S3 remote: larger files go multipart
             return self._put_single(name, path, size, report, args)
         return self._put_multipart(name, path, size, report, args)
@@ -271,14 +285,22 @@ class Bucket:
         return info
 
     def get_file(self, name: str, path: str, report: Report,
-                 version_id: str | None = None) -> int:
-        """Download to ``path``, resuming a partial file with a ranged GET; return the size."""
+                 version_id: str | None = None, size_hint: int | None = None) -> int:
+        """Download to ``path``, resuming a partial file with a ranged GET; return the size.
+
+        ``size_hint``: the size the caller expects; small objects go the lean way first."""
         try:
             offset = os.path.getsize(path)
         except FileNotFoundError:
             offset = 0
         except OSError as exc:
             raise LocalFileError(f"cannot use {path}: {exc.strerror}") from exc
+        if (self.lean is not None and offset == 0 and size_hint is not None
+                and size_hint <= LEAN_MAX_BYTES):
+            got = self._lean_get(name, path, report, version_id)
+            if got is not None:
+                return got
+            offset = os.path.getsize(path) if os.path.exists(path) else 0
         kwargs: dict = {"Bucket": self.name, "Key": name}
         if version_id:
             kwargs["VersionId"] = version_id
@@ -337,6 +359,8 @@ class Bucket:
 
     def delete(self, name: str) -> None:
         """Delete an object; deleting a missing object succeeds (S3 answers 204)."""
+        if self.lean is not None and self._lean_delete(name):
+            return
         with s3_errors(f"removing {name}", self.name):
             self.client.delete_object(Bucket=self.name, Key=name)
 
@@ -395,6 +419,103 @@ class Bucket:
             return self.client.generate_presigned_url(
                 "get_object", Params={"Bucket": self.name, "Key": name}, ExpiresIn=expires)
 
+    # -- the lean path (lean.py): clean answers only; anything else goes to botocore ---------
+    def _lean_off(self, why: str) -> None:
+        """From now on botocore does every request of this process: the first error, redirect,
+        or unexpected answer ends the lean path (botocore retries, classifies, redirects)."""
+        self.lean, self.lean_off_reason = None, why
+
+    def _lean_call(self, method: str, name: str | None, **kwargs: Any) -> tuple[int, Any, bytes]:
+        """(status, headers, body) of one lean exchange; the body is read whole (small)."""
+        with self.lean.exchange(method, name, **kwargs) as response:
+            return response.status, response.headers, response.read()
+
+    def _lean_head(self, name: str, version_id: str | None) -> ObjectInfo | None:
+        query = {"versionId": version_id} if version_id else None
+        try:
+            status, headers, _ = self._lean_call("HEAD", name, query=query)
+            if status == 404 and self._lean_bucket_exists():
+                raise ObjectNotFound(f"checking {name}: not found in bucket {self.name}")
+        except LeanUnavailable as exc:
+            return self._lean_off(str(exc))
+        etag, length = headers.get("ETag"), headers.get("Content-Length")
+        if status != 200 or not etag or length is None:
+            return self._lean_off(f"HEAD {name}: {status}")
+        self._exists = True
+        return ObjectInfo(int(length), etag.strip('"'), headers.get("x-amz-version-id"),
+                          _http_date(headers.get("Last-Modified")))
+
+    def _lean_bucket_exists(self) -> bool:
+        if not self._exists:
+            status, _, _ = self._lean_call("HEAD", None)
+            self._exists = status == 200 or None
+        return bool(self._exists)
+
+    def _lean_get(self, name: str, path: str, report: Report,
+                  version_id: str | None) -> int | None:
+        """Download a small object; None (a partial or empty file left) if it did not work."""
+        what = f"retrieving {name}"
+        query = {"versionId": version_id} if version_id else None
+        try:
+            with self.lean.exchange("GET", name, query=query) as response:
+                etag = (response.headers.get("ETag") or "").strip('"').lower()
+                length = response.headers.get("Content-Length")
+                if response.status != 200 or not etag or length is None:
+                    response.read()
+                    return self._lean_off(f"GET {name}: {response.status}")
+                digest = hashlib.md5() if self._etag_md5(
+                    {"ETag": etag, **_sse_fields(response.headers)}) else None
+                written = write_blocks(path, 0, body_blocks(response, READ_CHUNK), report, what,
+                                       digest)
+        except (LeanUnavailable, EndpointUnavailable) as exc:
+            return self._lean_off(str(exc))
+        if written != int(length):
+            return self._lean_off(f"GET {name}: {written} of {length} bytes")
+        if digest is not None and digest.hexdigest() != etag:
+            os.truncate(path, 0)
+            return self._lean_off(f"GET {name}: MD5 differs from the ETag")
+        return written
+
+    def _lean_put(self, name: str, path: str, size: int, args: dict) -> ObjectInfo | None:
+        """One PUT with Content-MD5 (the server checks it) and a signed SHA-256 payload."""
+        headers = _lean_upload_headers(args)
+        if headers is None:
+            return None  # an argument only botocore knows: that upload goes through it
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise LocalFileError(f"cannot read {path}: {exc.strerror}") from exc
+        if len(data) != size:
+            return None
+        md5 = hashlib.md5(data)
+        headers["Content-MD5"] = base64.b64encode(md5.digest()).decode()
+        headers["Content-Length"] = str(size)
+        try:
+            status, answer, _ = self._lean_call(
+                "PUT", name, headers=headers, body=data,
+                payload_hash=hashlib.sha256(data).hexdigest())
+        except LeanUnavailable as exc:
+            return self._lean_off(str(exc))
+        etag = (answer.get("ETag") or "").strip('"')
+        if status != 200 or not etag:
+            return self._lean_off(f"PUT {name}: {status}")
+        if self.verify_etag_md5 and "x-amz-server-side-encryption-aws-kms-key-id" not in answer \
+                and etag.lower() != md5.hexdigest():
+            return self._lean_off(f"PUT {name}: ETag {etag} is not the MD5 sent")
+        return ObjectInfo(size, etag, answer.get("x-amz-version-id"))
+
+    def _lean_delete(self, name: str) -> bool:
+        try:
+            status, _, _ = self._lean_call("DELETE", name)
+        except LeanUnavailable as exc:
+            self._lean_off(str(exc))
+            return False
+        if status not in (200, 204):
+            self._lean_off(f"DELETE {name}: {status}")
+            return False
+        return True
+
 
 class _Cumulative:
     """Adds up the byte deltas that s3transfer reports from its worker threads."""
@@ -407,6 +528,42 @@ class _Cumulative:
             self._total += delta
             total = self._total
         self._report(total)
+
+
+LEAN_UPLOAD_HEADERS = {"ACL": "x-amz-acl", "StorageClass": "x-amz-storage-class",
+                       "ServerSideEncryption": "x-amz-server-side-encryption",
+                       "SSEKMSKeyId": "x-amz-server-side-encryption-aws-kms-key-id"}
+
+
+def _lean_upload_headers(args: dict) -> dict[str, str] | None:
+    """Headers for botocore-style upload arguments, or None if one has no plain mapping."""
+    headers: dict[str, str] = {}
+    for arg, value in args.items():
+        if arg == "Metadata":
+            headers.update({f"x-amz-meta-{k}": v for k, v in value.items()})
+        elif arg in LEAN_UPLOAD_HEADERS:
+            headers[LEAN_UPLOAD_HEADERS[arg]] = value
+        else:
+            return None
+    if not all(str(v).isascii() and str(v).isprintable() for v in headers.values()):
+        return None  # botocore's encoding rules for such values are its own
+    return headers
+
+
+def _sse_fields(headers: Any) -> dict:
+    """The SSE fields ``Bucket._etag_md5`` looks at, from raw response headers."""
+    return {"ServerSideEncryption": headers.get("x-amz-server-side-encryption"),
+            "SSECustomerAlgorithm": headers.get("x-amz-server-side-encryption-customer-algorithm")}
+
+
+def _http_date(value: str | None) -> str:
+    """An HTTP date as botocore shows a parsed one (``str(datetime)``), or ''."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return str(parsedate_to_datetime(value)) if value else ""
+    except (TypeError, ValueError):
+        return ""
 
 
 def _total_size(answer: dict, offset: int) -> int:

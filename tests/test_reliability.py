@@ -29,6 +29,7 @@ from git_annex_remote_s3py.config import (
     parse_size,
     parse_url,
 )
+from git_annex_remote_s3py.connection import NO_LEAN_ENV
 
 MiB = 1024 * 1024
 pytestmark = pytest.mark.e2e
@@ -168,24 +169,31 @@ def test_sigkill_mid_upload_never_present_when_incomplete(tmp_path, env, s3_serv
 
 
 # -- downloads cut short or corrupted ---------------------------------------------------------
+@pytest.mark.parametrize("lean", [True, False], ids=["lean", "botocore"])
 def test_truncated_download_fails_then_resumes_with_range(tmp_path, env, s3_server,
-                                                          fault_proxy, bucket_name):
+                                                          fault_proxy, bucket_name, lean):
+    """botocore: the request fails, the next one resumes. Lean path (small objects): the
+    truncated lean GET hands over to botocore, which resumes within the same request."""
     make_bucket(s3_server, bucket_name)
     content = random.Random(5).randbytes(3 * MiB + 12345)
     key = annex_key(content)
     s3_server.client().put_object(Bucket=bucket_name, Key="f/" + key, Body=content)
+    if not lean:
+        env = {**env, NO_LEAN_ENV: "1"}
     remote = pipe(tmp_path, env, fault_proxy, bucket_name)
     target = tmp_path / "got"
-    fault_proxy.set_rules(Rule("truncate", method="GET", at_byte=2 * MiB + 500, limit=1))
-    failed = remote.request(f"TRANSFER RETRIEVE {key} {target}")
-    assert failed.startswith(f"TRANSFER-FAILURE RETRIEVE {key} "), failed
-    partial = target.read_bytes()
-    assert 0 < len(partial) < len(content) and content.startswith(partial)
-    assert remote.request(f"TRANSFER RETRIEVE {key} {target}") == \
-        f"TRANSFER-SUCCESS RETRIEVE {key}"
+    cut = 2 * MiB + 500
+    fault_proxy.set_rules(Rule("truncate", method="GET", at_byte=cut, limit=1))
+    first = remote.request(f"TRANSFER RETRIEVE {key} {target}")
+    if not lean:
+        assert first.startswith(f"TRANSFER-FAILURE RETRIEVE {key} "), first
+        partial = target.read_bytes()
+        assert len(partial) == cut and content.startswith(partial)
+        first = remote.request(f"TRANSFER RETRIEVE {key} {target}")
+    assert first == f"TRANSFER-SUCCESS RETRIEVE {key}"
     assert target.read_bytes() == content
     ranges = [s.range for s in fault_proxy.requests if s.method == "GET" and s.range]
-    assert ranges == [f"bytes={len(partial)}-"]
+    assert ranges == [f"bytes={cut}-"]
     remote.close()
 
 
@@ -195,8 +203,9 @@ def test_corrupted_download_never_succeeds(tmp_path, env, s3_server, fault_proxy
     initremote(repo, env, "s3", fault_proxy, bucket_name, "encryption=none", "fileprefix=f/")
     run(["git", "annex", "copy", "--to", "s3", "."], repo, env)
     key = run(["git", "annex", "lookupkey", "good.bin"], repo, env).stdout.strip()
-    # Over the protocol: the remote itself must refuse the corrupted bytes.
-    fault_proxy.set_rules(Rule("corrupt", method="GET", at_byte=1000, limit=1))
+    # Over the protocol: the remote itself must refuse the corrupted bytes (twice: the lean
+    # path's GET, then botocore's, which it hands the request to).
+    fault_proxy.set_rules(Rule("corrupt", method="GET", at_byte=1000, limit=2))
     remote = pipe(tmp_path, env, fault_proxy, bucket_name)
     target = tmp_path / "got"
     reply = remote.request(f"TRANSFER RETRIEVE {key} {target}")

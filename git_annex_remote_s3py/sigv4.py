@@ -1,0 +1,60 @@
+"""AWS Signature Version 4 for S3 requests signed in the Authorization header: pure functions.
+
+Written here rather than taken from botocore because botocore's signer costs ~0.8 ms of CPU
+per request (it derives the signing key and walks its request object every time), and the lean
+small-object path (lean.py) must not import botocore at all. The output is checked against
+botocore's ``S3SigV4Auth`` in tests/test_lean.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from functools import lru_cache
+from urllib.parse import quote
+
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+ALGORITHM = "AWS4-HMAC-SHA256"
+
+
+@lru_cache(maxsize=16)
+def signing_key(secret_key: str, date: str, region: str, service: str = "s3") -> bytes:
+    """The day's derived key (four HMACs), cached: it changes once a day."""
+    key = ("AWS4" + secret_key).encode()
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+def canonical_query(query: dict[str, str]) -> str:
+    return "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}"
+                    for k, v in sorted(query.items()))
+
+
+def sign(method: str, host: str, path: str, query: dict[str, str], headers: dict[str, str],
+         payload_hash: str, access_key: str, secret_key: str, session_token: str | None,
+         region: str, now: datetime) -> dict[str, str]:
+    """The headers to send: ``headers`` plus host, x-amz-date, x-amz-content-sha256, the
+    session token if any, and Authorization. ``path`` is already percent-encoded (S3 does not
+    encode it twice); every header given is signed."""
+    amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+    date = amz_date[:8]
+    signed = {name.lower(): " ".join(str(value).split()) for name, value in headers.items()}
+    signed.update({"host": host, "x-amz-date": amz_date, "x-amz-content-sha256": payload_hash})
+    if session_token:
+        signed["x-amz-security-token"] = session_token
+    names = sorted(signed)
+    canonical = "\n".join([
+        method, path, canonical_query(query),
+        "".join(f"{name}:{signed[name]}\n" for name in names),
+        ";".join(names), payload_hash])
+    scope = f"{date}/{region}/s3/aws4_request"
+    to_sign = "\n".join([ALGORITHM, amz_date, scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    signature = hmac.new(signing_key(secret_key, date, region), to_sign.encode(),
+                         hashlib.sha256).hexdigest()
+    signed["authorization"] = (f"{ALGORITHM} Credential={access_key}/{scope}, "
+                               f"SignedHeaders={';'.join(names)}, Signature={signature}")
+    return signed

@@ -1,0 +1,190 @@
+"""The lean small-object path (lean.py, sigv4.py, storage.Bucket._lean_*): signatures equal to
+botocore's, real requests to moto's server without building a boto3 client, and every answer
+that is not clean handed to botocore (which then retries, resumes or reports)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import datetime, timezone
+
+import pytest
+from faultproxy import FaultProxy, Rule
+
+from git_annex_remote_s3py import errors, sigv4
+from git_annex_remote_s3py.connection import LazyClient, build_client, build_lean
+from git_annex_remote_s3py.credentials import Credentials
+from git_annex_remote_s3py.lean import LeanS3
+from git_annex_remote_s3py.local_s3 import DUMMY_KEY, DUMMY_SECRET
+from git_annex_remote_s3py.storage import Bucket
+
+NOW = datetime(2026, 11, 22, 3, 4, 5, tzinfo=timezone.utc)
+AWKWARD = "dir/a b#?%&=+é ü~!.bin"
+
+
+# -- signatures ---------------------------------------------------------------------------------
+def botocore_headers(monkeypatch, method: str, url: str, headers: dict, body: bytes,
+                     token: str | None) -> dict:
+    import botocore.auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials as BotoCredentials
+
+    monkeypatch.setattr(botocore.auth, "get_current_datetime",
+                        lambda *a, **k: NOW.replace(tzinfo=None))
+    request = AWSRequest(method=method, url=url, headers=dict(headers), data=body)
+    botocore.auth.S3SigV4Auth(BotoCredentials("AKIDEXAMPLE", "s3cr3t/+key", token), "s3",
+                              "eu-west-2").add_auth(request)
+    return {k.lower(): v for k, v in request.headers.items()}
+
+
+@pytest.mark.parametrize("method,name,query,headers,body,token", [
+    ("GET", "ds1/SHA256E-s11--abc.bin", {}, {}, b"", None),
+    ("GET", AWKWARD, {"versionId": "3/L4kqtJl+cI=v"}, {}, b"", None),
+    ("HEAD", "k", {}, {}, b"", "session/token+="),
+    ("PUT", AWKWARD, {}, {"x-amz-meta-origin": "lab  one", "x-amz-acl": "public-read",
+                          "Content-MD5": "1B2M2Y8AsgTpgAmY7PhCfg==", "Content-Length": "5"},
+     b"hello", "tok"),
+])
+def test_signature_equals_botocore(monkeypatch, method, name, query, headers, body, token):
+    lean = LeanS3("http://127.0.0.1:9000/my-bucket", "AKIDEXAMPLE", "s3cr3t/+key", token,
+                  "eu-west-2", timeout=5, connect_timeout=5)
+    path = lean.path(name)
+    url = "http://127.0.0.1:9000" + path + (f"?{sigv4.canonical_query(query)}" if query else "")
+    payload = hashlib.sha256(body).hexdigest()
+    ours = sigv4.sign(method, lean.host, path, query, headers, payload, "AKIDEXAMPLE",
+                      "s3cr3t/+key", token, "eu-west-2", NOW)
+    theirs = botocore_headers(monkeypatch, method, url, headers, body, token)
+    assert ours["authorization"] == theirs["authorization"]
+    assert ours["x-amz-date"] == theirs["x-amz-date"] == "20261122T030405Z"
+
+
+# -- against moto's server ----------------------------------------------------------------------
+def config(values: dict[str, str]):
+    """A GETCONFIG stand-in: unset settings read as empty, as git-annex answers them."""
+    return lambda name: values.get(name, "")
+
+
+def lean_bucket(endpoint: str, name: str) -> Bucket:
+    """A Bucket as the remote builds it: lazy boto3 client, lean transport."""
+    from git_annex_remote_s3py.config import load_settings
+
+    settings = load_settings(config({"bucket": name, "endpoint": endpoint}))
+    creds = Credentials(DUMMY_KEY, DUMMY_SECRET, None, "test")
+    lean = build_lean(settings, creds)
+    assert lean is not None
+    return Bucket(LazyClient(lambda: build_client(settings, creds)), name, lean=lean)
+
+
+def boto3_built(bucket: Bucket) -> bool:
+    return bucket.client._client is not None
+
+
+def test_small_objects_round_trip_without_boto3(s3_server, bucket_name, tmp_path):
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    bucket = lean_bucket(s3_server.endpoint, bucket_name)
+    data = random.Random(1).randbytes(20_000)
+    source = tmp_path / "src"
+    source.write_bytes(data)
+    seen: list[int] = []
+    info = bucket.put_file(AWKWARD, str(source), seen.append, {"Metadata": {"origin": "lab"}})
+    stored = truth.get_object(Bucket=bucket_name, Key=AWKWARD)
+    assert stored["Body"].read() == data and stored["Metadata"] == {"origin": "lab"}
+    assert info.etag == hashlib.md5(data).hexdigest() and seen[-1] == len(data)
+    assert bucket.head(AWKWARD).size == len(data)
+    with pytest.raises(errors.ObjectNotFound):
+        bucket.head("missing")
+    target = tmp_path / "got"
+    assert bucket.get_file(AWKWARD, str(target), lambda n: None, size_hint=len(data)) == len(data)
+    assert target.read_bytes() == data
+    bucket.delete(AWKWARD)
+    assert "Contents" not in truth.list_objects_v2(Bucket=bucket_name)
+    assert bucket.lean is not None and not boto3_built(bucket)
+
+
+@pytest.fixture
+def proxy(s3_server):
+    started = FaultProxy(s3_server.endpoint, seed=7).start()
+    yield started
+    started.stop()
+
+
+@pytest.mark.parametrize("fault", ["503", "corrupt", "truncate", "reset-resp", "html200"])
+def test_unclean_get_goes_to_botocore(s3_server, proxy, bucket_name, tmp_path, fault):
+    """One bad answer: the lean path stops, botocore does that request and all later ones."""
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    data = random.Random(2).randbytes(300_000)
+    truth.put_object(Bucket=bucket_name, Key="k", Body=data)
+    bucket = lean_bucket(proxy.endpoint, bucket_name)
+    proxy.set_rules(Rule(fault, method="GET", at_byte=100_000, limit=1))
+    target = tmp_path / "got"
+    assert bucket.get_file("k", str(target), lambda n: None, size_hint=len(data)) == len(data)
+    assert target.read_bytes() == data
+    assert bucket.lean is None and bucket.lean_off_reason
+    assert boto3_built(bucket)
+    gets = [seen for seen in proxy.requests if seen.method == "GET"]
+    if fault == "truncate":  # the partial file is resumed, not fetched again
+        assert gets[-1].range and gets[-1].range.startswith("bytes=")
+
+
+def test_refused_put_falls_back_and_keeps_refusal(s3_server, proxy, bucket_name, tmp_path):
+    """A 403 on the lean PUT: botocore tries (and is refused too): the error is botocore's."""
+    s3_server.client().create_bucket(Bucket=bucket_name)
+    bucket = lean_bucket(proxy.endpoint, bucket_name)
+    source = tmp_path / "src"
+    source.write_bytes(b"x" * 1000)
+    proxy.set_rules(Rule("403", method="PUT"))
+    with pytest.raises(errors.AccessDenied):
+        bucket.put_file("k", str(source), lambda n: None)
+    assert bucket.lean is None
+    puts = [seen for seen in proxy.requests if seen.method == "PUT"]
+    assert len(puts) >= 2  # the lean attempt, then botocore's
+
+
+def test_lean_only_where_it_is_right(monkeypatch):
+    from git_annex_remote_s3py.config import load_settings
+
+    creds = Credentials(DUMMY_KEY, DUMMY_SECRET, None, "test")
+    minio = load_settings(config({"bucket": "b-1", "endpoint": "http://127.0.0.1:9000"}))
+    assert build_lean(minio, creds) is not None
+    assert build_lean(minio, Credentials(None, None, None, "chain")) is None  # chain: botocore's
+    aws_no_region = load_settings(config({"bucket": "b-1"}))
+    assert build_lean(aws_no_region, creds) is None
+    dotted = {"bucket": "my.bucket", "region": "eu-west-1"}
+    assert build_lean(load_settings(config(dotted)), creds) is not None  # path style
+    dotted["requeststyle"] = "virtual"  # TLS names cannot hold the dots
+    assert build_lean(load_settings(config(dotted)), creds) is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy:3128")
+    assert build_lean(minio, creds) is None
+
+
+def test_stale_kept_alive_connection_is_replaced():
+    """A server that closes an idle kept-alive connection: the next request reconnects once."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class OneShot(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_HEAD(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("ETag", '"abc"')
+            self.send_header("Content-Length", "7")
+            self.end_headers()
+            self.close_connection = True  # without saying so: the client's connection is stale
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), OneShot)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        lean = LeanS3(f"http://127.0.0.1:{server.server_port}/b-1", "a", "b", None,
+                      "us-east-1", timeout=5, connect_timeout=5)
+        for _ in range(3):
+            with lean.exchange("HEAD", "k") as response:
+                assert response.status == 200 and response.read() == b""
+    finally:
+        server.shutdown()
+        server.server_close()
