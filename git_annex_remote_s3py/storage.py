@@ -152,6 +152,7 @@ class Bucket:
         self.client, self.name, self.partsize = client, name, partsize
         self.lean = lean
         self.lean_off_reason = ""
+        self.list_page = 1000  # names per lean listing page (S3's maximum)
         self.upload_args = dict(upload_args or {})
         self.verify_etag_md5 = verify_etag_md5
         self._exists: bool | None = None
@@ -394,9 +395,20 @@ class Bucket:
 
     def list(self, prefix: str) -> Iterator[tuple[str, int, str]]:
         """(name, size, etag) of every object under ``prefix``."""
+        token = None
+        while self.lean is not None:
+            page = self._lean_list_page(prefix, token)
+            if page is None:
+                break  # botocore goes on from the same page
+            yield from page[0]
+            token = page[1]
+            if token is None:
+                return
         paginator = self.client.get_paginator("list_objects_v2")
+        pages = {"StartingToken": token} if token else {}
         with s3_errors(f"listing {prefix or 'the bucket'}", self.name):
-            for page in paginator.paginate(Bucket=self.name, Prefix=prefix):
+            for page in paginator.paginate(Bucket=self.name, Prefix=prefix,
+                                           PaginationConfig=pages):
                 for item in page.get("Contents", []):
                     yield item["Key"], int(item["Size"]), item.get("ETag", "").strip('"')
 
@@ -505,6 +517,23 @@ class Bucket:
             return self._lean_off(f"PUT {name}: ETag {etag} is not the MD5 sent")
         return ObjectInfo(size, etag, answer.get("x-amz-version-id"))
 
+    def _lean_list_page(self, prefix: str, token: str | None
+                        ) -> tuple[list[tuple[str, int, str]], str | None] | None:
+        """One ListObjectsV2 page (names URL-encoded by the server, so any name survives XML):
+        its (name, size, etag) items and the next page's token; None if it did not work."""
+        query = {"list-type": "2", "prefix": prefix, "encoding-type": "url",
+                 "max-keys": str(self.list_page)}
+        if token:
+            query["continuation-token"] = token
+        try:
+            status, _, body = self._lean_call("GET", None, query=query)
+        except LeanUnavailable as exc:
+            return self._lean_off(str(exc))
+        page = _parse_listing(body) if status == 200 else None
+        if page is None:
+            return self._lean_off(f"LIST {prefix}: {status}")
+        return page
+
     def _lean_delete(self, name: str) -> bool:
         try:
             status, _, _ = self._lean_call("DELETE", name)
@@ -554,6 +583,33 @@ def _sse_fields(headers: Any) -> dict:
     """The SSE fields ``Bucket._etag_md5`` looks at, from raw response headers."""
     return {"ServerSideEncryption": headers.get("x-amz-server-side-encryption"),
             "SSECustomerAlgorithm": headers.get("x-amz-server-side-encryption-customer-algorithm")}
+
+
+def _parse_listing(body: bytes) -> tuple[list[tuple[str, int, str]], str | None] | None:
+    """Items and next token of a ListObjectsV2 answer with ``encoding-type=url``, or None
+    when it is not one (not XML, not URL-encoded, a truncated page without a token)."""
+    from urllib.parse import unquote_plus
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return None
+    ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    if root.tag != f"{ns}ListBucketResult" or root.findtext(f"{ns}EncodingType") != "url":
+        return None
+    items = []
+    for item in root.iter(f"{ns}Contents"):
+        name, size = item.findtext(f"{ns}Key"), item.findtext(f"{ns}Size")
+        if name is None or size is None or not size.isdigit():
+            return None
+        items.append((unquote_plus(name), int(size),
+                      (item.findtext(f"{ns}ETag") or "").strip('"')))
+    truncated = root.findtext(f"{ns}IsTruncated") == "true"
+    token = root.findtext(f"{ns}NextContinuationToken") if truncated else None
+    if truncated and not token:
+        return None
+    return items, token
 
 
 def _http_date(value: str | None) -> str:

@@ -102,6 +102,34 @@ def test_small_objects_round_trip_without_boto3(s3_server, bucket_name, tmp_path
     assert bucket.lean is not None and not boto3_built(bucket)
 
 
+def test_listing_pages_and_awkward_names_without_boto3(s3_server, bucket_name):
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    names = {f"p/{n}": i for i, n in enumerate(
+        [AWKWARD, "a+b c", "50%", "<&>\"'", "plain", "é/ü"])}
+    for name, size in names.items():
+        truth.put_object(Bucket=bucket_name, Key=name, Body=b"x" * size)
+    truth.put_object(Bucket=bucket_name, Key="other/p", Body=b"")
+    bucket = lean_bucket(s3_server.endpoint, bucket_name)
+    bucket.list_page = 2
+    listed = {name: size for name, size, _etag in bucket.list("p/")}
+    assert listed == names
+    assert bucket.lean is not None and not boto3_built(bucket)
+
+
+def test_listing_handed_over_mid_way_lists_each_name_once(s3_server, proxy, bucket_name):
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    for i in range(7):
+        truth.put_object(Bucket=bucket_name, Key=f"p/{i}", Body=b"")
+    bucket = lean_bucket(proxy.endpoint, bucket_name)
+    bucket.list_page = 2
+    proxy.set_rules(Rule("503", method="GET", query=".*continuation-token.*", limit=1))
+    assert sorted(name for name, _size, _etag in bucket.list("p/")) == [
+        f"p/{i}" for i in range(7)]
+    assert bucket.lean is None and boto3_built(bucket)
+
+
 @pytest.fixture
 def proxy(s3_server):
     started = FaultProxy(s3_server.endpoint, seed=7).start()
