@@ -29,8 +29,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from conftest import S3Server, isolated_env, make_annex_repo, run  # noqa: E402
 
+from git_annex_remote_s3py.cli import NO_ASYNC_ENV  # noqa: E402
+from git_annex_remote_s3py.connection import NO_LEAN_ENV  # noqa: E402
+
 BUILTIN, S3PY, NOASYNC, BOTO3 = "built-in", "s3py", "s3py no-ASYNC", "boto3"
-NO_ASYNC_ENV = "GIT_ANNEX_REMOTE_S3PY_NO_ASYNC"  # the switch cli.serve reads
 MiB = 1024**2
 HANDSHAKE = "EXTENSIONS INFO GETGITREMOTENAME ASYNC"
 
@@ -158,6 +160,8 @@ class Bench:
     def __init__(self, options: argparse.Namespace, workdir: Path) -> None:
         self.options, self.workdir = options, workdir
         self.env = isolated_env(workdir / "home")
+        if options.no_lean:
+            self.env[NO_LEAN_ENV] = "1"
         self.noasync_env = {**self.env, NO_ASYNC_ENV: "1"}
         self.server = S3Server()
         self.s3 = self.server.client()
@@ -432,6 +436,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip", default="", help="comma list of: small,fsck,large,export,"
                         "startup")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--no-lean", action="store_true", help="s3py sends every request "
+                        "through botocore (the figures before the lean path)")
     return parser.parse_args(argv)
 
 

@@ -16,7 +16,7 @@ from git_annex_remote_s3py.connection import LazyClient, build_client, build_lea
 from git_annex_remote_s3py.credentials import Credentials
 from git_annex_remote_s3py.lean import LeanS3
 from git_annex_remote_s3py.local_s3 import DUMMY_KEY, DUMMY_SECRET
-from git_annex_remote_s3py.storage import Bucket
+from git_annex_remote_s3py.storage import Bucket, _crc_validated
 
 NOW = datetime(2026, 11, 22, 3, 4, 5, tzinfo=timezone.utc)
 AWKWARD = "dir/a b#?%&=+é ü~!.bin"
@@ -216,3 +216,23 @@ def test_stale_kept_alive_connection_is_replaced():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_crc_checked_download_skips_md5_but_refuses_corruption(s3_server, proxy, bucket_name,
+                                                               tmp_path):
+    """botocore path, an object stored with a CRC32: botocore's streaming check stands in for
+    the MD5 pass; corrupted bytes are still refused and not kept for a resume."""
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    data = random.Random(3).randbytes(2_000_000)
+    truth.put_object(Bucket=bucket_name, Key="k", Body=data, ChecksumAlgorithm="CRC32")
+    assert _crc_validated(truth.get_object(Bucket=bucket_name, Key="k"))  # no MD5 pass here
+    bucket = lean_bucket(proxy.endpoint, bucket_name)
+    bucket.lean = None
+    proxy.set_rules(Rule("corrupt", method="GET", at_byte=1_500_000, limit=1))
+    target = tmp_path / "got"
+    with pytest.raises(errors.IntegrityError):
+        bucket.get_file("k", str(target), lambda n: None)
+    assert target.stat().st_size == 0
+    assert bucket.get_file("k", str(target), lambda n: None) == len(data)
+    assert target.read_bytes() == data
