@@ -30,7 +30,10 @@ def build_client(settings: Settings, creds: Credentials, *, anonymous: bool = Fa
     config = Config(
         region_name=region or settings.region_or_default,
         signature_version=UNSIGNED if anonymous or settings.anonymous else "s3v4",
-        s3={"addressing_style": settings.requeststyle},
+        # No SHA-256 pass over every upload on http endpoints (https already skips it): the
+        # signed CRC32 header (checksums=when_supported) or the ETag-MD5 check guards the
+        # bytes, as UNSIGNED-PAYLOAD does for git-annex's built-in S3 remote. ~0.2 s / 64 MiB.
+        s3={"addressing_style": settings.requeststyle, "payload_signing_enabled": False},
         retries={"mode": "standard", "total_max_attempts": RETRY_ATTEMPTS},
         connect_timeout=CONNECT_TIMEOUT,
         read_timeout=read_timeout(),

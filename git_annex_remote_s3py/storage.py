@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable, Iterator
 
+from . import sigv4
 from .errors import (
     AccessDenied,
     BucketNotFound,
@@ -489,7 +490,8 @@ class Bucket:
         return written
 
     def _lean_put(self, name: str, path: str, size: int, args: dict) -> ObjectInfo | None:
-        """One PUT with Content-MD5 (the server checks it) and a signed SHA-256 payload."""
+        """One PUT with Content-MD5, a signed header the server checks before it stores
+        (so the payload itself goes unsigned, as botocore's uploads here)."""
         headers = _lean_upload_headers(args)
         if headers is None:
             return None  # an argument only botocore knows: that upload goes through it
@@ -504,9 +506,8 @@ class Bucket:
         headers["Content-MD5"] = base64.b64encode(md5.digest()).decode()
         headers["Content-Length"] = str(size)
         try:
-            status, answer, _ = self._lean_call(
-                "PUT", name, headers=headers, body=data,
-                payload_hash=hashlib.sha256(data).hexdigest())
+            status, answer, _ = self._lean_call("PUT", name, headers=headers, body=data,
+                                                payload_hash=sigv4.UNSIGNED_PAYLOAD)
         except LeanUnavailable as exc:
             return self._lean_off(str(exc))
         etag = (answer.get("ETag") or "").strip('"')
