@@ -10,18 +10,21 @@ redirects, large files) stays with botocore: see ``storage.Bucket._lean_off``.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import os
 import threading
+import zlib
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Any, BinaryIO, Iterator
 from urllib.parse import quote, urlsplit
 
 from . import sigv4
 from .urls import SAFE
 
-LEAN_MAX_BYTES = 8 * 1024**2  # larger objects go through botocore (transfer manager, CRCs)
+LEAN_SMALL_BYTES = 8 * 1024**2  # uploads up to this size are read whole, sent with Content-MD5
+SEND_BLOCK = 1024 * 1024  # http.client's 8 KiB default costs a system call per 8 KiB
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
                    "all_proxy")
 
@@ -52,9 +55,10 @@ class LeanS3:
 
             context = ssl.create_default_context(cafile=self._ca_bundle)
             connection = http.client.HTTPSConnection(self.host, timeout=self._connect_timeout,
-                                                     context=context)
+                                                     context=context, blocksize=SEND_BLOCK)
         else:
-            connection = http.client.HTTPConnection(self.host, timeout=self._connect_timeout)
+            connection = http.client.HTTPConnection(self.host, timeout=self._connect_timeout,
+                                                    blocksize=SEND_BLOCK)
         connection.connect()
         connection.sock.settimeout(self._timeout)
         return connection
@@ -135,3 +139,101 @@ def proxies_configured(environ: dict[str, str] | None = None) -> bool:
     """Whether a proxy is configured: botocore honours it, this transport does not."""
     environ = os.environ if environ is None else environ
     return any(environ.get(name) for name in PROXY_VARIABLES)
+
+
+# -- S3 wire formats of the lean path -------------------------------------------------------
+LEAN_UPLOAD_HEADERS = {"ACL": "x-amz-acl", "StorageClass": "x-amz-storage-class",
+                       "ServerSideEncryption": "x-amz-server-side-encryption",
+                       "SSEKMSKeyId": "x-amz-server-side-encryption-aws-kms-key-id"}
+
+
+def upload_headers(args: dict) -> dict[str, str] | None:
+    """Headers for botocore-style upload arguments, or None if one has no plain mapping."""
+    headers: dict[str, str] = {}
+    for arg, value in args.items():
+        if arg == "Metadata":
+            headers.update({f"x-amz-meta-{k}": v for k, v in value.items()})
+        elif arg in LEAN_UPLOAD_HEADERS:
+            headers[LEAN_UPLOAD_HEADERS[arg]] = value
+        else:
+            return None
+    if not all(str(v).isascii() and str(v).isprintable() for v in headers.values()):
+        return None  # botocore's encoding rules for such values are its own
+    return headers
+
+
+def parse_listing(body: bytes) -> tuple[list[tuple[str, int, str]], str | None] | None:
+    """Items and next token of a ListObjectsV2 answer with ``encoding-type=url``, or None
+    when it is not one (not XML, not URL-encoded, a truncated page without a token)."""
+    from urllib.parse import unquote_plus
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return None
+    ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    if root.tag != f"{ns}ListBucketResult" or root.findtext(f"{ns}EncodingType") != "url":
+        return None
+    items = []
+    for item in root.iter(f"{ns}Contents"):
+        name, size = item.findtext(f"{ns}Key"), item.findtext(f"{ns}Size")
+        if name is None or size is None or not size.isdigit():
+            return None
+        items.append((unquote_plus(name), int(size),
+                      (item.findtext(f"{ns}ETag") or "").strip('"')))
+    truncated = root.findtext(f"{ns}IsTruncated") == "true"
+    token = root.findtext(f"{ns}NextContinuationToken") if truncated else None
+    if truncated and not token:
+        return None
+    return items, token
+
+
+class Crc32:
+    """zlib's CRC32 with a hashlib-like face (``update``, ``hexdigest``), as S3 encodes it."""
+
+    def __init__(self, value: int = 0) -> None:
+        self.value = value
+
+    def update(self, block: bytes) -> None:
+        self.value = zlib.crc32(block, self.value)
+
+    def hexdigest(self) -> str:
+        return f"{self.value:08x}"
+
+    def base64(self) -> str:
+        return base64.b64encode(self.value.to_bytes(4, "big")).decode()
+
+    @classmethod
+    def of_file(cls, handle: BinaryIO, block: int = SEND_BLOCK) -> Crc32:
+        crc = cls()
+        for data in iter(lambda: handle.read(block), b""):
+            crc.update(data)
+        return crc
+
+    @classmethod
+    def from_base64(cls, text: str) -> Crc32 | None:
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except ValueError:
+            return None
+        return cls(int.from_bytes(raw, "big")) if len(raw) == 4 else None
+
+
+def full_object_crc32(headers: Any) -> Crc32 | None:
+    """The object's CRC32 from a GET with ``x-amz-checksum-mode: ENABLED`` if it is one of
+    the whole object (a multipart upload's composite one, ``...-N``, is not)."""
+    value = headers.get("x-amz-checksum-crc32")
+    if not value or "-" in value or headers.get("x-amz-checksum-type") == "COMPOSITE":
+        return None
+    return Crc32.from_base64(value)
+
+
+def http_date(value: str | None) -> str:
+    """An HTTP date as botocore shows a parsed one (``str(datetime)``), or ''."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return str(parsedate_to_datetime(value)) if value else ""
+    except (TypeError, ValueError):
+        return ""

@@ -218,8 +218,7 @@ class S3Remote(ExportRemote):
         base = self._public_base()
         return base if base and not self.settings.anonymous and not self._can_sign() else None
 
-    def _get(self, key: str, object_name: str, local_file: str,
-             version_id: str | None = None) -> None:
+    def _get(self, object_name: str, local_file: str, version_id: str | None = None) -> None:
         base = self._anonymous_base()
         if base:
             from . import webget  # lazy: urllib.request costs ~40 ms at start-up
@@ -227,8 +226,7 @@ class S3Remote(ExportRemote):
             url = urls.object_url(base, object_name, version_id)
             webget.download(url, local_file, self._progress(), f"retrieving {object_name}")
             return
-        self.bucket.get_file(object_name, local_file, self._progress(), version_id,
-                             size_hint=naming.expected_object_size(key))
+        self.bucket.get_file(object_name, local_file, self._progress(), version_id)
 
     def _present(self, key: str, object_name: str, version_id: str | None = None) -> bool:
         expected = naming.expected_object_size(key)
@@ -370,7 +368,7 @@ class S3Remote(ExportRemote):
     @annex_errors
     def transfer_retrieve(self, key: str, local_file: str) -> None:
         name, version_id = self._key_location(key)
-        self._get(key, name, local_file, version_id)
+        self._get(name, local_file, version_id)
 
     @annex_errors
     def checkpresent(self, key: str) -> bool:
@@ -455,7 +453,7 @@ class S3Remote(ExportRemote):
         """Download the path; pinned to the key's recorded version there, if any."""
         name = self._export_name(remote_file)
         record = self._version_record(key)
-        self._get(key, name, local_file, record[1] if record and record[0] == name else None)
+        self._get(name, local_file, record[1] if record and record[0] == name else None)
 
     @annex_errors
     def checkpresentexport(self, key: str, remote_file: str) -> bool:

@@ -23,7 +23,17 @@ from .errors import (
     StorageError,
     WrongRegion,
 )
-from .lean import LEAN_MAX_BYTES, LeanS3, LeanUnavailable, body_blocks
+from .lean import (
+    LEAN_SMALL_BYTES,
+    Crc32,
+    LeanS3,
+    LeanUnavailable,
+    body_blocks,
+    full_object_crc32,
+    http_date,
+    parse_listing,
+    upload_headers,
+)
 from .localfile import READ_CHUNK, write_blocks
 
 Report = Callable[[int], None]
@@ -202,8 +212,9 @@ class Bucket:
     # -- objects ----------------------------------------------------------------------------
     def head(self, name: str, version_id: str | None = None) -> ObjectInfo:
         """Raise ``ObjectNotFound`` only for a 404 in a bucket known to exist."""
-        if self.lean is not None:
-            found = self._lean_head(name, version_id)
+        lean = self.lean  # read once: another job may turn it off meanwhile
+        if lean is not None:
+            found = self._lean_head(lean, name, version_id)
             if found is not None:
                 return found
         kwargs: dict = {"Bucket": self.name, "Key": name}
@@ -232,8 +243,9 @@ class Bucket:
             size = os.path.getsize(path)
         except OSError as exc:
             raise LocalFileError(f"cannot read {path}: {exc.strerror}") from exc
-        if self.lean is not None and size <= LEAN_MAX_BYTES:
-            stored = self._lean_put(name, path, size, args)
+        lean = self.lean
+        if lean is not None and size <= self.partsize:
+            stored = self._lean_put(lean, name, path, size, args, report)
             if stored is not None:
                 report(size)
                 return stored
@@ -287,19 +299,19 @@ class Bucket:
         return info
 
     def get_file(self, name: str, path: str, report: Report,
-                 version_id: str | None = None, size_hint: int | None = None) -> int:
+                 version_id: str | None = None) -> int:
         """Download to ``path``, resuming a partial file with a ranged GET; return the size.
 
-        ``size_hint``: the size the caller expects; small objects go the lean way first."""
+        A whole download goes the lean way first; botocore resumes partial ones."""
         try:
             offset = os.path.getsize(path)
         except FileNotFoundError:
             offset = 0
         except OSError as exc:
             raise LocalFileError(f"cannot use {path}: {exc.strerror}") from exc
-        if (self.lean is not None and offset == 0 and size_hint is not None
-                and size_hint <= LEAN_MAX_BYTES):
-            got = self._lean_get(name, path, report, version_id)
+        lean = self.lean
+        if lean is not None and offset == 0:
+            got = self._lean_get(lean, name, path, report, version_id)
             if got is not None:
                 return got
             offset = os.path.getsize(path) if os.path.exists(path) else 0
@@ -361,7 +373,8 @@ class Bucket:
 
     def delete(self, name: str) -> None:
         """Delete an object; deleting a missing object succeeds (S3 answers 204)."""
-        if self.lean is not None and self._lean_delete(name):
+        lean = self.lean
+        if lean is not None and self._lean_delete(lean, name):
             return
         with s3_errors(f"removing {name}", self.name):
             self.client.delete_object(Bucket=self.name, Key=name)
@@ -396,9 +409,9 @@ class Bucket:
 
     def list(self, prefix: str) -> Iterator[tuple[str, int, str]]:
         """(name, size, etag) of every object under ``prefix``."""
-        token = None
-        while self.lean is not None:
-            page = self._lean_list_page(prefix, token)
+        token, lean = None, self.lean
+        while lean is not None:
+            page = self._lean_list_page(lean, prefix, token)
             if page is None:
                 break  # botocore goes on from the same page
             yield from page[0]
@@ -438,16 +451,18 @@ class Bucket:
         or unexpected answer ends the lean path (botocore retries, classifies, redirects)."""
         self.lean, self.lean_off_reason = None, why
 
-    def _lean_call(self, method: str, name: str | None, **kwargs: Any) -> tuple[int, Any, bytes]:
+    @staticmethod
+    def _lean_call(lean: LeanS3, method: str, name: str | None,
+                   **kwargs: Any) -> tuple[int, Any, bytes]:
         """(status, headers, body) of one lean exchange; the body is read whole (small)."""
-        with self.lean.exchange(method, name, **kwargs) as response:
+        with lean.exchange(method, name, **kwargs) as response:
             return response.status, response.headers, response.read()
 
-    def _lean_head(self, name: str, version_id: str | None) -> ObjectInfo | None:
+    def _lean_head(self, lean: LeanS3, name: str, version_id: str | None) -> ObjectInfo | None:
         query = {"versionId": version_id} if version_id else None
         try:
-            status, headers, _ = self._lean_call("HEAD", name, query=query)
-            if status == 404 and self._lean_bucket_exists():
+            status, headers, _ = self._lean_call(lean, "HEAD", name, query=query)
+            if status == 404 and self._lean_bucket_exists(lean):
                 raise ObjectNotFound(f"checking {name}: not found in bucket {self.name}")
         except LeanUnavailable as exc:
             return self._lean_off(str(exc))
@@ -456,69 +471,90 @@ class Bucket:
             return self._lean_off(f"HEAD {name}: {status}")
         self._exists = True
         return ObjectInfo(int(length), etag.strip('"'), headers.get("x-amz-version-id"),
-                          _http_date(headers.get("Last-Modified")))
+                          http_date(headers.get("Last-Modified")))
 
-    def _lean_bucket_exists(self) -> bool:
+    def _lean_bucket_exists(self, lean: LeanS3) -> bool:
         if not self._exists:
-            status, _, _ = self._lean_call("HEAD", None)
+            status, _, _ = self._lean_call(lean, "HEAD", None)
             self._exists = status == 200 or None
         return bool(self._exists)
 
-    def _lean_get(self, name: str, path: str, report: Report,
+    def _lean_get(self, lean: LeanS3, name: str, path: str, report: Report,
                   version_id: str | None) -> int | None:
-        """Download a small object; None (a partial or empty file left) if it did not work."""
+        """Download one object whole, checked against its full-object CRC32 if the server
+        keeps one, else its ETag when that is an MD5; None (a partial or empty file left
+        for botocore to resume or fetch) if that did not work."""
         what = f"retrieving {name}"
         query = {"versionId": version_id} if version_id else None
         try:
-            with self.lean.exchange("GET", name, query=query) as response:
-                etag = (response.headers.get("ETag") or "").strip('"').lower()
-                length = response.headers.get("Content-Length")
+            with lean.exchange("GET", name, query=query,
+                               headers={"x-amz-checksum-mode": "ENABLED"}) as response:
+                headers = response.headers
+                etag = (headers.get("ETag") or "").strip('"').lower()
+                length = headers.get("Content-Length")
                 if response.status != 200 or not etag or length is None:
                     response.read()
                     return self._lean_off(f"GET {name}: {response.status}")
-                digest = hashlib.md5() if self._etag_md5(
-                    {"ETag": etag, **_sse_fields(response.headers)}) else None
+                crc = full_object_crc32(headers)
+                digest: Any = Crc32() if crc else (
+                    hashlib.md5() if self._etag_md5({"ETag": etag, **_sse_fields(headers)})
+                    else None)
                 written = write_blocks(path, 0, body_blocks(response, READ_CHUNK), report, what,
                                        digest)
         except (LeanUnavailable, EndpointUnavailable) as exc:
             return self._lean_off(str(exc))
         if written != int(length):
             return self._lean_off(f"GET {name}: {written} of {length} bytes")
-        if digest is not None and digest.hexdigest() != etag:
+        if digest is not None and digest.hexdigest() != (crc.hexdigest() if crc else etag):
             os.truncate(path, 0)
-            return self._lean_off(f"GET {name}: MD5 differs from the ETag")
+            return self._lean_off(f"GET {name}: the bytes fail the object's checksum")
         return written
 
-    def _lean_put(self, name: str, path: str, size: int, args: dict) -> ObjectInfo | None:
-        """One PUT with Content-MD5, a signed header the server checks before it stores
-        (so the payload itself goes unsigned, as botocore's uploads here)."""
-        headers = _lean_upload_headers(args)
+    def _lean_put(self, lean: LeanS3, name: str, path: str, size: int, args: dict,
+                  report: Report) -> ObjectInfo | None:
+        """One PUT, its payload unsigned (as botocore's uploads here) but checked by the
+        server before it stores: a small file with Content-MD5, a larger one with a CRC32
+        header (one fast pass; a server that does not echo it gets the ETag compared with
+        the file's MD5). Both are signed headers."""
+        headers = upload_headers(args)
         if headers is None:
             return None  # an argument only botocore knows: that upload goes through it
         try:
-            with open(path, "rb") as handle:
-                data = handle.read()
+            handle = open(path, "rb")
         except OSError as exc:
             raise LocalFileError(f"cannot read {path}: {exc.strerror}") from exc
-        if len(data) != size:
-            return None
-        md5 = hashlib.md5(data)
-        headers["Content-MD5"] = base64.b64encode(md5.digest()).decode()
-        headers["Content-Length"] = str(size)
-        try:
-            status, answer, _ = self._lean_call("PUT", name, headers=headers, body=data,
-                                                payload_hash=sigv4.UNSIGNED_PAYLOAD)
-        except LeanUnavailable as exc:
-            return self._lean_off(str(exc))
+        with handle:
+            crc = None
+            if size <= LEAN_SMALL_BYTES:
+                body: Any = handle.read()
+                if len(body) != size:
+                    return None
+                md5 = hashlib.md5(body).digest()
+                headers["Content-MD5"] = base64.b64encode(md5).decode()
+            else:
+                crc = Crc32.of_file(handle)
+                headers["x-amz-checksum-crc32"] = crc.base64()
+                headers["x-amz-sdk-checksum-algorithm"] = "CRC32"  # as botocore sends it
+                handle.seek(0)
+                body = _ProgressReader(handle, report)
+            headers["Content-Length"] = str(size)
+            try:
+                status, answer, _ = self._lean_call(lean, "PUT", name, headers=headers,
+                                                    body=body,
+                                                    payload_hash=sigv4.UNSIGNED_PAYLOAD)
+            except LeanUnavailable as exc:
+                return self._lean_off(str(exc))
         etag = (answer.get("ETag") or "").strip('"')
         if status != 200 or not etag:
             return self._lean_off(f"PUT {name}: {status}")
-        if self.verify_etag_md5 and "x-amz-server-side-encryption-aws-kms-key-id" not in answer \
-                and etag.lower() != md5.hexdigest():
-            return self._lean_off(f"PUT {name}: ETag {etag} is not the MD5 sent")
+        if crc is None or answer.get("x-amz-checksum-crc32") != crc.base64():
+            md5_hex = md5.hex() if crc is None else _md5_file(path)
+            if (self.verify_etag_md5 and etag.lower() != md5_hex and
+                    "x-amz-server-side-encryption-aws-kms-key-id" not in answer):
+                return self._lean_off(f"PUT {name}: ETag {etag} is not the MD5 sent")
         return ObjectInfo(size, etag, answer.get("x-amz-version-id"))
 
-    def _lean_list_page(self, prefix: str, token: str | None
+    def _lean_list_page(self, lean: LeanS3, prefix: str, token: str | None
                         ) -> tuple[list[tuple[str, int, str]], str | None] | None:
         """One ListObjectsV2 page (names URL-encoded by the server, so any name survives XML):
         its (name, size, etag) items and the next page's token; None if it did not work."""
@@ -527,17 +563,17 @@ class Bucket:
         if token:
             query["continuation-token"] = token
         try:
-            status, _, body = self._lean_call("GET", None, query=query)
+            status, _, body = self._lean_call(lean, "GET", None, query=query)
         except LeanUnavailable as exc:
             return self._lean_off(str(exc))
-        page = _parse_listing(body) if status == 200 else None
+        page = parse_listing(body) if status == 200 else None
         if page is None:
             return self._lean_off(f"LIST {prefix}: {status}")
         return page
 
-    def _lean_delete(self, name: str) -> bool:
+    def _lean_delete(self, lean: LeanS3, name: str) -> bool:
         try:
-            status, _, _ = self._lean_call("DELETE", name)
+            status, _, _ = self._lean_call(lean, "DELETE", name)
         except LeanUnavailable as exc:
             self._lean_off(str(exc))
             return False
@@ -560,57 +596,10 @@ class _Cumulative:
         self._report(total)
 
 
-LEAN_UPLOAD_HEADERS = {"ACL": "x-amz-acl", "StorageClass": "x-amz-storage-class",
-                       "ServerSideEncryption": "x-amz-server-side-encryption",
-                       "SSEKMSKeyId": "x-amz-server-side-encryption-aws-kms-key-id"}
-
-
-def _lean_upload_headers(args: dict) -> dict[str, str] | None:
-    """Headers for botocore-style upload arguments, or None if one has no plain mapping."""
-    headers: dict[str, str] = {}
-    for arg, value in args.items():
-        if arg == "Metadata":
-            headers.update({f"x-amz-meta-{k}": v for k, v in value.items()})
-        elif arg in LEAN_UPLOAD_HEADERS:
-            headers[LEAN_UPLOAD_HEADERS[arg]] = value
-        else:
-            return None
-    if not all(str(v).isascii() and str(v).isprintable() for v in headers.values()):
-        return None  # botocore's encoding rules for such values are its own
-    return headers
-
-
 def _sse_fields(headers: Any) -> dict:
     """The SSE fields ``Bucket._etag_md5`` looks at, from raw response headers."""
     return {"ServerSideEncryption": headers.get("x-amz-server-side-encryption"),
             "SSECustomerAlgorithm": headers.get("x-amz-server-side-encryption-customer-algorithm")}
-
-
-def _parse_listing(body: bytes) -> tuple[list[tuple[str, int, str]], str | None] | None:
-    """Items and next token of a ListObjectsV2 answer with ``encoding-type=url``, or None
-    when it is not one (not XML, not URL-encoded, a truncated page without a token)."""
-    from urllib.parse import unquote_plus
-    from xml.etree import ElementTree
-
-    try:
-        root = ElementTree.fromstring(body)
-    except ElementTree.ParseError:
-        return None
-    ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-    if root.tag != f"{ns}ListBucketResult" or root.findtext(f"{ns}EncodingType") != "url":
-        return None
-    items = []
-    for item in root.iter(f"{ns}Contents"):
-        name, size = item.findtext(f"{ns}Key"), item.findtext(f"{ns}Size")
-        if name is None or size is None or not size.isdigit():
-            return None
-        items.append((unquote_plus(name), int(size),
-                      (item.findtext(f"{ns}ETag") or "").strip('"')))
-    truncated = root.findtext(f"{ns}IsTruncated") == "true"
-    token = root.findtext(f"{ns}NextContinuationToken") if truncated else None
-    if truncated and not token:
-        return None
-    return items, token
 
 
 def _crc_validated(answer: dict) -> bool:
@@ -620,16 +609,6 @@ def _crc_validated(answer: dict) -> bool:
     from botocore.httpchecksum import StreamingChecksumBody
 
     return isinstance(answer.get("Body"), StreamingChecksumBody)
-
-
-def _http_date(value: str | None) -> str:
-    """An HTTP date as botocore shows a parsed one (``str(datetime)``), or ''."""
-    from email.utils import parsedate_to_datetime
-
-    try:
-        return str(parsedate_to_datetime(value)) if value else ""
-    except (TypeError, ValueError):
-        return ""
 
 
 def _total_size(answer: dict, offset: int) -> int:

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import pytest
 from faultproxy import FaultProxy, Rule
 
-from git_annex_remote_s3py import errors, sigv4
+from git_annex_remote_s3py import errors, sigv4, storage
 from git_annex_remote_s3py.connection import LazyClient, build_client, build_lean
 from git_annex_remote_s3py.credentials import Credentials
 from git_annex_remote_s3py.lean import LeanS3
@@ -95,7 +95,7 @@ def test_small_objects_round_trip_without_boto3(s3_server, bucket_name, tmp_path
     with pytest.raises(errors.ObjectNotFound):
         bucket.head("missing")
     target = tmp_path / "got"
-    assert bucket.get_file(AWKWARD, str(target), lambda n: None, size_hint=len(data)) == len(data)
+    assert bucket.get_file(AWKWARD, str(target), lambda n: None) == len(data)
     assert target.read_bytes() == data
     bucket.delete(AWKWARD)
     assert "Contents" not in truth.list_objects_v2(Bucket=bucket_name)
@@ -147,13 +147,41 @@ def test_unclean_get_goes_to_botocore(s3_server, proxy, bucket_name, tmp_path, f
     bucket = lean_bucket(proxy.endpoint, bucket_name)
     proxy.set_rules(Rule(fault, method="GET", at_byte=100_000, limit=1))
     target = tmp_path / "got"
-    assert bucket.get_file("k", str(target), lambda n: None, size_hint=len(data)) == len(data)
+    assert bucket.get_file("k", str(target), lambda n: None) == len(data)
     assert target.read_bytes() == data
     assert bucket.lean is None and bucket.lean_off_reason
     assert boto3_built(bucket)
     gets = [seen for seen in proxy.requests if seen.method == "GET"]
     if fault == "truncate":  # the partial file is resumed, not fetched again
         assert gets[-1].range and gets[-1].range.startswith("bytes=")
+
+
+def test_large_single_object_with_crc32_both_ways_without_boto3(s3_server, proxy, bucket_name,
+                                                                 tmp_path, monkeypatch):
+    """Above 8 MiB the lean PUT sends a CRC32 header (the server checks and echoes it) and
+    the GET checks the bytes against the object's CRC32; a corrupted body is discarded and
+    botocore fetches it again."""
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    data = random.Random(4).randbytes(9 * 1024**2 + 7)
+    source = tmp_path / "src"
+    source.write_bytes(data)
+    bucket = lean_bucket(proxy.endpoint, bucket_name)
+    seen: list[int] = []
+    monkeypatch.setattr(storage, "_md5_file", None)  # the echoed CRC32 is the check: no MD5
+    bucket.put_file("big", str(source), seen.append)
+    stored = truth.get_object(Bucket=bucket_name, Key="big", ChecksumMode="ENABLED")
+    assert stored["Body"].read() == data and stored.get("ChecksumCRC32")
+    assert len(seen) > 2 and seen[-1] == len(data)  # progress while sending
+    target = tmp_path / "got"
+    assert bucket.get_file("big", str(target), lambda n: None) == len(data)
+    assert target.read_bytes() == data
+    assert bucket.lean is not None and not boto3_built(bucket)
+    proxy.set_rules(Rule("corrupt", method="GET", at_byte=5_000_000, limit=1))
+    target.unlink()
+    assert bucket.get_file("big", str(target), lambda n: None) == len(data)
+    assert target.read_bytes() == data
+    assert bucket.lean is None and "checksum" in bucket.lean_off_reason
 
 
 def test_refused_put_falls_back_and_keeps_refusal(s3_server, proxy, bucket_name, tmp_path):
