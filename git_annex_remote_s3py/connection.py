@@ -16,6 +16,9 @@ READ_TIMEOUT = 60
 # Tests and operators may lower (or raise) the read timeout, in seconds, without a setting.
 READ_TIMEOUT_ENV = "GIT_ANNEX_REMOTE_S3PY_READ_TIMEOUT"
 MAX_POOL = 16
+# botocore picks another AWS endpoint than region= alone says when these are set.
+AWS_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_USE_FIPS_ENDPOINT",
+                          "AWS_USE_DUALSTACK_ENDPOINT")
 # Set to 1 to send every request through botocore (benchmarks' before/after, tests of that path).
 NO_LEAN_ENV = "GIT_ANNEX_REMOTE_S3PY_NO_LEAN"
 
@@ -90,19 +93,48 @@ class LazyClient:
 
 def build_lean(settings: Settings, creds: Credentials) -> Any:
     """The lean transport for this remote, or None where only botocore can do it right:
-    no static credentials (profiles, SSO, roles), anonymous, a proxy, an AWS bucket of
-    unknown region, or a dotted bucket name on virtual-hosted HTTPS."""
+    no credentials at all, anonymous, a proxy, an AWS bucket of
+    unknown region or with an endpoint override, or a dotted bucket name on virtual-hosted
+    HTTPS."""
     from .lean import LeanS3, proxies_configured
     from .urls import default_public_url
 
-    if (not creds.explicit or settings.anonymous or proxies_configured()
+    if (settings.anonymous or proxies_configured()
             or os.environ.get(NO_LEAN_ENV, "") not in ("", "0")):
         return None
-    if settings.endpoint is None and settings.region is None:
+    if settings.endpoint is None and (settings.region is None or any(
+            os.environ.get(name) for name in AWS_ENDPOINT_VARIABLES)):
         return None
     base = default_public_url(settings)
     if settings.requeststyle == "virtual" and "." in settings.bucket and base.startswith("https"):
         return None
-    return LeanS3(base, creds.access_key, creds.secret_key, creds.session_token,
-                  settings.region_or_default, timeout=read_timeout(),
+    if creds.explicit:
+        static = (creds.access_key, creds.secret_key, creds.session_token)
+
+        def credentials() -> tuple:
+            return static
+    else:
+        credentials = chain_credentials(settings)
+        if credentials is None:
+            return None
+    return LeanS3(base, credentials, settings.region_or_default, timeout=read_timeout(),
                   connect_timeout=CONNECT_TIMEOUT, ca_bundle=os.environ.get("AWS_CA_BUNDLE"))
+
+
+def chain_credentials(settings: Settings) -> Callable[[], tuple] | None:
+    """The boto3 chain's credentials (profile, SSO, role, ...), frozen per request so that
+    refreshing ones stay fresh; None if the chain has none (botocore reports that)."""
+    import botocore.session  # ~0.2 s; the client that botocore would add costs ~0.3 s more
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        found = botocore.session.Session(profile=settings.profile).get_credentials()
+    except BotoCoreError:  # a profile that does not exist, a broken config file...
+        return None
+    if found is None:
+        return None
+
+    def frozen() -> tuple:
+        current = found.get_frozen_credentials()
+        return current.access_key, current.secret_key, current.token
+    return frozen

@@ -17,7 +17,7 @@ import os
 import threading
 import zlib
 from datetime import datetime, timezone
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 from urllib.parse import quote, urlsplit
 
 from . import sigv4
@@ -29,6 +29,9 @@ PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "http
                    "all_proxy")
 
 
+KeyTriple = tuple[str, str, "str | None"]
+
+
 class LeanUnavailable(Exception):
     """The lean transport could not complete the exchange; botocore takes over."""
 
@@ -36,13 +39,14 @@ class LeanUnavailable(Exception):
 class LeanS3:
     """Signed requests to one bucket's base URL (``http[s]://host[:port][/bucket]``)."""
 
-    def __init__(self, base_url: str, access_key: str, secret_key: str,
-                 session_token: str | None, region: str, *, timeout: float,
-                 connect_timeout: float, ca_bundle: str | None = None) -> None:
+    def __init__(self, base_url: str, credentials: Callable[[], KeyTriple], region: str, *,
+                 timeout: float, connect_timeout: float, ca_bundle: str | None = None) -> None:
+        """``credentials()`` gives (access key, secret key, session token or None) for each
+        request: static ones, or botocore's refreshing ones frozen at that moment."""
         parts = urlsplit(base_url)
         self.host, self.base_path = parts.netloc, parts.path.rstrip("/")
         self._https = parts.scheme == "https"
-        self._creds = (access_key, secret_key, session_token)
+        self._credentials = credentials
         self.region = region
         self._timeout, self._connect_timeout = timeout, connect_timeout
         self._ca_bundle = ca_bundle
@@ -87,7 +91,7 @@ class LeanS3:
         """
         query = query or {}
         target = self.path(name) + (f"?{sigv4.canonical_query(query)}" if query else "")
-        access_key, secret_key, token = self._creds
+        access_key, secret_key, token = self._credentials()
         signed = sigv4.sign(method, self.host, self.path(name), query, headers or {},
                             payload_hash, access_key, secret_key, token, self.region,
                             datetime.now(timezone.utc))

@@ -46,7 +46,7 @@ def botocore_headers(monkeypatch, method: str, url: str, headers: dict, body: by
      b"hello", "tok"),
 ])
 def test_signature_equals_botocore(monkeypatch, method, name, query, headers, body, token):
-    lean = LeanS3("http://127.0.0.1:9000/my-bucket", "AKIDEXAMPLE", "s3cr3t/+key", token,
+    lean = LeanS3("http://127.0.0.1:9000/my-bucket", lambda: ("AKIDEXAMPLE", "s3cr3t/+key", token),
                   "eu-west-2", timeout=5, connect_timeout=5)
     path = lean.path(name)
     url = "http://127.0.0.1:9000" + path + (f"?{sigv4.canonical_query(query)}" if query else "")
@@ -198,19 +198,50 @@ def test_refused_put_falls_back_and_keeps_refusal(s3_server, proxy, bucket_name,
     assert len(puts) >= 2  # the lean attempt, then botocore's
 
 
+def test_profile_credentials_go_lean_too(s3_server, bucket_name, tmp_path, monkeypatch):
+    """Credentials from an AWS profile (the boto3 chain), no boto3 client built."""
+    from git_annex_remote_s3py.config import load_settings
+
+    (tmp_path / "credentials").write_text(
+        f"[lab]\naws_access_key_id = {DUMMY_KEY}\naws_secret_access_key = {DUMMY_SECRET}\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    s3_server.client().create_bucket(Bucket=bucket_name)
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    settings = load_settings(config({"bucket": bucket_name, "endpoint": s3_server.endpoint,
+                                     "profile": "lab"}))
+    chain = Credentials(None, None, None, "chain")
+    bucket = Bucket(LazyClient(lambda: build_client(settings, chain)), bucket_name,
+                    lean=build_lean(settings, chain))
+    source = tmp_path / "src"
+    source.write_bytes(b"profile bytes")
+    bucket.put_file("k", str(source), lambda n: None)
+    assert bucket.head("k").size == 13
+    assert bucket.lean is not None and not boto3_built(bucket)
+
+
 def test_lean_only_where_it_is_right(monkeypatch):
     from git_annex_remote_s3py.config import load_settings
 
     creds = Credentials(DUMMY_KEY, DUMMY_SECRET, None, "test")
     minio = load_settings(config({"bucket": "b-1", "endpoint": "http://127.0.0.1:9000"}))
     assert build_lean(minio, creds) is not None
-    assert build_lean(minio, Credentials(None, None, None, "chain")) is None  # chain: botocore's
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert build_lean(minio, Credentials(None, None, None, "chain")) is None  # none anywhere
     aws_no_region = load_settings(config({"bucket": "b-1"}))
     assert build_lean(aws_no_region, creds) is None
     dotted = {"bucket": "my.bucket", "region": "eu-west-1"}
     assert build_lean(load_settings(config(dotted)), creds) is not None  # path style
     dotted["requeststyle"] = "virtual"  # TLS names cannot hold the dots
     assert build_lean(load_settings(config(dotted)), creds) is None
+    aws = load_settings(config({"bucket": "b-1", "region": "eu-west-1"}))
+    assert build_lean(aws, creds) is not None
+    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", "true")
+    assert build_lean(aws, creds) is None  # botocore would pick another host
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy:3128")
     assert build_lean(minio, creds) is None
 
@@ -236,7 +267,7 @@ def test_stale_kept_alive_connection_is_replaced():
     server = ThreadingHTTPServer(("127.0.0.1", 0), OneShot)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        lean = LeanS3(f"http://127.0.0.1:{server.server_port}/b-1", "a", "b", None,
+        lean = LeanS3(f"http://127.0.0.1:{server.server_port}/b-1", lambda: ("a", "b", None),
                       "us-east-1", timeout=5, connect_timeout=5)
         for _ in range(3):
             with lean.exchange("HEAD", "k") as response:
