@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from .config import Settings
 from .credentials import Credentials
@@ -19,6 +20,7 @@ MAX_POOL = 16
 # botocore picks another AWS endpoint than region= alone says when these are set.
 AWS_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_USE_FIPS_ENDPOINT",
                           "AWS_USE_DUALSTACK_ENDPOINT")
+OTHER_PARTITIONS = ("cn-", "us-iso", "eu-isoe")  # not under amazonaws.com
 # Set to 1 to send every request through botocore (benchmarks' before/after, tests of that path).
 NO_LEAN_ENV = "GIT_ANNEX_REMOTE_S3PY_NO_LEAN"
 
@@ -33,10 +35,7 @@ def build_client(settings: Settings, creds: Credentials, *, anonymous: bool = Fa
     config = Config(
         region_name=region or settings.region_or_default,
         signature_version=UNSIGNED if anonymous or settings.anonymous else "s3v4",
-        # No SHA-256 pass over every upload on http endpoints (https already skips it): the
-        # signed CRC32 header (checksums=when_supported) or the ETag-MD5 check guards the
-        # bytes, as UNSIGNED-PAYLOAD does for git-annex's built-in S3 remote. ~0.2 s / 64 MiB.
-        s3={"addressing_style": settings.requeststyle, "payload_signing_enabled": False},
+        s3=s3_config(settings),
         retries={"mode": "standard", "total_max_attempts": RETRY_ATTEMPTS},
         connect_timeout=CONNECT_TIMEOUT,
         read_timeout=read_timeout(),
@@ -54,6 +53,17 @@ def build_client(settings: Settings, creds: Credentials, *, anonymous: bool = Fa
     else:
         session = boto3.session.Session(profile_name=settings.profile)
     return session.client("s3", endpoint_url=settings.endpoint, config=config)
+
+
+def s3_config(settings: Settings) -> dict[str, Any]:
+    """botocore's ``s3`` options. With ``checksums=when_supported`` every upload and part
+    carries a signed CRC32 header the server checks, so the payload goes unsigned also on
+    http endpoints (as on https, and as git-annex's built-in S3 remote sends it): no SHA-256
+    pass, ~0.2 s per 64 MiB. Without those checksums botocore signs the payload as before."""
+    config: dict[str, Any] = {"addressing_style": settings.requeststyle}
+    if settings.checksums == "when_supported":
+        config["payload_signing_enabled"] = False
+    return config
 
 
 def read_timeout() -> float:
@@ -93,20 +103,20 @@ class LazyClient:
 
 def build_lean(settings: Settings, creds: Credentials) -> Any:
     """The lean transport for this remote, or None where only botocore can do it right:
-    no credentials at all, anonymous, a proxy, an AWS bucket of
-    unknown region or with an endpoint override, or a dotted bucket name on virtual-hosted
-    HTTPS."""
+    no credentials at all, anonymous, a proxy, on AWS a bucket of unknown region, another
+    partition (China, ISO) or an endpoint chosen by AWS configuration (FIPS, dual-stack,
+    accelerate, endpoint_url), a dotted bucket name or an endpoint with a path on
+    virtual-hosted requests."""
     from .lean import LeanS3, proxies_configured
     from .urls import default_public_url
 
     if (settings.anonymous or proxies_configured()
             or os.environ.get(NO_LEAN_ENV, "") not in ("", "0")):
         return None
-    if settings.endpoint is None and (settings.region is None or any(
-            os.environ.get(name) for name in AWS_ENDPOINT_VARIABLES)):
+    if settings.endpoint is None and not _plain_aws_endpoint(settings):
         return None
-    base = default_public_url(settings)
-    if settings.requeststyle == "virtual" and "." in settings.bucket and base.startswith("https"):
+    if settings.requeststyle == "virtual" and (
+            "." in settings.bucket or urlsplit(settings.endpoint or "").path.strip("/")):
         return None
     if creds.explicit:
         static = (creds.access_key, creds.secret_key, creds.session_token)
@@ -117,18 +127,43 @@ def build_lean(settings: Settings, creds: Credentials) -> Any:
         credentials = chain_credentials(settings)
         if credentials is None:
             return None
-    return LeanS3(base, credentials, settings.region_or_default, timeout=read_timeout(),
-                  connect_timeout=CONNECT_TIMEOUT, ca_bundle=os.environ.get("AWS_CA_BUNDLE"))
+    return LeanS3(default_public_url(settings), credentials, settings.region_or_default,
+                  timeout=read_timeout(), connect_timeout=CONNECT_TIMEOUT,
+                  ca_bundle=os.environ.get("AWS_CA_BUNDLE"))
+
+
+def _aws_session(settings: Settings) -> Any:
+    import botocore.session  # ~0.2 s; the client that botocore would add costs ~0.3 s more
+
+    return botocore.session.Session(profile=settings.profile)
+
+
+def _plain_aws_endpoint(settings: Settings) -> bool:
+    """Whether botocore would send this remote's AWS requests to s3.REGION.amazonaws.com."""
+    from botocore.exceptions import BotoCoreError
+
+    region = settings.region
+    if region is None or region.startswith(OTHER_PARTITIONS) or any(
+            os.environ.get(name) for name in AWS_ENDPOINT_VARIABLES):
+        return False
+    try:
+        config = _aws_session(settings).get_scoped_config()
+    except BotoCoreError:  # a profile that does not exist: botocore says so
+        return False
+    s3 = config.get("s3") if isinstance(config.get("s3"), dict) else {}
+    return not any(str(value).lower() not in ("", "false") for value in (
+        config.get("endpoint_url"), config.get("use_fips_endpoint"),
+        config.get("use_dualstack_endpoint"), s3.get("use_accelerate_endpoint"),
+        s3.get("use_dualstack_endpoint"), config.get("services")) if value is not None)
 
 
 def chain_credentials(settings: Settings) -> Callable[[], tuple] | None:
     """The boto3 chain's credentials (profile, SSO, role, ...), frozen per request so that
     refreshing ones stay fresh; None if the chain has none (botocore reports that)."""
-    import botocore.session  # ~0.2 s; the client that botocore would add costs ~0.3 s more
     from botocore.exceptions import BotoCoreError
 
     try:
-        found = botocore.session.Session(profile=settings.profile).get_credentials()
+        found = _aws_session(settings).get_credentials()
     except BotoCoreError:  # a profile that does not exist, a broken config file...
         return None
     if found is None:

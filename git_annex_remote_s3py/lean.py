@@ -14,6 +14,7 @@ import base64
 import contextlib
 import http.client
 import os
+import re
 import threading
 import zlib
 from datetime import datetime, timezone
@@ -82,7 +83,7 @@ class LeanS3:
     # -- one exchange --------------------------------------------------------------------------
     @contextlib.contextmanager
     def exchange(self, method: str, name: str | None, *, query: dict[str, str] | None = None,
-                 headers: dict[str, str] | None = None, body: bytes | None = None,
+                 headers: dict[str, str] | None = None, body: bytes | BinaryIO | None = None,
                  payload_hash: str = sigv4.EMPTY_SHA256) -> Iterator[http.client.HTTPResponse]:
         """Send one signed request and yield its response (headers read, body not).
 
@@ -108,17 +109,20 @@ class LeanS3:
             self._drop()  # body left unread, or the server closes: no reuse
 
     def _send(self, method: str, target: str, headers: dict[str, str],
-              body: bytes | None) -> http.client.HTTPResponse:
+              body: bytes | BinaryIO | None) -> http.client.HTTPResponse:
         reused = getattr(self._local, "connection", None) is not None
+        start = body.tell() if hasattr(body, "tell") else None
         for attempt in (1, 2):
             try:
+                if attempt == 2 and start is not None:
+                    body.seek(start)  # the whole body again, not what the dead socket left
                 if getattr(self._local, "connection", None) is None:
                     self._local.connection = self._new_connection()
                 connection = self._local.connection
                 connection.request(method, target, body=body, headers=headers)
                 return connection.getresponse()
-            except (OSError, http.client.HTTPException) as exc:
-                self._drop()
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                self._drop()  # ValueError: a header http.client will not send
                 stale = isinstance(exc, (http.client.RemoteDisconnected, BrokenPipeError,
                                          ConnectionResetError))
                 if not (reused and stale and attempt == 1):
@@ -146,6 +150,7 @@ def proxies_configured(environ: dict[str, str] | None = None) -> bool:
 
 
 # -- S3 wire formats of the lean path -------------------------------------------------------
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP token (RFC 9110)
 LEAN_UPLOAD_HEADERS = {"ACL": "x-amz-acl", "StorageClass": "x-amz-storage-class",
                        "ServerSideEncryption": "x-amz-server-side-encryption",
                        "SSEKMSKeyId": "x-amz-server-side-encryption-aws-kms-key-id"}
@@ -161,7 +166,8 @@ def upload_headers(args: dict) -> dict[str, str] | None:
             headers[LEAN_UPLOAD_HEADERS[arg]] = value
         else:
             return None
-    if not all(str(v).isascii() and str(v).isprintable() for v in headers.values()):
+    if not all(str(text).isascii() and str(text).isprintable() and HEADER_NAME.fullmatch(name)
+               for name, text in headers.items()):
         return None  # botocore's encoding rules for such values are its own
     return headers
 

@@ -13,7 +13,9 @@ class Throttled:
     """Forwards a growing byte count at most every ``interval`` seconds (and never backwards).
 
     Transfer callbacks arrive from worker threads; git-annex's stall detection only needs a
-    steady trickle, not one message per 8 KiB.
+    steady trickle, not one message per 8 KiB. The first message waits ``interval`` too: a
+    transfer done sooner sends none (TRANSFER-SUCCESS says it all), which spares git-annex a
+    progress update per small file.
     """
 
     def __init__(self, send: Callable[[int], None], interval: float = DEFAULT_INTERVAL,
@@ -21,7 +23,7 @@ class Throttled:
         self._send, self._interval, self._clock = send, interval, clock
         self._lock = threading.Lock()
         self._sent = 0
-        self._last = float("-inf")
+        self._last = clock()
 
     def __call__(self, total: int) -> None:
         with self._lock:

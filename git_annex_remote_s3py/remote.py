@@ -77,7 +77,8 @@ def default_bucket_factory(settings: Settings, creds: credentials.Credentials) -
     client = connection.LazyClient(lambda: connection.build_client(settings, creds))
     bucket = storage.Bucket(client, settings.bucket, partsize=settings.partsize,
                             upload_args=upload_args, verify_etag_md5=settings.sse != "aws:kms",
-                            lean=connection.build_lean(settings, creds))
+                            lean=connection.build_lean(settings, creds),
+                            flexible_checksums=settings.checksums == "when_supported")
     return presence.ListedBucket(bucket, settings.fileprefix)
 
 

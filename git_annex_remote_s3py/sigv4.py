@@ -41,20 +41,20 @@ def sign(method: str, host: str, path: str, query: dict[str, str], headers: dict
     encode it twice); every header given is signed."""
     amz_date = now.strftime("%Y%m%dT%H%M%SZ")
     date = amz_date[:8]
-    signed = {name.lower(): " ".join(str(value).split()) for name, value in headers.items()}
-    signed.update({"host": host, "x-amz-date": amz_date, "x-amz-content-sha256": payload_hash})
+    sent = {name.lower(): str(value) for name, value in headers.items()}
+    sent.update({"host": host, "x-amz-date": amz_date, "x-amz-content-sha256": payload_hash})
     if session_token:
-        signed["x-amz-security-token"] = session_token
-    names = sorted(signed)
-    canonical = "\n".join([
+        sent["x-amz-security-token"] = session_token
+    names = sorted(sent)
+    canonical = "\n".join([  # values trimmed, inner runs of spaces made one, as SigV4 says
         method, path, canonical_query(query),
-        "".join(f"{name}:{signed[name]}\n" for name in names),
+        "".join(f"{name}:{' '.join(sent[name].split())}\n" for name in names),
         ";".join(names), payload_hash])
     scope = f"{date}/{region}/s3/aws4_request"
     to_sign = "\n".join([ALGORITHM, amz_date, scope,
                          hashlib.sha256(canonical.encode()).hexdigest()])
     signature = hmac.new(signing_key(secret_key, date, region), to_sign.encode(),
                          hashlib.sha256).hexdigest()
-    signed["authorization"] = (f"{ALGORITHM} Credential={access_key}/{scope}, "
-                               f"SignedHeaders={';'.join(names)}, Signature={signature}")
-    return signed
+    sent["authorization"] = (f"{ALGORITHM} Credential={access_key}/{scope}, "
+                             f"SignedHeaders={';'.join(names)}, Signature={signature}")
+    return sent

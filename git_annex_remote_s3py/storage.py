@@ -159,9 +159,9 @@ class Bucket:
 
     def __init__(self, client: Any, name: str, *, partsize: int = 64 * 1024**2,
                  upload_args: dict | None = None, verify_etag_md5: bool = True,
-                 lean: LeanS3 | None = None) -> None:
+                 lean: LeanS3 | None = None, flexible_checksums: bool = True) -> None:
         self.client, self.name, self.partsize = client, name, partsize
-        self.lean = lean
+        self.lean, self.flexible_checksums = lean, flexible_checksums
         self.lean_off_reason = ""
         self.list_page = 1000  # names per lean listing page (S3's maximum)
         self.upload_args = dict(upload_args or {})
@@ -418,8 +418,17 @@ class Bucket:
             token = page[1]
             if token is None:
                 return
+        yield from self._botocore_listing(prefix, token)
+
+    def _botocore_listing(self, prefix: str, token: str | None
+                          ) -> Iterator[tuple[str, int, str]]:
+        """The listing through botocore, from S3's continuation ``token`` if one is given."""
         paginator = self.client.get_paginator("list_objects_v2")
-        pages = {"StartingToken": token} if token else {}
+        pages = {}
+        if token:  # the paginator takes its own token format, not S3's raw one
+            from botocore.paginate import TokenEncoder
+
+            pages["StartingToken"] = TokenEncoder().encode({"ContinuationToken": token})
         with s3_errors(f"listing {prefix or 'the bucket'}", self.name):
             for page in paginator.paginate(Bucket=self.name, Prefix=prefix,
                                            PaginationConfig=pages):
@@ -467,7 +476,7 @@ class Bucket:
         except LeanUnavailable as exc:
             return self._lean_off(str(exc))
         etag, length = headers.get("ETag"), headers.get("Content-Length")
-        if status != 200 or not etag or length is None:
+        if status != 200 or not etag or not (length or "").isdigit():
             return self._lean_off(f"HEAD {name}: {status}")
         self._exists = True
         return ObjectInfo(int(length), etag.strip('"'), headers.get("x-amz-version-id"),
@@ -486,22 +495,24 @@ class Bucket:
         for botocore to resume or fetch) if that did not work."""
         what = f"retrieving {name}"
         query = {"versionId": version_id} if version_id else None
+        crc, md5_checkable = None, False
         try:
-            with lean.exchange("GET", name, query=query,
-                               headers={"x-amz-checksum-mode": "ENABLED"}) as response:
+            mode = {"x-amz-checksum-mode": "ENABLED"} if self.flexible_checksums else {}
+            with lean.exchange("GET", name, query=query, headers=mode) as response:
                 headers = response.headers
                 etag = (headers.get("ETag") or "").strip('"').lower()
                 length = headers.get("Content-Length")
-                if response.status != 200 or not etag or length is None:
+                if response.status != 200 or not etag or not (length or "").isdigit():
                     response.read()
                     return self._lean_off(f"GET {name}: {response.status}")
                 crc = full_object_crc32(headers)
-                digest: Any = Crc32() if crc else (
-                    hashlib.md5() if self._etag_md5({"ETag": etag, **_sse_fields(headers)})
-                    else None)
+                md5_checkable = bool(self._etag_md5({"ETag": etag, **_sse_fields(headers)}))
+                digest: Any = Crc32() if crc else (hashlib.md5() if md5_checkable else None)
                 written = write_blocks(path, 0, body_blocks(response, READ_CHUNK), report, what,
                                        digest)
         except (LeanUnavailable, EndpointUnavailable) as exc:
+            if crc and not md5_checkable:  # a resumed file could be checked by neither
+                os.truncate(path, 0)
             return self._lean_off(str(exc))
         if written != int(length):
             return self._lean_off(f"GET {name}: {written} of {length} bytes")
@@ -513,9 +524,10 @@ class Bucket:
     def _lean_put(self, lean: LeanS3, name: str, path: str, size: int, args: dict,
                   report: Report) -> ObjectInfo | None:
         """One PUT, its payload unsigned (as botocore's uploads here) but checked by the
-        server before it stores: a small file with Content-MD5, a larger one with a CRC32
-        header (one fast pass; a server that does not echo it gets the ETag compared with
-        the file's MD5). Both are signed headers."""
+        server before it stores, through a signed header: Content-MD5 for a small file (or
+        with ``checksums=when_required``), else a CRC32 (one fast pass). A server that does
+        not echo the CRC32 gets its ETag compared with the file's MD5; a mismatch removes
+        the object and fails, as ``_put_single`` does."""
         headers = upload_headers(args)
         if headers is None:
             return None  # an argument only botocore knows: that upload goes through it
@@ -524,17 +536,21 @@ class Bucket:
         except OSError as exc:
             raise LocalFileError(f"cannot read {path}: {exc.strerror}") from exc
         with handle:
-            crc = None
+            crc, md5 = None, None
             if size <= LEAN_SMALL_BYTES:
                 body: Any = handle.read()
-                if len(body) != size:
-                    return None
-                md5 = hashlib.md5(body).digest()
-                headers["Content-MD5"] = base64.b64encode(md5).decode()
-            else:
+                md5 = hashlib.md5(body)
+            elif self.flexible_checksums:
                 crc = Crc32.of_file(handle)
                 headers["x-amz-checksum-crc32"] = crc.base64()
                 headers["x-amz-sdk-checksum-algorithm"] = "CRC32"  # as botocore sends it
+            else:
+                md5 = hashlib.md5()
+                for block in iter(lambda: handle.read(READ_CHUNK), b""):
+                    md5.update(block)
+            if md5 is not None:
+                headers["Content-MD5"] = base64.b64encode(md5.digest()).decode()
+            if size > LEAN_SMALL_BYTES:
                 handle.seek(0)
                 body = _ProgressReader(handle, report)
             headers["Content-Length"] = str(size)
@@ -548,10 +564,14 @@ class Bucket:
         if status != 200 or not etag:
             return self._lean_off(f"PUT {name}: {status}")
         if crc is None or answer.get("x-amz-checksum-crc32") != crc.base64():
-            md5_hex = md5.hex() if crc is None else _md5_file(path)
+            md5_hex = md5.hexdigest() if md5 is not None else _md5_file(path)
             if (self.verify_etag_md5 and etag.lower() != md5_hex and
                     "x-amz-server-side-encryption-aws-kms-key-id" not in answer):
-                return self._lean_off(f"PUT {name}: ETag {etag} is not the MD5 sent")
+                if not self._lean_delete(lean, name):
+                    self.delete(name)
+                self._lean_off(f"PUT {name}: ETag {etag} is not the MD5 sent")
+                raise IntegrityError(f"storing {name}: server ETag {etag} differs from the MD5 "
+                                     "of what was sent; the object was removed")
         return ObjectInfo(size, etag, answer.get("x-amz-version-id"))
 
     def _lean_list_page(self, lean: LeanS3, prefix: str, token: str | None

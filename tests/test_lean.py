@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import random
 from datetime import datetime, timezone
+from urllib.parse import quote, urlencode
 
 import pytest
 from faultproxy import FaultProxy, Rule
@@ -49,7 +50,9 @@ def test_signature_equals_botocore(monkeypatch, method, name, query, headers, bo
     lean = LeanS3("http://127.0.0.1:9000/my-bucket", lambda: ("AKIDEXAMPLE", "s3cr3t/+key", token),
                   "eu-west-2", timeout=5, connect_timeout=5)
     path = lean.path(name)
-    url = "http://127.0.0.1:9000" + path + (f"?{sigv4.canonical_query(query)}" if query else "")
+    assert path == "/my-bucket/" + quote(name, safe="/-_.~")  # S3: UTF-8, encoded once
+    url = "http://127.0.0.1:9000" + path + (f"?{urlencode(query, quote_via=quote)}"
+                                            if query else "")
     payload = hashlib.sha256(body).hexdigest()
     ours = sigv4.sign(method, lean.host, path, query, headers, payload, "AKIDEXAMPLE",
                       "s3cr3t/+key", token, "eu-west-2", NOW)
@@ -264,7 +267,14 @@ def test_stale_kept_alive_connection_is_replaced():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), OneShot)
+    connections: list[object] = []
+
+    class Counting(ThreadingHTTPServer):
+        def process_request(self, request, client_address):
+            connections.append(client_address)
+            super().process_request(request, client_address)
+
+    server = Counting(("127.0.0.1", 0), OneShot)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         lean = LeanS3(f"http://127.0.0.1:{server.server_port}/b-1", lambda: ("a", "b", None),
@@ -275,6 +285,7 @@ def test_stale_kept_alive_connection_is_replaced():
     finally:
         server.shutdown()
         server.server_close()
+    assert len(connections) == 3  # each kept connection found dead, replaced, no error
 
 
 def test_crc_checked_download_skips_md5_but_refuses_corruption(s3_server, proxy, bucket_name,
@@ -295,3 +306,70 @@ def test_crc_checked_download_skips_md5_but_refuses_corruption(s3_server, proxy,
     assert target.stat().st_size == 0
     assert bucket.get_file("k", str(target), lambda n: None) == len(data)
     assert target.read_bytes() == data
+
+
+def test_unsigned_payload_only_with_server_checked_checksums():
+    from git_annex_remote_s3py.config import load_settings
+    from git_annex_remote_s3py.connection import s3_config
+
+    supported = load_settings(config({"bucket": "b-1", "endpoint": "http://127.0.0.1:9"}))
+    required = load_settings(config({"bucket": "b-1", "endpoint": "http://127.0.0.1:9",
+                                     "checksums": "when_required"}))
+    assert s3_config(supported)["payload_signing_enabled"] is False
+    assert "payload_signing_enabled" not in s3_config(required)  # botocore signs it on http
+
+
+def test_botocore_continues_a_listing_from_s3s_raw_token():
+    """The token S3 gave the lean listing, handed to botocore's paginator in its own format
+    (a raw token ending in ``___12`` would otherwise be read as 'skip 12 names')."""
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client("s3", region_name="us-east-1")
+    bucket = Bucket(client, "b-1")
+    with Stubber(client) as stub:
+        stub.add_response("list_objects_v2", {
+            "Contents": [{"Key": "p/x", "Size": 3, "ETag": '"e"'}], "IsTruncated": False},
+            {"Bucket": "b-1", "Prefix": "p/", "ContinuationToken": "tok___12"})
+        assert list(bucket._botocore_listing("p/", "tok___12")) == [("p/x", 3, "e")]
+        stub.assert_no_pending_responses()
+
+
+def test_lean_put_with_wrong_etag_removes_the_object_and_fails(tmp_path):
+    """A server that ignores Content-MD5 and stores other bytes (its ETag shows it): the
+    object is removed and the store fails, as on the botocore path."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    deleted: list[str] = []
+
+    class Careless(BaseHTTPRequestHandler):
+        def do_PUT(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("ETag", '"0123456789abcdef0123456789abcdef"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_DELETE(self):  # noqa: N802
+            deleted.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Careless)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        lean = LeanS3(f"http://127.0.0.1:{server.server_port}/b-1", lambda: ("a", "b", None),
+                      "us-east-1", timeout=5, connect_timeout=5)
+        bucket = Bucket(None, "b-1", lean=lean)
+        source = tmp_path / "src"
+        source.write_bytes(b"the bytes sent")
+        with pytest.raises(errors.IntegrityError):
+            bucket.put_file("k", str(source), lambda n: None)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert deleted == ["/b-1/k"]

@@ -278,10 +278,11 @@ class FakeClock:
 
 @pytest.mark.parametrize("steps, sent", [
     # (clock advance before the call, total reported)
-    ([(0, 10), (0.1, 20), (0.2, 30)], [10, 30]),
-    ([(0, 10), (1, 5), (1, 10), (1, 11)], [10, 11]),
+    ([(0, 10), (0.1, 20), (0.2, 30)], [30]),
+    ([(0, 10), (1, 5), (1, 10), (1, 11)], [5, 10, 11]),
     ([(0, 0), (1, 0)], []),
-    ([(0, 1), (0.24, 2), (0.01, 3), (0.3, 4)], [1, 3, 4]),
+    ([(0, 1), (0.24, 2), (0.01, 3), (0.3, 4)], [3, 4]),
+    ([(0, 100), (0.1, 200)], []),  # done within the first interval: no PROGRESS at all
 ])
 def test_throttled_progress(steps, sent):
     clock, seen = FakeClock(), []
