@@ -77,13 +77,12 @@ def read_timeout() -> float:
 
 def has_chain_credentials(settings: Settings) -> bool:
     """Whether the boto3 chain (profile, env, SSO, role...) yields any credentials."""
-    import boto3
+    from botocore.exceptions import BotoCoreError
 
     try:
-        session = boto3.session.Session(profile_name=settings.profile)
-    except Exception as exc:  # botocore.exceptions.ProfileNotFound and friends
+        return _aws_session(settings).get_credentials() is not None
+    except BotoCoreError as exc:  # ProfileNotFound and friends
         raise CredentialsMissing(f"profile={settings.profile}: {exc}") from exc
-    return session.get_credentials() is not None
 
 
 class LazyClient:

@@ -45,6 +45,8 @@ def annex_errors(method: Callable) -> Callable:
         except S3pyError as exc:
             self.debug(f"{type(exc).__name__}: {exc}")
             raise RemoteError(one_line(exc)) from exc
+        finally:
+            self._say_lean_off()
 
     return wrapper
 
@@ -58,6 +60,7 @@ class SharedState:
     bucket: Any = None
     has_credentials: bool | None = None
     acl_refused: bool = False
+    lean_off_said: bool = False
     lock: threading.RLock = field(default_factory=threading.RLock)  # re-entered by .bucket
     make_bucket: Callable[[Settings, credentials.Credentials], Any] | None = None
 
@@ -94,6 +97,13 @@ class S3Remote(ExportRemote):
     # -- helpers ----------------------------------------------------------------------------
     def debug(self, message: str) -> None:
         self.annex.debug(one_line(message))
+
+    def _say_lean_off(self) -> None:
+        """One DEBUG line (``git annex --debug``) when the lean request path hands over."""
+        why = getattr(self.shared.bucket, "lean_off_reason", "")
+        if why and isinstance(why, str) and not self.shared.lean_off_said:
+            self.shared.lean_off_said = True
+            self.debug(f"lean request path off ({why}); botocore sends every request from now on")
 
     def listconfigs(self) -> dict[str, str]:
         return {s.name: s.description for s in SETTINGS_TABLE}

@@ -194,6 +194,11 @@ def test_truncated_download_fails_then_resumes_with_range(tmp_path, env, s3_serv
     assert target.read_bytes() == content
     ranges = [s.range for s in fault_proxy.requests if s.method == "GET" and s.range]
     assert ranges == [f"bytes={cut}-"]
+    said = [line for line in remote.sent_back if "lean request path off" in line]
+    if lean:  # one line for git annex --debug, saying why
+        assert len(said) == 1 and said[0].startswith("DEBUG lean request path off (GET "), said
+    else:
+        assert said == []
     remote.close()
 
 
