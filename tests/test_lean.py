@@ -373,3 +373,51 @@ def test_lean_put_with_wrong_etag_removes_the_object_and_fails(tmp_path):
         server.shutdown()
         server.server_close()
     assert deleted == ["/b-1/k"]
+
+
+def test_head_in_a_missing_bucket_is_botocores_answer(s3_server, bucket_name):
+    """A 404 on HEAD is 'absent' only in a bucket that exists: here botocore says which."""
+    bucket = lean_bucket(s3_server.endpoint, bucket_name)  # never created
+    with pytest.raises(errors.BucketNotFound):
+        bucket.head("k")
+    assert bucket.lean is None
+
+
+def test_versions_through_the_lean_path(s3_server, bucket_name, tmp_path):
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    truth.put_bucket_versioning(Bucket=bucket_name,
+                                VersioningConfiguration={"Status": "Enabled"})
+    bucket = lean_bucket(s3_server.endpoint, bucket_name)
+    source = tmp_path / "src"
+    versions = []
+    for content in (b"first version", b"second, longer version"):
+        source.write_bytes(content)
+        versions.append(bucket.put_file("k", str(source), lambda n: None).version_id)
+    assert all(versions) and versions[0] != versions[1]
+    assert bucket.head("k", versions[0]).size == len(b"first version")
+    target = tmp_path / "got"
+    assert bucket.get_file("k", str(target), lambda n: None, versions[0]) == 13
+    assert target.read_bytes() == b"first version"
+    assert bucket.lean is not None and not boto3_built(bucket)
+
+
+def test_concurrent_jobs_share_one_lean_bucket(s3_server, bucket_name, tmp_path):
+    """Eight threads (as git-annex's ASYNC jobs) store, check and fetch at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    s3_server.client().create_bucket(Bucket=bucket_name)
+    bucket = lean_bucket(s3_server.endpoint, bucket_name)
+
+    def job(number: int) -> bool:
+        data = random.Random(number).randbytes(1000 + number)
+        source, target = tmp_path / f"src{number}", tmp_path / f"got{number}"
+        source.write_bytes(data)
+        bucket.put_file(f"k{number}", str(source), lambda n: None)
+        assert bucket.head(f"k{number}").size == len(data)
+        bucket.get_file(f"k{number}", str(target), lambda n: None)
+        return target.read_bytes() == data
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(job, range(40)))
+    assert bucket.lean is not None and not boto3_built(bucket)
