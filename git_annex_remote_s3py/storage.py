@@ -539,6 +539,8 @@ class Bucket:
             crc, md5 = None, None
             if size <= LEAN_SMALL_BYTES:
                 body: Any = handle.read()
+                if len(body) != size:
+                    return None  # the file changed under us: botocore's path will say so
                 md5 = hashlib.md5(body)
             elif self.flexible_checksums:
                 crc = Crc32.of_file(handle)
