@@ -215,13 +215,6 @@ class Crc32:
         return base64.b64encode(self.value.to_bytes(4, "big")).decode()
 
     @classmethod
-    def of_file(cls, handle: BinaryIO, block: int = SEND_BLOCK) -> Crc32:
-        crc = cls()
-        for data in iter(lambda: handle.read(block), b""):
-            crc.update(data)
-        return crc
-
-    @classmethod
     def from_base64(cls, text: str) -> Crc32 | None:
         try:
             raw = base64.b64decode(text, validate=True)

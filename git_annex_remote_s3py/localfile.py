@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import Any, Callable, Iterable
+from typing import Any, BinaryIO, Callable, Iterable
 
 from .errors import EndpointUnavailable, LocalFileError
 
@@ -40,3 +40,10 @@ def write_blocks(path: str, offset: int, blocks: Iterable[bytes], report: Callab
                                  f"{os.path.dirname(path) or '.'}") from exc
         raise LocalFileError(f"{what}: cannot write {path}: {exc.strerror}") from exc
     return position
+
+
+def digest_file(handle: BinaryIO, digest: Any) -> Any:
+    """Feed the rest of ``handle`` to ``digest`` (a hashlib object, or ``lean.Crc32``)."""
+    for block in iter(lambda: handle.read(READ_CHUNK), b""):
+        digest.update(block)
+    return digest

@@ -34,7 +34,7 @@ from .lean import (
     parse_listing,
     upload_headers,
 )
-from .localfile import READ_CHUNK, write_blocks
+from .localfile import READ_CHUNK, digest_file, write_blocks
 
 Report = Callable[[int], None]
 TRANSFER_THREADS = 4
@@ -54,12 +54,19 @@ class ObjectInfo:
     last_modified: str | None = None
 
 
+def _partial_size(path: str) -> int:
+    """Bytes of an earlier, interrupted download at ``path`` (0 if there is none)."""
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:
+        return 0
+    except OSError as exc:
+        raise LocalFileError(f"cannot use {path}: {exc.strerror}") from exc
+
+
 def _md5_file(path: str) -> str:
-    digest = hashlib.md5()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(READ_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return digest_file(handle, hashlib.md5()).hexdigest()
 
 
 class _ProgressReader:
@@ -303,18 +310,13 @@ class Bucket:
         """Download to ``path``, resuming a partial file with a ranged GET; return the size.
 
         A whole download goes the lean way first; botocore resumes partial ones."""
-        try:
-            offset = os.path.getsize(path)
-        except FileNotFoundError:
-            offset = 0
-        except OSError as exc:
-            raise LocalFileError(f"cannot use {path}: {exc.strerror}") from exc
+        offset = _partial_size(path)
         lean = self.lean
         if lean is not None and offset == 0:
             got = self._lean_get(lean, name, path, report, version_id)
             if got is not None:
                 return got
-            offset = os.path.getsize(path) if os.path.exists(path) else 0
+            offset = _partial_size(path)  # what the lean GET left, for botocore to resume
         kwargs: dict = {"Bucket": self.name, "Key": name}
         if version_id:
             kwargs["VersionId"] = version_id
@@ -543,13 +545,11 @@ class Bucket:
                     return None  # the file changed under us: botocore's path will say so
                 md5 = hashlib.md5(body)
             elif self.flexible_checksums:
-                crc = Crc32.of_file(handle)
+                crc = digest_file(handle, Crc32())
                 headers["x-amz-checksum-crc32"] = crc.base64()
                 headers["x-amz-sdk-checksum-algorithm"] = "CRC32"  # as botocore sends it
             else:
-                md5 = hashlib.md5()
-                for block in iter(lambda: handle.read(READ_CHUNK), b""):
-                    md5.update(block)
+                md5 = digest_file(handle, hashlib.md5())
             if md5 is not None:
                 headers["Content-MD5"] = base64.b64encode(md5.digest()).decode()
             if size > LEAN_SMALL_BYTES:
