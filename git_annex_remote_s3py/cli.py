@@ -8,7 +8,7 @@ import os
 import sys
 from typing import TextIO
 
-from . import __version__
+from git_annex_remote_s3py import __version__
 
 DESCRIPTION = """\
 git-annex external special remote for Amazon S3 and S3-compatible stores.
@@ -31,8 +31,8 @@ NO_ASYNC_ENV = "GIT_ANNEX_REMOTE_S3PY_NO_ASYNC"
 
 def serve(stdin: TextIO, stdout: TextIO) -> None:
     """Speak the external special remote protocol; nothing but protocol lines reach stdout."""
-    from .protocol import run
-    from .remote import S3Remote, SharedState
+    from git_annex_remote_s3py.annex.protocol import run
+    from git_annex_remote_s3py.annex.remote import S3Remote, SharedState
 
     shared = SharedState()
     real_stdout = stdout
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if options.command is None:
         parser.print_help()
         return 0
-    from . import tools
+    from git_annex_remote_s3py import commands as tools
 
     return tools.run(options)
 

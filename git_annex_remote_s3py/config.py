@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
+from git_annex_remote_s3py.errors import ConfigError
 
 YES = ("yes", "true", "1", "on")
 NO = ("no", "false", "0", "off", "")

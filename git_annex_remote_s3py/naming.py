@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import InvalidName
+from git_annex_remote_s3py.errors import InvalidName
 
 UUID_MARKER = "annex-uuid"
 MAX_OBJECT_NAME_BYTES = 1024

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote, urlsplit
 
-from .config import Settings
+from git_annex_remote_s3py.config import Settings
 
 SAFE = "/-_.~"
 

@@ -27,10 +27,10 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from conftest import S3Server, isolated_env, make_annex_repo, run  # noqa: E402
+from support.repos import S3Server, isolated_env, make_annex_repo, run  # noqa: E402
 
 from git_annex_remote_s3py.cli import NO_ASYNC_ENV  # noqa: E402
-from git_annex_remote_s3py.connection import NO_LEAN_ENV  # noqa: E402
+from git_annex_remote_s3py.store.client import NO_LEAN_ENV  # noqa: E402
 
 BUILTIN, S3PY, NOASYNC, BOTO3 = "built-in", "s3py", "s3py no-ASYNC", "boto3"
 MiB = 1024**2

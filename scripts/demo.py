@@ -14,7 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from git_annex_remote_s3py.local_s3 import S3Server, isolated_env
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support.local_s3 import S3Server, isolated_env  # noqa: E402  (test support, not installed)
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 FILES = {

@@ -1,5 +1,8 @@
-"""Shared fixtures: an isolated HOME and AWS config, a real S3 server (moto) on 127.0.0.1,
-and helpers to drive the real git-annex.
+"""Shared fixtures: an isolated HOME and AWS config, a real S3 server (moto) on 127.0.0.1.
+
+Tiers are folders, and markers follow them: ``unit/``, ``store/`` and ``protocol/`` are fast
+(``make test-fast``); ``e2e/`` runs the real git-annex (marker ``e2e``), ``datalad/`` real DataLad
+(markers ``e2e`` and ``datalad``). Helpers live in ``support/``.
 
 Every test runs with a temporary HOME, dummy AWS credentials and empty AWS config paths, so no
 test can touch a real account or the user's git config.
@@ -8,23 +11,14 @@ test can touch a real account or the user's git config.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
-from typing import Optional
 
 import pytest
-
-from git_annex_remote_s3py.local_s3 import (  # noqa: F401  (re-exported for tests)
-    BIN_DIR,
-    S3Server,
-    free_port,
-    isolated_env,
-    wait_for_port,
-)
-from git_annex_remote_s3py.local_s3 import DUMMY_KEY as TEST_KEY
-from git_annex_remote_s3py.local_s3 import DUMMY_SECRET as TEST_SECRET
+from support.local_s3 import DUMMY_KEY as TEST_KEY
+from support.local_s3 import DUMMY_SECRET as TEST_SECRET
+from support.local_s3 import S3Server, isolated_env
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +47,7 @@ def env(tmp_path: Path):
 def s3_proxy(s3_server):
     """A fault proxy with no rules in front of moto: records every request (signed or not, its
     ACL); a test refuses ACLs with ``set_rules(Rule("400-acl", header="x-amz-acl"))``."""
-    from faultproxy import FaultProxy
+    from support.faultproxy import FaultProxy
 
     proxy = FaultProxy(s3_server.endpoint).start()
     yield proxy
@@ -73,37 +67,12 @@ def _guard_process_env(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
-def run(args: list[str], cwd: Path, env: dict[str, str], check: bool = True,
-        input: Optional[str] = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run a command; on failure show its output in the assertion message."""
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,
-                            input=input, timeout=timeout)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, args))} failed ({result.returncode}):\n"
-                             f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
-    return result
+TIER_MARKERS = {"e2e": ("e2e",), "datalad": ("e2e", "datalad")}
 
 
-def git_annex_available() -> bool:
-    return shutil.which("git-annex") is not None
-
-
-def make_annex_repo(path: Path, env: dict[str, str], files: dict[str, bytes]) -> Path:
-    """A git-annex repository holding ``files`` (all annexed), committed."""
-    path.mkdir(parents=True)
-    run(["git", "init", "-q"], path, env)
-    run(["git", "annex", "init", "-q", "origin"], path, env)
-    for name, content in files.items():
-        target = path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
-    run(["git", "annex", "add", "--force-large", "-q", "."], path, env)
-    run(["git", "commit", "-q", "-m", "add files"], path, env)
-    return path
-
-
-def initremote(repo: Path, env: dict[str, str], name: str, server: S3Server, bucket: str,
-               *settings: str, check: bool = True) -> subprocess.CompletedProcess:
-    return run(["git", "annex", "initremote", name, "type=external", "externaltype=s3py",
-                f"bucket={bucket}", f"endpoint={server.endpoint}", *settings], repo, env,
-               check=check)
+def pytest_collection_modifyitems(config, items):
+    """Mark every test by the folder (tier) it lives in."""
+    for item in items:
+        tier = Path(str(item.fspath)).parent.name
+        for marker in TIER_MARKERS.get(tier, ()):
+            item.add_marker(marker)

@@ -1,0 +1,259 @@
+"""The line protocol fixes annexremote lacks.
+
+annexremote 1.6.6 strips whitespace from every line (a file named ``dup `` became ``dup``),
+always says ``VERSION 1``, negotiates no extensions and ends the process on a request without
+EXPORT. Here: exact line reading, ``VERSION 2``, the ``INFO`` and ``ASYNC`` extensions, one-line
+messages, and a failure reply (not a dead process) for export requests without a name. The
+``SpecialRemote``/``ExportRemote`` API of annexremote stays as it is for ``remote.py``.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import traceback
+from typing import Callable, TextIO
+
+import annexremote
+from annexremote import ProtocolError, UnexpectedMessage, UnsupportedRequest
+
+from git_annex_remote_s3py.errors import one_line
+
+VERSION_LINE = "VERSION 2"
+NO_EXPORT_NAME = "request arrived without a preceding EXPORT name"
+
+
+def strip_newline(line: str) -> str:
+    """Remove only the line terminator: names may start or end with spaces."""
+    if line.endswith("\n"):
+        line = line[:-1]
+    if line.endswith("\r"):
+        line = line[:-1]
+    return line
+
+
+class ExactProtocol(annexremote.Protocol):
+    """annexremote's request parser without whitespace stripping and with safer replies."""
+
+    def __init__(self, remote, offer_async: bool) -> None:
+        super().__init__(remote)
+        self.version = VERSION_LINE
+        self.offer_async = offer_async
+
+    def command(self, line: str) -> str | None:
+        if not line:
+            raise ProtocolError("empty line")
+        parts = line.split(" ", 1)
+        method = self.lookupMethod(parts[0]) or self.do_UNKNOWN
+        try:
+            reply = method(*parts[1:])
+        except TypeError as exc:
+            raise ProtocolError(f"malformed request {parts[0]!r}: {exc}") from exc
+        if method != self.do_EXPORT:
+            self.exporting = False
+        return reply
+
+    def lookupMethod(self, command: str):
+        if not command.isupper():  # annexremote would accept lower-case commands
+            return None
+        return super().lookupMethod(command)
+
+    def do_EXTENSIONS(self, param: str = "") -> str:
+        self.extensions = param.split(" ")
+        offered = ["INFO"]
+        if self.offer_async and "ASYNC" in self.extensions:
+            offered.append("ASYNC")
+        return "EXTENSIONS " + " ".join(offered)
+
+    def do_TRANSFEREXPORT(self, param: str) -> str:
+        if not self.exporting:
+            method, _, rest = param.partition(" ")
+            key = rest.split(" ", 1)[0]
+            return f"TRANSFER-FAILURE {method} {key} {NO_EXPORT_NAME}"
+        return super().do_TRANSFEREXPORT(param)
+
+    def do_CHECKPRESENTEXPORT(self, key: str) -> str:
+        if not self.exporting:
+            return f"CHECKPRESENT-UNKNOWN {key} {NO_EXPORT_NAME}"
+        return super().do_CHECKPRESENTEXPORT(key)
+
+    def do_REMOVEEXPORT(self, key: str) -> str:
+        if not self.exporting:
+            return f"REMOVE-FAILURE {key} {NO_EXPORT_NAME}"
+        return super().do_REMOVEEXPORT(key)
+
+    def do_RENAMEEXPORT(self, param: str) -> str:
+        key, sep, new_name = param.partition(" ")
+        if not sep or not key:
+            raise ProtocolError("RENAMEEXPORT needs Key NewName")
+        if not self.exporting:
+            return f"RENAMEEXPORT-FAILURE {key}"
+        try:
+            self.remote.renameexport(key, self.exporting, new_name)
+        except annexremote.RemoteError:
+            return f"RENAMEEXPORT-FAILURE {key}"
+        return f"RENAMEEXPORT-SUCCESS {key}"
+
+
+class LineSink:
+    """Writes whole protocol lines to one stream; shared by every job of the process."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream, self._lock = stream, threading.Lock()
+
+    def write(self, line: str) -> None:
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+
+class Channel(annexremote.Master):
+    """annexremote's Master speaking for one job: exact lines, optional ``J n`` prefix."""
+
+    def __init__(self, sink: LineSink, read_line: Callable[[], str], job: str | None = None,
+                 offer_async: bool = False) -> None:
+        super().__init__(output=None)
+        self.sink, self.read_line, self.job, self.offer_async = sink, read_line, job, offer_async
+
+    def LinkRemote(self, remote) -> None:
+        self.remote = remote
+        self.protocol = ExactProtocol(remote, self.offer_async)
+
+    def _send(self, *args, **kwargs) -> None:
+        line = " ".join(str(a) for a in args)
+        for part in line.split("\n"):  # LISTCONFIGS and GETINFO replies are several lines
+            self.sink.write(f"J {self.job} {part}" if self.job else part)
+
+    def _read(self) -> str:
+        line = self.read_line()
+        if line == "":
+            raise UnexpectedMessage("git-annex closed the connection")
+        return strip_newline(line)
+
+    def _ask(self, request, reply_keyword, reply_count):
+        self._send(request)
+        words = self._read().split(" ", reply_count)
+        if words and words[0] == reply_keyword:
+            words.extend([""] * (reply_count + 1 - len(words)))
+            return words[1:]
+        raise UnexpectedMessage(f"expected {reply_keyword}, got {' '.join(words)[:80]!r}")
+
+    def _askvalues(self, request):
+        self._send(request)
+        values = []
+        while True:
+            words = self._read().split(" ", 1)
+            if words[0] != "VALUE":
+                raise UnexpectedMessage("expected VALUE")
+            if len(words) == 1 or words[1] == "":
+                return values
+            values.append(words[1])
+
+    def info(self, message) -> None:
+        if "INFO" in self.protocol.extensions:
+            self._send("INFO", one_line(message))
+        else:
+            self.debug(one_line(message))
+
+    def handle(self, line: str) -> bool:
+        """Answer one request line; return False when the process must stop."""
+        try:
+            reply = self.protocol.command(line)
+            if reply:
+                self._send(reply)
+        except UnsupportedRequest:
+            self._send("UNSUPPORTED-REQUEST")
+        except (ProtocolError, UnexpectedMessage, ValueError, SyntaxError) as exc:
+            # annexremote raises SyntaxError for a request missing its parameters
+            self._send("ERROR", one_line(f"protocol error: {exc}"))
+            return False
+        except Exception as exc:  # a bug: tell git-annex loudly, with the traceback in DEBUG
+            for tb_line in traceback.format_exc().splitlines():
+                self.debug(tb_line)
+            self._send("ERROR", one_line(f"internal error: {type(exc).__name__}: {exc}"))
+            return False
+        return True
+
+    def serve(self) -> None:
+        """Serve requests until git-annex closes the pipe (non-ASYNC, or one ASYNC job)."""
+        while True:
+            line = self.read_line()
+            if line == "":
+                return
+            if not self.handle(strip_newline(line)):
+                raise SystemExit(1)
+
+
+RemoteFactory = Callable[[Channel], object]
+
+
+def run(stdin: TextIO, stdout: TextIO, make_remote: RemoteFactory,
+        offer_async: bool = True) -> None:
+    """Speak the protocol on stdin/stdout until EOF; switch to per-job threads on ASYNC."""
+    sink = LineSink(stdout)
+    main = Channel(sink, stdin.readline, offer_async=offer_async)
+    main.LinkRemote(make_remote(main))
+    sink.write(VERSION_LINE)
+    while True:
+        raw = stdin.readline()
+        if raw == "":
+            return
+        line = strip_newline(raw)
+        if line.startswith("J ") and "ASYNC" in main.protocol.extensions and offer_async:
+            _serve_async(stdin, sink, make_remote, main.protocol.extensions, first=line)
+            return
+        if not main.handle(line):
+            raise SystemExit(1)
+
+
+def _serve_async(stdin: TextIO, sink: LineSink, make_remote: RemoteFactory,
+                 extensions: list[str], first: str) -> None:
+    """One thread per job; the reader routes ``J n ...`` lines to the job's inbox."""
+    inboxes: dict[str, queue.Queue] = {}
+    threads: list[threading.Thread] = []
+    failed = threading.Event()
+
+    def job_loop(channel: Channel) -> None:
+        try:
+            channel.serve()
+        except SystemExit:
+            failed.set()
+
+    # An EXPORT is held until the next line: git-annex sends a newline in a file name raw,
+    # so an unprefixed line after it continues the name (and the request then fails cleanly).
+    held: list[str] = []
+    line = first
+    while line is not None:
+        if line.startswith("J "):
+            _, job, rest = (line.split(" ", 2) + [""])[:3]
+            if job not in inboxes:
+                inbox: queue.Queue = queue.Queue()
+                inboxes[job] = inbox
+                channel = Channel(sink, lambda q=inbox: q.get(), job=job, offer_async=True)
+                channel.LinkRemote(make_remote(channel))
+                channel.protocol.extensions = list(extensions)
+                thread = threading.Thread(target=job_loop, args=(channel,), daemon=True)
+                thread.start()
+                threads.append(thread)
+            if held:
+                inboxes[held[0]].put(held[1] + "\n")
+            held = [job, rest] if rest.startswith("EXPORT ") else []
+            if not held:
+                inboxes[job].put(rest + "\n")
+        elif held:
+            held[1] += "\n" + line
+        elif line.startswith("ERROR"):
+            break
+        else:
+            sink.write("ERROR " + one_line(f"expected a J n message in ASYNC mode: {line[:60]!r}"))
+            break
+        if failed.is_set():
+            break
+        raw = stdin.readline()
+        line = strip_newline(raw) if raw else None
+    for inbox in inboxes.values():
+        inbox.put("")
+    for thread in threads:
+        thread.join(timeout=5)
+    if failed.is_set():
+        raise SystemExit(1)

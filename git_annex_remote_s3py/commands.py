@@ -1,0 +1,118 @@
+"""Subcommands for people: presigned URLs, a public-read bucket policy, multipart cleanup.
+
+They read the remote's settings from the git-annex branch (``remote.log``) of the repository
+they run in, and credentials from git-annex's store or the AWS chain, as the remote does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from argparse import Namespace
+
+from git_annex_remote_s3py import credentials, naming, urls
+from git_annex_remote_s3py.annexlog import parse_remote_log
+from git_annex_remote_s3py.config import Settings, load_settings
+from git_annex_remote_s3py.errors import S3pyError
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], check=True, capture_output=True, text=True).stdout
+
+
+def remote_configs() -> dict[str, dict[str, str]]:
+    """name -> config of every s3py special remote recorded in the git-annex branch."""
+    try:
+        log = _git("show", "git-annex:remote.log")
+    except subprocess.CalledProcessError as exc:
+        raise S3pyError("no git-annex branch here: run this inside a git-annex repository") from exc
+    return {config["name"]: {**config, "uuid": uuid}
+            for uuid, config in parse_remote_log(log).items()
+            if config.get("externaltype") == "s3py" and "name" in config}
+
+
+def pick_remote(name: str | None) -> dict[str, str]:
+    configs = remote_configs()
+    if name:
+        if name not in configs:
+            raise S3pyError(f"no s3py remote named {name!r}; known: {', '.join(configs) or 'none'}")
+        return configs[name]
+    if len(configs) != 1:
+        raise S3pyError(f"{len(configs)} s3py remotes here ({', '.join(configs) or 'none'}); "
+                        "name one with --remote")
+    return next(iter(configs.values()))
+
+
+def stored_creds(uuid: str) -> tuple[str, str] | None:
+    """git-annex keeps creds it was given by SETCREDS in .git/annex/creds/UUID-s3py-creds."""
+    git_dir = os.path.abspath(_git("rev-parse", "--git-dir").strip())
+    return credentials.read_cache(credentials.cache_file(git_dir, uuid))
+
+
+def remote_settings(config: dict[str, str]) -> Settings:
+    """The validated settings of a remote as ``remote.log`` records them."""
+    return load_settings(lambda name: config.get(name, ""))
+
+
+def open_bucket(config: dict[str, str]):
+    from git_annex_remote_s3py.annex.remote import default_bucket_factory
+
+    settings = remote_settings(config)
+    creds = credentials.resolve(lambda: stored_creds(config["uuid"]))
+    return settings, default_bucket_factory(settings, creds)
+
+
+def presign(options: Namespace) -> int:
+    config = pick_remote(options.remote)
+    settings, bucket = open_bucket(config)
+    top = _git("rev-parse", "--show-toplevel").strip()
+    for path in options.paths:
+        if settings.exporttree:
+            relative = os.path.relpath(os.path.abspath(path), top)
+            name = naming.export_object_name(settings.fileprefix, relative)
+        else:
+            key = subprocess.run(["git", "annex", "lookupkey", path], capture_output=True,
+                                 text=True).stdout.strip()
+            if not key:
+                raise S3pyError(f"{path} is not an annexed file")
+            name = naming.key_object_name(settings.fileprefix, key)
+        print(bucket.presign(name, options.expires))
+    return 0
+
+
+def policy(options: Namespace) -> int:
+    """Print the public-read policy for ``--bucket``/``--prefix``, or for a remote's settings."""
+    bucket, prefix, versioning = options.bucket, options.prefix, options.versioning
+    if not bucket:
+        settings = remote_settings(pick_remote(options.remote))
+        bucket = settings.bucket
+        prefix = settings.fileprefix if prefix is None else prefix
+        versioning = versioning or settings.versioning
+    print(json.dumps(urls.public_read_policy(bucket, prefix or "", versioning), indent=2))
+    print(f"# apply with: aws s3api put-bucket-policy --bucket {bucket} "
+          "--policy file://policy.json", file=sys.stderr)
+    return 0
+
+
+def cleanup_uploads(options: Namespace) -> int:
+    config = pick_remote(options.remote)
+    settings, bucket = open_bucket(config)
+    uploads = bucket.abandoned_uploads(settings.fileprefix)
+    for name, upload_id in uploads:
+        if options.yes:
+            bucket.abort_upload(name, upload_id)
+        print(f"{'aborted' if options.yes else 'abandoned'} {name} {upload_id}")
+    if not uploads:
+        print(f"no abandoned multipart uploads under '{settings.fileprefix}'")
+    return 0
+
+
+def run(options: Namespace) -> int:
+    commands = {"presign": presign, "policy": policy, "cleanup-uploads": cleanup_uploads}
+    try:
+        return commands[options.command](options)
+    except S3pyError as exc:
+        print(f"git-annex-remote-s3py: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,49 @@
+"""Writing downloaded bytes into the local file git-annex named, resumably and safely."""
+
+from __future__ import annotations
+
+import errno
+import os
+from typing import Any, BinaryIO, Callable, Iterable
+
+from git_annex_remote_s3py.errors import EndpointUnavailable, LocalFileError
+
+READ_CHUNK = 1024 * 1024
+
+
+def write_blocks(path: str, offset: int, blocks: Iterable[bytes], report: Callable[[int], None],
+                 what: str, digest: Any = None) -> int:
+    """Keep the first ``offset`` bytes of ``path``, append ``blocks``; return the new size.
+
+    ``digest`` (a hashlib object), if given, sees every byte of the file, the kept part too.
+    A full disk or an unwritable file is a ``LocalFileError``; a connection that breaks while
+    ``blocks`` is read is ``EndpointUnavailable`` (the partial file stays for a resume).
+    """
+    position = offset
+    try:
+        with open(path, "r+b" if offset else "wb") as handle:
+            while digest is not None and handle.tell() < offset:
+                digest.update(handle.read(min(READ_CHUNK, offset - handle.tell())))
+            handle.seek(offset)
+            handle.truncate()
+            for block in blocks:
+                if digest is not None:
+                    digest.update(block)
+                handle.write(block)
+                position += len(block)
+                report(position)
+    except (ConnectionError, TimeoutError) as exc:
+        raise EndpointUnavailable(f"{what}: download broke off ({exc})") from exc
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise LocalFileError(f"{what}: no space left on the device holding "
+                                 f"{os.path.dirname(path) or '.'}") from exc
+        raise LocalFileError(f"{what}: cannot write {path}: {exc.strerror}") from exc
+    return position
+
+
+def digest_file(handle: BinaryIO, digest: Any) -> Any:
+    """Feed the rest of ``handle`` to ``digest`` (a hashlib object, or ``lean.Crc32``)."""
+    for block in iter(lambda: handle.read(READ_CHUNK), b""):
+        digest.update(block)
+    return digest

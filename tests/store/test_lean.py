@@ -1,0 +1,425 @@
+"""The lean small-object path (lean.py, sigv4.py, storage.Bucket._lean_*): signatures equal to
+botocore's, real requests to moto's server without building a boto3 client, and every answer
+that is not clean handed to botocore (which then retries, resumes or reports)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import datetime, timezone
+from urllib.parse import quote, urlencode
+
+import pytest
+from support.faultproxy import FaultProxy, Rule
+from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
+
+from git_annex_remote_s3py import errors
+from git_annex_remote_s3py.credentials import Credentials
+from git_annex_remote_s3py.store import bucket as storage
+from git_annex_remote_s3py.store.bucket import Bucket, _crc_validated
+from git_annex_remote_s3py.store.client import LazyClient, build_client, build_lean
+from git_annex_remote_s3py.store.lean import sigv4
+from git_annex_remote_s3py.store.lean.transport import LeanS3
+
+NOW = datetime(2026, 11, 22, 3, 4, 5, tzinfo=timezone.utc)
+AWKWARD = "dir/a b#?%&=+é ü~!.bin"
+
+
+# -- signatures ---------------------------------------------------------------------------------
+def botocore_headers(monkeypatch, method: str, url: str, headers: dict, body: bytes,
+                     token: str | None) -> dict:
+    import botocore.auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials as BotoCredentials
+
+    monkeypatch.setattr(botocore.auth, "get_current_datetime",
+                        lambda *a, **k: NOW.replace(tzinfo=None))
+    request = AWSRequest(method=method, url=url, headers=dict(headers), data=body)
+    botocore.auth.S3SigV4Auth(BotoCredentials("AKIDEXAMPLE", "s3cr3t/+key", token), "s3",
+                              "eu-west-2").add_auth(request)
+    return {k.lower(): v for k, v in request.headers.items()}
+
+
+@pytest.mark.parametrize("method,name,query,headers,body,token", [
+    ("GET", "ds1/SHA256E-s11--abc.bin", {}, {}, b"", None),
+    ("GET", AWKWARD, {"versionId": "3/L4kqtJl+cI=v"}, {}, b"", None),
+    ("HEAD", "k", {}, {}, b"", "session/token+="),
+    ("PUT", AWKWARD, {}, {"x-amz-meta-origin": "lab  one", "x-amz-acl": "public-read",
+                          "Content-MD5": "1B2M2Y8AsgTpgAmY7PhCfg==", "Content-Length": "5"},
+     b"hello", "tok"),
+])
+def test_signature_equals_botocore(monkeypatch, method, name, query, headers, body, token):
+    lean = LeanS3("http://127.0.0.1:9000/my-bucket", lambda: ("AKIDEXAMPLE", "s3cr3t/+key", token),
+                  "eu-west-2", timeout=5, connect_timeout=5)
+    path = lean.path(name)
+    assert path == "/my-bucket/" + quote(name, safe="/-_.~")  # S3: UTF-8, encoded once
+    url = "http://127.0.0.1:9000" + path + (f"?{urlencode(query, quote_via=quote)}"
+                                            if query else "")
+    payload = hashlib.sha256(body).hexdigest()
+    ours = sigv4.sign(method, lean.host, path, query, headers, payload, "AKIDEXAMPLE",
+                      "s3cr3t/+key", token, "eu-west-2", NOW)
+    theirs = botocore_headers(monkeypatch, method, url, headers, body, token)
+    assert ours["authorization"] == theirs["authorization"]
+    assert ours["x-amz-date"] == theirs["x-amz-date"] == "20261122T030405Z"
+
+
+# -- against moto's server ----------------------------------------------------------------------
+def config(values: dict[str, str]):
+    """A GETCONFIG stand-in: unset settings read as empty, as git-annex answers them."""
+    return lambda name: values.get(name, "")
+
+
+def lean_bucket(endpoint: str, name: str) -> Bucket:
+    """A Bucket as the remote builds it: lazy boto3 client, lean transport."""
+    from git_annex_remote_s3py.config import load_settings
+
+    settings = load_settings(config({"bucket": name, "endpoint": endpoint}))
+    creds = Credentials(DUMMY_KEY, DUMMY_SECRET, None, "test")
+    lean = build_lean(settings, creds)
+    assert lean is not None
+    return Bucket(LazyClient(lambda: build_client(settings, creds)), name, lean=lean)
+
+
+def boto3_built(bucket: Bucket) -> bool:
+    return bucket.client._client is not None
+
+
+def test_small_objects_round_trip_without_boto3(s3_server, bucket_name, tmp_path):
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    bucket = lean_bucket(s3_server.endpoint, bucket_name)
+    data = random.Random(1).randbytes(20_000)
+    source = tmp_path / "src"
+    source.write_bytes(data)
+    seen: list[int] = []
+    info = bucket.put_file(AWKWARD, str(source), seen.append, {"Metadata": {"origin": "lab"}})
+    stored = truth.get_object(Bucket=bucket_name, Key=AWKWARD)
+    assert stored["Body"].read() == data and stored["Metadata"] == {"origin": "lab"}
+    assert info.etag == hashlib.md5(data).hexdigest() and seen[-1] == len(data)
+    assert bucket.head(AWKWARD).size == len(data)
+    with pytest.raises(errors.ObjectNotFound):
+        bucket.head("missing")
+    target = tmp_path / "got"
+    assert bucket.get_file(AWKWARD, str(target), lambda n: None) == len(data)
+    assert target.read_bytes() == data
+    bucket.delete(AWKWARD)
+    assert "Contents" not in truth.list_objects_v2(Bucket=bucket_name)
+    assert bucket.lean is not None and not boto3_built(bucket)
+
+
+def test_listing_pages_and_awkward_names_without_boto3(s3_server, bucket_name):
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    names = {f"p/{n}": i for i, n in enumerate(
+        [AWKWARD, "a+b c", "50%", "<&>\"'", "plain", "é/ü"])}
+    for name, size in names.items():
+        truth.put_object(Bucket=bucket_name, Key=name, Body=b"x" * size)
+    truth.put_object(Bucket=bucket_name, Key="other/p", Body=b"")
+    bucket = lean_bucket(s3_server.endpoint, bucket_name)
+    bucket.list_page = 2
+    listed = {name: size for name, size, _etag in bucket.list("p/")}
+    assert listed == names
+    assert bucket.lean is not None and not boto3_built(bucket)
+
+
+def test_listing_handed_over_mid_way_lists_each_name_once(s3_server, proxy, bucket_name):
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    for i in range(7):
+        truth.put_object(Bucket=bucket_name, Key=f"p/{i}", Body=b"")
+    bucket = lean_bucket(proxy.endpoint, bucket_name)
+    bucket.list_page = 2
+    proxy.set_rules(Rule("503", method="GET", query=".*continuation-token.*", limit=1))
+    assert sorted(name for name, _size, _etag in bucket.list("p/")) == [
+        f"p/{i}" for i in range(7)]
+    assert bucket.lean is None and boto3_built(bucket)
+
+
+@pytest.fixture
+def proxy(s3_server):
+    started = FaultProxy(s3_server.endpoint, seed=7).start()
+    yield started
+    started.stop()
+
+
+@pytest.mark.parametrize("fault", ["503", "corrupt", "truncate", "reset-resp", "html200"])
+def test_unclean_get_goes_to_botocore(s3_server, proxy, bucket_name, tmp_path, fault):
+    """One bad answer: the lean path stops, botocore does that request and all later ones."""
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    data = random.Random(2).randbytes(300_000)
+    truth.put_object(Bucket=bucket_name, Key="k", Body=data)
+    bucket = lean_bucket(proxy.endpoint, bucket_name)
+    proxy.set_rules(Rule(fault, method="GET", at_byte=100_000, limit=1))
+    target = tmp_path / "got"
+    assert bucket.get_file("k", str(target), lambda n: None) == len(data)
+    assert target.read_bytes() == data
+    assert bucket.lean is None and bucket.lean_off_reason
+    assert boto3_built(bucket)
+    gets = [seen for seen in proxy.requests if seen.method == "GET"]
+    if fault == "truncate":  # the partial file is resumed, not fetched again
+        assert gets[-1].range and gets[-1].range.startswith("bytes=")
+
+
+def test_large_single_object_with_crc32_both_ways_without_boto3(s3_server, proxy, bucket_name,
+                                                                 tmp_path, monkeypatch):
+    """Above 8 MiB the lean PUT sends a CRC32 header (the server checks and echoes it) and
+    the GET checks the bytes against the object's CRC32; a corrupted body is discarded and
+    botocore fetches it again."""
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    data = random.Random(4).randbytes(9 * 1024**2 + 7)
+    source = tmp_path / "src"
+    source.write_bytes(data)
+    bucket = lean_bucket(proxy.endpoint, bucket_name)
+    seen: list[int] = []
+    monkeypatch.setattr(storage, "_md5_file", None)  # the echoed CRC32 is the check: no MD5
+    bucket.put_file("big", str(source), seen.append)
+    stored = truth.get_object(Bucket=bucket_name, Key="big", ChecksumMode="ENABLED")
+    assert stored["Body"].read() == data and stored.get("ChecksumCRC32")
+    assert len(seen) > 2 and seen[-1] == len(data)  # progress while sending
+    target = tmp_path / "got"
+    assert bucket.get_file("big", str(target), lambda n: None) == len(data)
+    assert target.read_bytes() == data
+    assert bucket.lean is not None and not boto3_built(bucket)
+    proxy.set_rules(Rule("corrupt", method="GET", at_byte=5_000_000, limit=1))
+    target.unlink()
+    assert bucket.get_file("big", str(target), lambda n: None) == len(data)
+    assert target.read_bytes() == data
+    assert bucket.lean is None and "checksum" in bucket.lean_off_reason
+
+
+def test_refused_put_falls_back_and_keeps_refusal(s3_server, proxy, bucket_name, tmp_path):
+    """A 403 on the lean PUT: botocore tries (and is refused too): the error is botocore's."""
+    s3_server.client().create_bucket(Bucket=bucket_name)
+    bucket = lean_bucket(proxy.endpoint, bucket_name)
+    source = tmp_path / "src"
+    source.write_bytes(b"x" * 1000)
+    proxy.set_rules(Rule("403", method="PUT"))
+    with pytest.raises(errors.AccessDenied):
+        bucket.put_file("k", str(source), lambda n: None)
+    assert bucket.lean is None
+    puts = [seen for seen in proxy.requests if seen.method == "PUT"]
+    assert len(puts) >= 2  # the lean attempt, then botocore's
+
+
+def test_profile_credentials_go_lean_too(s3_server, bucket_name, tmp_path, monkeypatch):
+    """Credentials from an AWS profile (the boto3 chain), no boto3 client built."""
+    from git_annex_remote_s3py.config import load_settings
+
+    (tmp_path / "credentials").write_text(
+        f"[lab]\naws_access_key_id = {DUMMY_KEY}\naws_secret_access_key = {DUMMY_SECRET}\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    s3_server.client().create_bucket(Bucket=bucket_name)
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    settings = load_settings(config({"bucket": bucket_name, "endpoint": s3_server.endpoint,
+                                     "profile": "lab"}))
+    chain = Credentials(None, None, None, "chain")
+    bucket = Bucket(LazyClient(lambda: build_client(settings, chain)), bucket_name,
+                    lean=build_lean(settings, chain))
+    source = tmp_path / "src"
+    source.write_bytes(b"profile bytes")
+    bucket.put_file("k", str(source), lambda n: None)
+    assert bucket.head("k").size == 13
+    assert bucket.lean is not None and not boto3_built(bucket)
+
+
+def test_lean_only_where_it_is_right(monkeypatch):
+    from git_annex_remote_s3py.config import load_settings
+
+    creds = Credentials(DUMMY_KEY, DUMMY_SECRET, None, "test")
+    minio = load_settings(config({"bucket": "b-1", "endpoint": "http://127.0.0.1:9000"}))
+    assert build_lean(minio, creds) is not None
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert build_lean(minio, Credentials(None, None, None, "chain")) is None  # none anywhere
+    aws_no_region = load_settings(config({"bucket": "b-1"}))
+    assert build_lean(aws_no_region, creds) is None
+    dotted = {"bucket": "my.bucket", "region": "eu-west-1"}
+    assert build_lean(load_settings(config(dotted)), creds) is not None  # path style
+    dotted["requeststyle"] = "virtual"  # TLS names cannot hold the dots
+    assert build_lean(load_settings(config(dotted)), creds) is None
+    aws = load_settings(config({"bucket": "b-1", "region": "eu-west-1"}))
+    assert build_lean(aws, creds) is not None
+    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", "true")
+    assert build_lean(aws, creds) is None  # botocore would pick another host
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy:3128")
+    assert build_lean(minio, creds) is None
+
+
+def test_stale_kept_alive_connection_is_replaced():
+    """A server that closes an idle kept-alive connection: the next request reconnects once."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class OneShot(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_HEAD(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("ETag", '"abc"')
+            self.send_header("Content-Length", "7")
+            self.end_headers()
+            self.close_connection = True  # without saying so: the client's connection is stale
+
+        def log_message(self, *args):
+            pass
+
+    connections: list[object] = []
+
+    class Counting(ThreadingHTTPServer):
+        def process_request(self, request, client_address):
+            connections.append(client_address)
+            super().process_request(request, client_address)
+
+    server = Counting(("127.0.0.1", 0), OneShot)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        lean = LeanS3(f"http://127.0.0.1:{server.server_port}/b-1", lambda: ("a", "b", None),
+                      "us-east-1", timeout=5, connect_timeout=5)
+        for _ in range(3):
+            with lean.exchange("HEAD", "k") as response:
+                assert response.status == 200 and response.read() == b""
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(connections) == 3  # each kept connection found dead, replaced, no error
+
+
+def test_crc_checked_download_skips_md5_but_refuses_corruption(s3_server, proxy, bucket_name,
+                                                               tmp_path):
+    """botocore path, an object stored with a CRC32: botocore's streaming check stands in for
+    the MD5 pass; corrupted bytes are still refused and not kept for a resume."""
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    data = random.Random(3).randbytes(2_000_000)
+    truth.put_object(Bucket=bucket_name, Key="k", Body=data, ChecksumAlgorithm="CRC32")
+    assert _crc_validated(truth.get_object(Bucket=bucket_name, Key="k"))  # no MD5 pass here
+    bucket = lean_bucket(proxy.endpoint, bucket_name)
+    bucket.lean = None
+    proxy.set_rules(Rule("corrupt", method="GET", at_byte=1_500_000, limit=1))
+    target = tmp_path / "got"
+    with pytest.raises(errors.IntegrityError):
+        bucket.get_file("k", str(target), lambda n: None)
+    assert target.stat().st_size == 0
+    assert bucket.get_file("k", str(target), lambda n: None) == len(data)
+    assert target.read_bytes() == data
+
+
+def test_unsigned_payload_only_with_server_checked_checksums():
+    from git_annex_remote_s3py.config import load_settings
+    from git_annex_remote_s3py.store.client import s3_config
+
+    supported = load_settings(config({"bucket": "b-1", "endpoint": "http://127.0.0.1:9"}))
+    required = load_settings(config({"bucket": "b-1", "endpoint": "http://127.0.0.1:9",
+                                     "checksums": "when_required"}))
+    assert s3_config(supported)["payload_signing_enabled"] is False
+    assert "payload_signing_enabled" not in s3_config(required)  # botocore signs it on http
+
+
+def test_botocore_continues_a_listing_from_s3s_raw_token():
+    """The token S3 gave the lean listing, handed to botocore's paginator in its own format
+    (a raw token ending in ``___12`` would otherwise be read as 'skip 12 names')."""
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client("s3", region_name="us-east-1")
+    bucket = Bucket(client, "b-1")
+    with Stubber(client) as stub:
+        stub.add_response("list_objects_v2", {
+            "Contents": [{"Key": "p/x", "Size": 3, "ETag": '"e"'}], "IsTruncated": False},
+            {"Bucket": "b-1", "Prefix": "p/", "ContinuationToken": "tok___12"})
+        assert list(bucket._botocore_listing("p/", "tok___12")) == [("p/x", 3, "e")]
+        stub.assert_no_pending_responses()
+
+
+def test_lean_put_with_wrong_etag_removes_the_object_and_fails(tmp_path):
+    """A server that ignores Content-MD5 and stores other bytes (its ETag shows it): the
+    object is removed and the store fails, as on the botocore path."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    deleted: list[str] = []
+
+    class Careless(BaseHTTPRequestHandler):
+        def do_PUT(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("ETag", '"0123456789abcdef0123456789abcdef"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_DELETE(self):  # noqa: N802
+            deleted.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Careless)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        lean = LeanS3(f"http://127.0.0.1:{server.server_port}/b-1", lambda: ("a", "b", None),
+                      "us-east-1", timeout=5, connect_timeout=5)
+        bucket = Bucket(None, "b-1", lean=lean)
+        source = tmp_path / "src"
+        source.write_bytes(b"the bytes sent")
+        with pytest.raises(errors.IntegrityError):
+            bucket.put_file("k", str(source), lambda n: None)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert deleted == ["/b-1/k"]
+
+
+def test_head_in_a_missing_bucket_is_botocores_answer(s3_server, bucket_name):
+    """A 404 on HEAD is 'absent' only in a bucket that exists: here botocore says which."""
+    bucket = lean_bucket(s3_server.endpoint, bucket_name)  # never created
+    with pytest.raises(errors.BucketNotFound):
+        bucket.head("k")
+    assert bucket.lean is None
+
+
+def test_versions_through_the_lean_path(s3_server, bucket_name, tmp_path):
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    truth.put_bucket_versioning(Bucket=bucket_name,
+                                VersioningConfiguration={"Status": "Enabled"})
+    bucket = lean_bucket(s3_server.endpoint, bucket_name)
+    source = tmp_path / "src"
+    versions = []
+    for content in (b"first version", b"second, longer version"):
+        source.write_bytes(content)
+        versions.append(bucket.put_file("k", str(source), lambda n: None).version_id)
+    assert all(versions) and versions[0] != versions[1]
+    assert bucket.head("k", versions[0]).size == len(b"first version")
+    target = tmp_path / "got"
+    assert bucket.get_file("k", str(target), lambda n: None, versions[0]) == 13
+    assert target.read_bytes() == b"first version"
+    assert bucket.lean is not None and not boto3_built(bucket)
+
+
+def test_concurrent_jobs_share_one_lean_bucket(s3_server, bucket_name, tmp_path):
+    """Eight threads (as git-annex's ASYNC jobs) store, check and fetch at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    s3_server.client().create_bucket(Bucket=bucket_name)
+    bucket = lean_bucket(s3_server.endpoint, bucket_name)
+
+    def job(number: int) -> bool:
+        data = random.Random(number).randbytes(1000 + number)
+        source, target = tmp_path / f"src{number}", tmp_path / f"got{number}"
+        source.write_bytes(data)
+        bucket.put_file(f"k{number}", str(source), lambda n: None)
+        assert bucket.head(f"k{number}").size == len(data)
+        bucket.get_file(f"k{number}", str(target), lambda n: None)
+        return target.read_bytes() == data
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(job, range(40)))
+    assert bucket.lean is not None and not boto3_built(bucket)

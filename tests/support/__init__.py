@@ -1,0 +1,1 @@
+"""Test support: a local S3 server, a fault proxy, the protocol pipe harness."""

@@ -1,0 +1,57 @@
+"""Helpers that drive the real git-annex in isolated repositories."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Optional
+
+from support.local_s3 import (  # noqa: F401  (re-exported for tests)
+    BIN_DIR,
+    S3Server,
+    free_port,
+    isolated_env,
+    wait_for_port,
+)
+from support.local_s3 import DUMMY_KEY as TEST_KEY
+from support.local_s3 import DUMMY_SECRET as TEST_SECRET
+
+__all__ = ["BIN_DIR", "TEST_KEY", "TEST_SECRET", "free_port", "isolated_env", "wait_for_port",
+           "run", "git_annex_available", "make_annex_repo", "initremote"]
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str], check: bool = True,
+        input: Optional[str] = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run a command; on failure show its output in the assertion message."""
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,
+                            input=input, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, args))} failed ({result.returncode}):\n"
+                             f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+    return result
+
+
+def git_annex_available() -> bool:
+    return shutil.which("git-annex") is not None
+
+
+def make_annex_repo(path: Path, env: dict[str, str], files: dict[str, bytes]) -> Path:
+    """A git-annex repository holding ``files`` (all annexed), committed."""
+    path.mkdir(parents=True)
+    run(["git", "init", "-q"], path, env)
+    run(["git", "annex", "init", "-q", "origin"], path, env)
+    for name, content in files.items():
+        target = path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    run(["git", "annex", "add", "--force-large", "-q", "."], path, env)
+    run(["git", "commit", "-q", "-m", "add files"], path, env)
+    return path
+
+
+def initremote(repo: Path, env: dict[str, str], name: str, server: S3Server, bucket: str,
+               *settings: str, check: bool = True) -> subprocess.CompletedProcess:
+    return run(["git", "annex", "initremote", name, "type=external", "externaltype=s3py",
+                f"bucket={bucket}", f"endpoint={server.endpoint}", *settings], repo, env,
+               check=check)
