@@ -1,15 +1,22 @@
 """One declarative table of ``initremote`` settings -> validated, frozen ``Settings``.
 
-The table drives validation, LISTCONFIGS and ``docs/settings.md``
-(``python -m git_annex_remote_s3py.config`` prints that page).
+Each setting is declared once, as one ``Setting`` row of ``SETTING_ROWS``: how users spell it
+(name and aliases), how its text is read (parser, default), which ``Settings`` attribute it
+fills (or that it is only an input to another one), whether a new value points at other
+objects, and whether LISTCONFIGS and ``docs/settings.md`` show it. ``Settings`` itself is built
+from the rows, so adding a setting is one row plus the code that reads the new attribute.
+``python -m git_annex_remote_s3py.config`` prints the generated settings table.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import functools
 import ipaddress
 import re
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Optional
 from urllib.parse import urlsplit
 
 from git_annex_remote_s3py.errors import ConfigError
@@ -18,14 +25,29 @@ YES = ("yes", "true", "1", "on")
 NO = ("no", "false", "0", "off", "")
 # git-annex's built-in S3 remote names two datacenters; everything else is an AWS region.
 DATACENTER_ALIASES = {"US": "us-east-1", "EU": "eu-west-1"}
+DEFAULT_REGION = "us-east-1"
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 SIZE_UNITS = {
     "": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2,
     "mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3,
 }
+DEFAULT_PART_SIZE = 64 * 1024**2
 MIN_PART_SIZE = 5 * 1024**2
 MAX_PART_SIZE = 5 * 1024**3
 META_PREFIX = "x-amz-meta-"
+
+Parser = Callable[[str, str], Any]
+# setting name -> its parsed value (None when not given), attribute -> value built so far
+Derivation = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
+
+
+# -- parsers: (setting name, text) -> value, or ConfigError naming the fix -------------------
+def format_size(size: int) -> str:
+    """``67108864`` -> ``64MiB``: the largest binary unit that divides ``size``."""
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
 
 
 def parse_bool(name: str, value: str) -> bool:
@@ -40,8 +62,18 @@ def parse_bool(name: str, value: str) -> bool:
 def parse_size(name: str, value: str) -> int:
     match = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", value)
     if not match or match.group(2).lower() not in SIZE_UNITS:
-        raise ConfigError(f"{name}={value!r} is not a size; write e.g. {name}=64MiB")
+        raise ConfigError(f"{name}={value!r} is not a size; write e.g. "
+                          f"{name}={format_size(DEFAULT_PART_SIZE)}")
     return int(match.group(1)) * SIZE_UNITS[match.group(2).lower()]
+
+
+def parse_part_size(name: str, value: str) -> int:
+    """A size S3 accepts for a multipart part."""
+    size = parse_size(name, value)
+    if not MIN_PART_SIZE <= size <= MAX_PART_SIZE:
+        raise ConfigError(f"{name}={value} is outside "
+                          f"{format_size(MIN_PART_SIZE)}..{format_size(MAX_PART_SIZE)}")
+    return size
 
 
 def parse_choice(*choices: str) -> Callable[[str, str], str]:
@@ -64,92 +96,50 @@ def parse_url(name: str, value: str) -> str:
     return value.rstrip("/")
 
 
-@dataclass(frozen=True)
-class Setting:
-    """One ``initremote`` setting as users type it."""
-
-    name: str
-    description: str
-    parse: Callable[[str, str], object] = parse_text
-    default: str = ""
-    aliases: tuple[str, ...] = ()
-    changes_object_names: bool = False
+def check_bucket_name(bucket: str, shown_as: str) -> None:
+    """Raise ``ConfigError`` unless ``bucket`` is a valid S3 bucket name."""
+    if not BUCKET_NAME.match(bucket) or ".." in bucket:
+        raise ConfigError(f"{shown_as} is not a valid S3 bucket name (3-63 characters: "
+                          "lower-case letters, digits, dots and hyphens)")
 
 
-SETTINGS_TABLE: tuple[Setting, ...] = (
-    Setting("bucket", "bucket name (required; created at initremote when missing)",
-            changes_object_names=True),
-    Setting("fileprefix", "prefix of every object name, e.g. ds1/ (default: bucket root)",
-            changes_object_names=True),
-    Setting("endpoint", "URL of an S3-compatible service, e.g. http://127.0.0.1:9000 "
-            "(default: AWS)", parse_url),
-    Setting("host", "endpoint host name, as the built-in S3 remote spells it"),
-    Setting("port", "endpoint port, with host="),
-    Setting("protocol", "http or https, with host= (default https)",
-            parse_choice("http", "https", "")),
-    Setting("region", "bucket region, e.g. eu-west-1 (default: detected, or us-east-1)",
-            aliases=("datacenter",)),
-    Setting("datacenter", "alias of region (US and EU as the built-in S3 remote)"),
-    Setting("requeststyle", "path or virtual addressing (default: path for IPs, localhost "
-            "and dotted bucket names with a custom endpoint)", parse_choice("path", "virtual", "")),
-    Setting("signature", "v4 (default) or anonymous (read-only public buckets)",
-            parse_choice("v4", "anonymous", "")),
-    Setting("storageclass", "storage class of new uploads, e.g. STANDARD_IA"),
-    Setting("partsize", "multipart part size and threshold (default 64MiB, 5MiB..5GiB)",
-            parse_size, default="64MiB"),
-    Setting("public", "yes: make stored objects publicly readable", parse_bool, default="no"),
-    Setting("publicurl", "base URL for anonymous downloads (default derived from endpoint, "
-            "bucket and request style)", parse_url),
-    Setting("versioning", "yes: enable bucket versioning and record each object's version ID",
-            parse_bool, default="no"),
-    Setting("profile", "AWS shared-config profile for credentials"),
-    Setting("sse", "server-side encryption: AES256 or aws:kms",
-            parse_choice("AES256", "aws:kms", "")),
-    Setting("ssekmskeyid", "KMS key ID with sse=aws:kms"),
-    Setting("checksums", "when_supported (default) or when_required: how eagerly to send the "
-            "newer CRC checksum headers", parse_choice("when_supported", "when_required", ""),
-            default="when_supported"),
-    Setting("metadata", "user metadata on every upload: name=value pairs separated by commas "
-            "(sent as x-amz-meta-NAME)"),
-)
-SETTINGS_BY_NAME = {s.name: s for s in SETTINGS_TABLE}
+def parse_bucket(name: str, value: str) -> str:
+    check_bucket_name(value, f"{name}={value!r}")
+    return value
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Validated settings of one remote."""
-
-    bucket: str
-    fileprefix: str = ""
-    endpoint: str | None = None
-    region: str | None = None
-    requeststyle: str = "virtual"
-    anonymous: bool = False
-    storageclass: str | None = None
-    partsize: int = 64 * 1024**2
-    public: bool = False
-    publicurl: str | None = None
-    versioning: bool = False
-    profile: str | None = None
-    sse: str | None = None
-    ssekmskeyid: str | None = None
-    checksums: str = "when_supported"
-    metadata: dict[str, str] = field(default_factory=dict)
-    exporttree: bool = False
-
-    @property
-    def region_or_default(self) -> str:
-        return self.region or "us-east-1"
+def parse_region(name: str, value: str) -> str:
+    """An AWS region; ``US`` and ``EU`` as the built-in S3 remote's datacenters."""
+    return DATACENTER_ALIASES.get(value, value)
 
 
-def _endpoint(values: dict[str, str]) -> str | None:
-    if values.get("endpoint"):
-        return parse_url("endpoint", values["endpoint"])
-    host = values.get("host", "")
+def parse_metadata(value: str) -> dict[str, str]:
+    metadata: dict[str, str] = {}
+    for item in filter(None, (p.strip() for p in value.split(","))):
+        name, sep, val = item.partition("=")
+        name = name.strip()
+        if name.lower().startswith(META_PREFIX):
+            name = name[len(META_PREFIX):]
+        if not sep or not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
+            raise ConfigError(f"metadata item {item!r} is not NAME=VALUE; write metadata=a=1,b=2")
+        metadata[name.lower()] = val.strip()
+    return metadata
+
+
+def parse_metadata_setting(name: str, value: str) -> dict[str, str]:
+    return parse_metadata(value)
+
+
+# -- derivations: attributes computed from more than their own setting -----------------------
+def endpoint_from_parts(parsed: Mapping[str, Any], built: Mapping[str, Any]) -> Optional[str]:
+    """``endpoint=``, else ``protocol://host:port`` as the built-in S3 remote spells it."""
+    if parsed["endpoint"]:
+        return parsed["endpoint"]
+    host = parsed["host"]
     if not host:
         return None
-    protocol = values.get("protocol") or "https"
-    port = values.get("port", "")
+    protocol = parsed["protocol"] or "https"
+    port = parsed["port"] or ""
     if port and not port.isdigit():
         raise ConfigError(f"port={port!r} is not a number")
     default_port = {"http": "80", "https": "443"}[protocol]
@@ -172,65 +162,189 @@ def default_request_style(endpoint: str | None, bucket: str) -> str:
     return "virtual"
 
 
-def parse_metadata(value: str) -> dict[str, str]:
-    metadata: dict[str, str] = {}
-    for item in filter(None, (p.strip() for p in value.split(","))):
-        name, sep, val = item.partition("=")
-        name = name.strip()
-        if name.lower().startswith(META_PREFIX):
-            name = name[len(META_PREFIX):]
-        if not sep or not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
-            raise ConfigError(f"metadata item {item!r} is not NAME=VALUE; write metadata=a=1,b=2")
-        metadata[name.lower()] = val.strip()
-    return metadata
+def request_style(parsed: Mapping[str, Any], built: Mapping[str, Any]) -> str:
+    """``requeststyle=``, else what suits the endpoint and bucket."""
+    return parsed["requeststyle"] or default_request_style(built["endpoint"],
+                                                         built["bucket"] or "")
 
 
-def check_bucket_name(bucket: str, shown_as: str) -> None:
-    """Raise ``ConfigError`` unless ``bucket`` is a valid S3 bucket name."""
-    if not BUCKET_NAME.match(bucket) or ".." in bucket:
-        raise ConfigError(f"{shown_as} is not a valid S3 bucket name (3-63 characters: "
-                          "lower-case letters, digits, dots and hyphens)")
+def is_anonymous(parsed: Mapping[str, Any], built: Mapping[str, Any]) -> bool:
+    return parsed["signature"] == "anonymous"
+
+
+# -- the table -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Setting:
+    """One setting as users type it, and what it becomes in ``Settings``.
+
+    An empty text (not given, no ``default``) gives None, or with ``parse_empty`` what
+    ``parse`` makes of ``""``. ``derive`` computes the attribute from every parsed setting
+    instead. ``input_only`` rows fill no attribute: another row's ``derive`` reads them.
+    """
+
+    name: str
+    description: str
+    parse: Parser = parse_text
+    default: str = ""
+    aliases: tuple[str, ...] = ()
+    changes_object_location: bool = False  # another value points at other objects
+    shown: bool = True  # listed by LISTCONFIGS and docs/settings.md (False: git-annex's own)
+    attribute: Optional[str] = None  # the Settings attribute filled (default: ``name``)
+    kind: Any = Optional[str]  # its type
+    derive: Optional[Derivation] = None
+    input_only: bool = False
+    parse_empty: bool = False
+    required: bool = False
+    example: str = ""  # shown in the "is required" message
+    alias_of: Optional[str] = None  # set on the LISTCONFIGS entries of aliases only
+
+    @property
+    def target(self) -> Optional[str]:
+        """The ``Settings`` attribute this row fills, or None for an input-only row."""
+        return None if self.input_only else (self.attribute or self.name)
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+SETTING_ROWS: tuple[Setting, ...] = (
+    Setting("bucket", "bucket name (required; created at initremote when missing)",
+            parse_bucket, changes_object_location=True, kind=str, required=True,
+            example="my-dataset-bucket"),
+    Setting("fileprefix", "prefix of every object name, e.g. ds1/ (default: bucket root)",
+            changes_object_location=True, kind=str, parse_empty=True),
+    Setting("endpoint", "URL of an S3-compatible service, e.g. http://127.0.0.1:9000 "
+            "(default: AWS)", parse_url, changes_object_location=True,
+            derive=endpoint_from_parts),
+    Setting("host", "endpoint host name, as the built-in S3 remote spells it",
+            changes_object_location=True, input_only=True),
+    Setting("port", "endpoint port, with host=", changes_object_location=True, input_only=True),
+    Setting("protocol", "http or https, with host= (default https)",
+            parse_choice("http", "https", ""), changes_object_location=True, input_only=True),
+    Setting("region", "bucket region, e.g. eu-west-1, or US / EU as the built-in S3 remote "
+            "(default: detected, or us-east-1)", parse_region, aliases=("datacenter",),
+            changes_object_location=True),
+    Setting("requeststyle", "path or virtual addressing (default: path for IPs, localhost "
+            "and dotted bucket names with a custom endpoint)", parse_choice("path", "virtual", ""),
+            changes_object_location=True, kind=str, derive=request_style),
+    Setting("signature", "v4 (default) or anonymous (read-only public buckets)",
+            parse_choice("v4", "anonymous", ""), attribute="anonymous", kind=bool,
+            derive=is_anonymous),
+    Setting("storageclass", "storage class of new uploads, e.g. STANDARD_IA"),
+    Setting("partsize", "multipart part size and threshold (default "
+            f"{format_size(DEFAULT_PART_SIZE)}, "
+            f"{format_size(MIN_PART_SIZE)}..{format_size(MAX_PART_SIZE)})",
+            parse_part_size, default=format_size(DEFAULT_PART_SIZE), kind=int),
+    Setting("public", "yes: make stored objects publicly readable", parse_bool, default="no",
+            kind=bool),
+    Setting("publicurl", "base URL for anonymous downloads (default derived from endpoint, "
+            "bucket and request style)", parse_url),
+    Setting("versioning", "yes: enable bucket versioning and record each object's version ID",
+            parse_bool, default="no", kind=bool),
+    Setting("profile", "AWS shared-config profile for credentials"),
+    Setting("sse", "server-side encryption: AES256 or aws:kms",
+            parse_choice("AES256", "aws:kms", "")),
+    Setting("ssekmskeyid", "KMS key ID with sse=aws:kms"),
+    Setting("checksums", "when_supported (default) or when_required: how eagerly to send the "
+            "newer CRC checksum headers", parse_choice("when_supported", "when_required", ""),
+            default="when_supported", kind=str),
+    Setting("metadata", "user metadata on every upload: name=value pairs separated by commas "
+            "(sent as x-amz-meta-NAME)", parse_metadata_setting, kind=dict[str, str],
+            parse_empty=True),
+    Setting("exporttree", "git-annex's own: yes for a remote that holds the tree under its "
+            "file names", parse_bool, default="no", shown=False, kind=bool),
+)
+SETTINGS_BY_NAME = {row.name: row for row in SETTING_ROWS}
+
+
+def listed_settings() -> tuple[Setting, ...]:
+    """What LISTCONFIGS and docs/settings.md show: each shown row, then each of its aliases."""
+    listed: list[Setting] = []
+    for row in SETTING_ROWS:
+        if row.shown:
+            listed.append(row)
+            listed += [dataclasses.replace(row, name=alias, aliases=(), alias_of=row.name,
+                                           description=f"alias of {row.name}, as the built-in "
+                                           "S3 remote spells it")
+                       for alias in row.aliases]
+    return tuple(listed)
+
+
+# Every name git-annex may pass (LISTCONFIGS), with its description.
+SETTINGS_TABLE: tuple[Setting, ...] = listed_settings()
+
+
+def object_location_settings() -> tuple[str, ...]:
+    """Every spelling of the settings whose change points the remote at other objects."""
+    return tuple(name for row in SETTING_ROWS if row.changes_object_location
+                 for name in row.spellings)
+
+
+def setting_named(name: str) -> Optional[Setting]:
+    """The row ``name`` (or one of its aliases) belongs to."""
+    return next((row for row in SETTING_ROWS if name in row.spellings), None)
+
+
+# -- from texts to Settings ------------------------------------------------------------------
+def kms_key_needs_kms(parsed: Mapping[str, Any]) -> None:
+    if parsed["ssekmskeyid"] and parsed["sse"] != "aws:kms":
+        raise ConfigError("ssekmskeyid= needs sse=aws:kms")
+
+
+CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], None], ...] = (kms_key_needs_kms,)
+
+
+def _parse_rows(texts: Mapping[str, str]) -> dict[str, Any]:
+    return {row.name: row.parse(row.name, texts[row.name])
+            if texts[row.name] != "" or row.parse_empty else None for row in SETTING_ROWS}
+
+
+def _attributes(parsed: Mapping[str, Any]) -> dict[str, Any]:
+    built: dict[str, Any] = {}
+    for row in SETTING_ROWS:
+        if row.target is not None:
+            built[row.target] = row.derive(parsed, built) if row.derive else parsed[row.name]
+    return built
+
+
+def _unset_attributes() -> dict[str, Any]:
+    """Each attribute as a remote configured with nothing but defaults has it."""
+    return _attributes(_parse_rows({row.name: row.default for row in SETTING_ROWS}))
+
+
+def _region_or_default(self: Any) -> str:
+    return self.region or DEFAULT_REGION
+
+
+def _settings_class() -> type:
+    unset = _unset_attributes()
+    fields = [(row.target, row.kind) if row.required else
+              (row.target, row.kind,
+               dataclasses.field(default_factory=functools.partial(copy.copy,
+                                                                   unset[row.target])))
+              for row in SETTING_ROWS if row.target is not None]
+    namespace = {"__module__": __name__, "__doc__": "Validated settings of one remote, one "
+                 "attribute per row of SETTING_ROWS.",
+                 "region_or_default": property(_region_or_default)}
+    return dataclasses.make_dataclass("Settings", fields, frozen=True, namespace=namespace)
+
+
+Settings = _settings_class()
 
 
 def load_settings(getconfig: Callable[[str], str]) -> Settings:
     """Read every setting through ``getconfig`` and validate it; raise ``ConfigError``."""
-    raw = {s.name: getconfig(s.name) for s in SETTINGS_TABLE}
-    values = {name: (value if value != "" else SETTINGS_BY_NAME[name].default)
-              for name, value in raw.items()}
-    parsed = {name: SETTINGS_BY_NAME[name].parse(name, value) for name, value in values.items()
-              if value != ""}
-    bucket = values["bucket"]
-    if not bucket:
-        raise ConfigError("bucket= is required, e.g. bucket=my-dataset-bucket")
-    check_bucket_name(bucket, f"bucket={bucket!r}")
-    endpoint = _endpoint(values)
-    region = values["region"] or values["datacenter"] or None
-    if region:
-        region = DATACENTER_ALIASES.get(region, region)
-    partsize = parsed.get("partsize", 64 * 1024**2)
-    if not MIN_PART_SIZE <= partsize <= MAX_PART_SIZE:
-        raise ConfigError(f"partsize={values['partsize']} is outside 5MiB..5GiB")
-    if values["ssekmskeyid"] and values["sse"] != "aws:kms":
-        raise ConfigError("ssekmskeyid= needs sse=aws:kms")
-    return Settings(
-        bucket=bucket,
-        fileprefix=values["fileprefix"],
-        endpoint=endpoint,
-        region=region,
-        requeststyle=values["requeststyle"] or default_request_style(endpoint, bucket),
-        anonymous=values["signature"] == "anonymous",
-        storageclass=values["storageclass"] or None,
-        partsize=partsize,
-        public=parsed.get("public", False),
-        publicurl=parsed.get("publicurl"),
-        versioning=parsed.get("versioning", False),
-        profile=values["profile"] or None,
-        sse=values["sse"] or None,
-        ssekmskeyid=values["ssekmskeyid"] or None,
-        checksums=values["checksums"],
-        metadata=parse_metadata(values["metadata"]),
-        exporttree=parse_bool("exporttree", getconfig("exporttree")),
-    )
+    given = {name: getconfig(name) for row in SETTING_ROWS for name in row.spellings}
+    texts = {row.name: next((given[n] for n in row.spellings if given[n] != ""), row.default)
+             for row in SETTING_ROWS}
+    parsed = _parse_rows(texts)
+    for row in SETTING_ROWS:
+        if row.required and texts[row.name] == "":
+            raise ConfigError(f"{row.name}= is required, e.g. {row.name}={row.example}")
+    for check in CROSS_CHECKS:
+        check(parsed)
+    return Settings(**_attributes(parsed))
 
 
 def settings_markdown() -> str:
