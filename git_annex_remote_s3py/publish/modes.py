@@ -1,0 +1,81 @@
+"""Export mode (the tree under its file names) and key mode (git-annex keys): what is still
+to send to the remote, and how git-annex sends it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable, Optional
+
+from git_annex_remote_s3py.publish.git import (
+    GITLINK_MODE,
+    PublishError,
+    annex_json,
+    run_git,
+    tree_files,
+)
+from git_annex_remote_s3py.publish.options import Options
+
+
+def exported_tree(ds: Path, uuid: str) -> Optional[str]:
+    """The tree git-annex last exported to ``uuid`` (from export.log), if any."""
+    shown = run_git(ds, "cat-file", "-p", "git-annex:export.log", check=False)
+    newest: tuple[float, Optional[str]] = (-1.0, None)
+    for line in shown.stdout.splitlines() if shown.returncode == 0 else ():
+        parts = line.split(" ")
+        if len(parts) == 3 and parts[1].endswith(":" + uuid):
+            stamp = float(parts[0].rstrip("s"))
+            if stamp >= newest[0]:
+                newest = (stamp, parts[2])
+    return newest[1]
+
+
+def export_pending(ds: Path, uuid: Optional[str]) -> list[str]:
+    old = exported_tree(ds, uuid) if uuid else None
+    if not old:
+        return tree_files(ds)
+    out = run_git(ds, "diff-tree", "-r", "-z", "--no-renames", "--diff-filter=AMT", old,
+                  "HEAD^{tree}").stdout.split("\0")
+    return [path for meta, path in zip(out[0::2], out[1::2])
+            if meta and meta.split(" ")[1] != GITLINK_MODE]
+
+
+def key_pending(ds: Path, uuid: Optional[str]) -> list[str]:
+    """Annexed files of HEAD that the remote does not have (per the location log)."""
+    args = ["annex", "find", "--branch", "HEAD", "--include", "*", "--json"]
+    if uuid:
+        args += ["--not", "--in", uuid]
+    out = run_git(ds, *args).stdout
+    return [json.loads(line)["file"] for line in out.splitlines() if line.strip()]
+
+
+def pending(ds: Path, opts: Options, uuid: Optional[str]) -> list[str]:
+    return export_pending(ds, uuid) if opts.mode == "export" else key_pending(ds, uuid)
+
+
+def transfer(ds: Path, opts: Options, uuid: str, tick: Callable[[], None]) -> int:
+    """Send what is missing; return how many files were sent."""
+    jobs = [f"--jobs={opts.jobs}"]
+    before = pending(ds, opts, uuid)
+    sent = [0]
+
+    def count(record: dict) -> None:
+        if record.get("success") and str(record.get("command", "")).startswith("export"):
+            sent[0] += 1
+            tick()
+
+    if opts.mode == "export":
+        errors = annex_json(ds, ["export", "HEAD", "--to", opts.remote, *jobs], count)
+    else:
+        errors = annex_json(ds, ["copy", "--to", opts.remote, "--branch", "HEAD", *jobs],
+                            lambda r: None)
+    if errors:
+        raise PublishError(f"{len(errors)} file(s) failed: {'; '.join(errors[:3])}")
+    if opts.mode == "key":
+        missing = key_pending(ds, uuid)
+        if missing:
+            raise PublishError(f"{len(missing)} annexed file(s) of HEAD are not on "
+                               f"{opts.remote} because their content is not here (e.g. "
+                               f"{missing[0]!r}): datalad get them, then run again")
+        sent[0] = len(before)
+    return sent[0]
