@@ -20,7 +20,8 @@ git-annex runs this program itself; set a remote up with:
 Helper subcommands (run inside a git-annex repository):
   presign PATH... [--remote NAME] [--expires SECONDS]   expiring download URLs
   policy [--remote NAME | --bucket NAME [--prefix P]]   bucket policy JSON for public reads
-  cleanup-uploads [--remote NAME] [--yes]               list/abort abandoned multipart uploads
+  cleanup-uploads [--remote NAME] [--yes] [--older-than 24h]
+                                                        list/abort abandoned multipart uploads
 """
 
 
@@ -75,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup = sub.add_parser("cleanup-uploads", help="list (or abort) abandoned multipart uploads")
     cleanup.add_argument("--remote", help="name of the s3py remote (default: the only one)")
     cleanup.add_argument("--yes", action="store_true", help="abort them (default: only list)")
+    cleanup.add_argument("--older-than", default="24h", metavar="AGE",
+                         help="only uploads begun at least this long ago, e.g. 24h, 90m, 2d, "
+                              "3600s (default 24h: younger ones may still be running)")
     return parser
 
 
