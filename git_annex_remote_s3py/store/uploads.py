@@ -106,6 +106,11 @@ class InFlightUploads:
         with self._changed:
             return [(bucket, key, upload_id) for upload_id, (bucket, key) in self._open.items()]
 
+    def busy(self) -> bool:
+        """Whether an upload is open or being begun."""
+        with self._changed:
+            return bool(self._open or self._creating)
+
     # -- botocore event handlers --------------------------------------------------------------
     def _creating_one(self, **_: Any) -> None:
         with self._changed:
