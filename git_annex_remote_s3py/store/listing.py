@@ -110,7 +110,7 @@ class ListedBucket:
 
     def _refresh(self) -> None:
         listed: dict[str, tuple[int, str, int]] = {}
-        complete, disabled = True, False
+        complete, disabled = False, False  # complete only once the last page came
         try:
             pages = iter(self._bucket.list(self._prefix))
             while True:
@@ -119,9 +119,9 @@ class ListedBucket:
                 try:
                     name, size, etag = next(pages)
                 except StopIteration:
+                    complete = True
                     break
                 if len(listed) >= self._max:
-                    complete = False
                     break
                 listed[name] = (size, etag, stamp)
         except StorageError:  # e.g. no s3:ListBucket permission: HEAD every time
