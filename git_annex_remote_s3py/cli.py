@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import queue
+import signal
 import sys
-from typing import TextIO
+import threading
+from typing import Any, Callable, TextIO
 
 from git_annex_remote_s3py import __version__
 
@@ -20,7 +23,8 @@ git-annex runs this program itself; set a remote up with:
 Helper subcommands (run inside a git-annex repository):
   presign PATH... [--remote NAME] [--expires SECONDS]   expiring download URLs
   policy [--remote NAME | --bucket NAME [--prefix P]]   bucket policy JSON for public reads
-  cleanup-uploads [--remote NAME] [--yes]               list/abort abandoned multipart uploads
+  cleanup-uploads [--remote NAME] [--yes] [--older-than 24h]
+                                                        list/abort abandoned multipart uploads
 """
 
 
@@ -35,6 +39,7 @@ def serve(stdin: TextIO, stdout: TextIO) -> None:
     from git_annex_remote_s3py.annex.remote import S3Remote, SharedState
 
     shared = SharedState()
+    stdin = stop_cleanly(stdin, lambda: shared.bucket)
     real_stdout = stdout
     sys.stdout = sys.stderr  # a stray print() from any library must not corrupt the protocol
     offer_async = os.environ.get(NO_ASYNC_ENV, "") in ("", "0")
@@ -43,6 +48,78 @@ def serve(stdin: TextIO, stdout: TextIO) -> None:
             offer_async=offer_async)
     finally:
         sys.stdout = real_stdout
+
+
+# At most this long, after SIGINT, SIGTERM or the end of input mid-upload, to abort the
+# process's open multipart uploads before it ends.
+STOP_GRACE = 2.0
+STOP_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143, "end of input": 1}
+
+
+class _LineReader:
+    """``readline`` for the protocol from a thread that reads stdin ahead, so that the end of
+    input is seen while the main thread is busy with a transfer (without ASYNC)."""
+
+    def __init__(self, stdin: TextIO, on_eof: Callable[[], bool]) -> None:
+        self._lines: queue.Queue = queue.Queue()
+        self._stdin, self._on_eof = stdin, on_eof
+        threading.Thread(target=self._pump, name="s3py-stdin", daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in iter(self._stdin.readline, ""):
+            self._lines.put(line)
+        if not self._on_eof():  # stopping: the process ends without reading on
+            self._lines.put("")
+
+    def readline(self) -> str:
+        line = self._lines.get()
+        if line == "":
+            self._lines.put("")  # every later read sees the end too
+        return line
+
+
+def stop_cleanly(stdin: TextIO, current_bucket: Callable[[], Any]) -> TextIO:
+    """Stop within about ``STOP_GRACE`` seconds, and without a traceback, on SIGINT, SIGTERM
+    or the end of input while a multipart upload is open: this process's open uploads are
+    aborted first (store/uploads.py), so none stays behind holding parts. Returns the stream
+    to read the protocol from."""
+    stop = threading.Event()
+    why: list[str] = []
+
+    def in_flight() -> Any:
+        return getattr(current_bucket(), "in_flight", None)
+
+    def request_stop(reason: str) -> None:
+        if not why:
+            why.append(reason)
+        stop.set()
+
+    def on_eof() -> bool:
+        registry = in_flight()
+        if registry is None or not registry.busy():
+            return False
+        request_stop("end of input")
+        return True
+
+    def abort_and_exit() -> None:
+        stop.wait()
+        registry, aborted = in_flight(), [0]
+        if registry is not None:
+            worker = threading.Thread(target=lambda: aborted.__setitem__(
+                0, registry.abort_all(current_bucket().client, within=STOP_GRACE)), daemon=True)
+            worker.start()
+            worker.join(timeout=STOP_GRACE + 0.5)
+        sys.stderr.write(f"git-annex-remote-s3py: stopped ({why[0]}); aborted {aborted[0]} "
+                         "unfinished multipart upload(s)\n")
+        sys.stderr.flush()
+        os._exit(STOP_EXIT_CODES[why[0]])
+
+    threading.Thread(target=abort_and_exit, name="s3py-stop", daemon=True).start()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda number, _frame: request_stop(
+                signal.Signals(number).name))
+    return _LineReader(stdin, on_eof)  # type: ignore[return-value]
 
 
 def fast_exit() -> None:
@@ -75,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup = sub.add_parser("cleanup-uploads", help="list (or abort) abandoned multipart uploads")
     cleanup.add_argument("--remote", help="name of the s3py remote (default: the only one)")
     cleanup.add_argument("--yes", action="store_true", help="abort them (default: only list)")
+    cleanup.add_argument("--older-than", default="24h", metavar="AGE",
+                         help="only uploads begun at least this long ago, e.g. 24h, 90m, 2d, "
+                              "3600s (default 24h: younger ones may still be running)")
     return parser
 
 

@@ -97,15 +97,28 @@ def policy(options: Namespace) -> int:
 
 
 def cleanup_uploads(options: Namespace) -> int:
+    """List (``--yes``: abort) multipart uploads under the remote's fileprefix begun at least
+    ``--older-than`` ago; younger ones may belong to a transfer still running."""
+    from datetime import datetime, timezone
+
+    from git_annex_remote_s3py.store import uploads as multipart
+
+    older_than = multipart.parse_age(options.older_than)
     config = pick_remote(options.remote)
     settings, bucket = open_bucket(config)
-    uploads = bucket.abandoned_uploads(settings.fileprefix)
-    for name, upload_id in uploads:
+    found = multipart.list_uploads(bucket, settings.fileprefix)
+    old, young = multipart.split_by_age(found, older_than, datetime.now(timezone.utc))
+    for upload in old:
         if options.yes:
-            bucket.abort_upload(name, upload_id)
-        print(f"{'aborted' if options.yes else 'abandoned'} {name} {upload_id}")
-    if not uploads:
-        print(f"no abandoned multipart uploads under '{settings.fileprefix}'")
+            multipart.abort(bucket, upload)
+        print(f"{'aborted' if options.yes else 'abandoned'} {upload.name} {upload.upload_id} "
+              f"(begun {upload.initiated.isoformat()})")
+    if not old:
+        print(f"no abandoned multipart uploads under '{settings.fileprefix}' older than "
+              f"{options.older_than}")
+    if young:
+        print(f"left alone {len(young)} younger than {options.older_than} (may still be "
+              "running; see --older-than)")
     return 0
 
 

@@ -262,18 +262,8 @@ class S3Remote(ExportRemote):
 
     def _signed_size(self, object_name: str, expected: int | None,
                      version_id: str | None) -> int:
-        """From a fresh listing where it can answer (presence.py), else from a HEAD."""
-        from git_annex_remote_s3py.store.listing import NOT_LISTED
-
-        bucket = self.bucket
-        listed = getattr(bucket, "listed_size", None)
-        if listed and version_id is None:
-            size = listed(object_name)
-            if size == NOT_LISTED:
-                raise ObjectNotFound(f"{object_name}: not in a complete listing of the prefix")
-            if size is not None and (expected is None or size == expected):
-                return size
-        return bucket.head(object_name, version_id).size
+        """A HEAD, or a listing where it may answer for this request (store/listing.py)."""
+        return self.bucket.head(object_name, version_id).size
 
     # -- setup --------------------------------------------------------------------------------
     @annex_errors

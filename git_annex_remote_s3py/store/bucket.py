@@ -35,6 +35,7 @@ from git_annex_remote_s3py.store.lean.transport import (
     upload_headers,
 )
 from git_annex_remote_s3py.store.localfile import READ_CHUNK, digest_file, write_blocks
+from git_annex_remote_s3py.store.uploads import InFlightUploads
 
 Report = Callable[[int], None]
 TRANSFER_THREADS = 4
@@ -175,6 +176,7 @@ class Bucket:
         self.verify_etag_md5 = verify_etag_md5
         self._exists: bool | None = None
         self._lock = threading.Lock()
+        self.in_flight = InFlightUploads()  # aborted when the process is stopped (cli.py)
 
     # -- bucket -----------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -293,6 +295,7 @@ class Bucket:
         config = TransferConfig(multipart_threshold=self.partsize,
                                 multipart_chunksize=self.partsize,
                                 max_concurrency=TRANSFER_THREADS, use_threads=True)
+        self.in_flight.watch(self.client)
         try:
             with s3_errors(f"storing {name}", self.name):
                 self.client.upload_file(path, self.name, name, ExtraArgs=args or None,

@@ -1,15 +1,22 @@
-"""Answer many presence checks from one listing of the prefix instead of a HEAD per object.
+"""Answer presence checks from one listing of the prefix where that is safe, else by HEAD.
 
 ``git annex fsck --fast --from``, a repeated ``copy --to`` or ``drop`` ask CHECKPRESENT for every
 key; one LIST request returns 1,000 names with sizes. After ``threshold`` checks in a process
-the prefix is listed once (at most ``max_objects`` names) and kept for ``ttl`` seconds.
+the prefix is listed (at most ``max_objects`` names), at most once per ``ttl`` seconds.
 
-"Present" comes from the listing only when the listed size is the one the caller expects.
-"Absent" comes from it only when the listing was complete (every name under the prefix): S3
-listings are strongly consistent, so a name missing from one is a 404 at that time, in a bucket
-we may list. Every store, copy or delete in this process makes its name unknown (HEAD again),
-also while a listing runs. The price, stated in docs/benchmarks.md: what another process
-writes or deletes within ``ttl`` seconds may still read as the listing saw it.
+"Present" is the answer on which git-annex drops the last local copy, so it never rests on
+anything the server said before the request arrived: a listed name answers present only for a
+request that arrived before the page holding it was fetched (the request that started the
+listing, and ASYNC jobs that arrived while it ran and waited for it). Every other request for
+a listed name is a HEAD. Each request is numbered on arrival; each listed name is stamped with
+the number of requests that had arrived before its page was asked for.
+
+"Absent" (the safe direction) comes from a complete listing (every name under the prefix) at
+most ``ttl`` seconds old, also for requests that arrived after it: S3 listings are strongly
+consistent, so a name missing from one was a 404 at that time, in a bucket we may list. The
+price: an object another client stores within ``ttl`` seconds may read as absent, which makes
+the location log wrong until the next check, but loses no data. Every store, copy or delete in
+this process makes its name unknown to the listing (HEAD again), also while a listing runs.
 """
 
 from __future__ import annotations
@@ -18,16 +25,16 @@ import threading
 import time
 from typing import Any, Callable
 
-from git_annex_remote_s3py.errors import StorageError
+from git_annex_remote_s3py.errors import ObjectNotFound, StorageError
+from git_annex_remote_s3py.store.bucket import ObjectInfo
 
 THRESHOLD = 8
 TTL = 10.0
 MAX_OBJECTS = 10_000
-NOT_LISTED = -1  # a complete, fresh listing does not show the name
 
 
 class ListedBucket:
-    """Wraps a ``storage.Bucket``; adds ``listed_size`` and keeps it honest on writes."""
+    """Wraps a ``store.bucket.Bucket``; its ``head`` answers from a listing where allowed."""
 
     def __init__(self, bucket: Any, prefix: str, *, threshold: int = THRESHOLD,
                  ttl: float = TTL, max_objects: int = MAX_OBJECTS,
@@ -35,11 +42,12 @@ class ListedBucket:
         self._bucket, self._prefix = bucket, prefix
         self._threshold, self._ttl, self._max = threshold, ttl, max_objects
         self._clock = clock
-        self._lock = threading.Lock()
-        self._sizes: dict[str, int] = {}
+        self._changed = threading.Condition()
+        self._listed: dict[str, tuple[int, str, int]] = {}  # name -> size, etag, stamp
         self._complete = False
-        self._listed_at = float("-inf")
-        self._asked = self._hits = self._misses = 0
+        self._listed_at = float("-inf")  # when the listing began
+        self._arrived = 0  # requests numbered as they arrive
+        self._hits = self._misses = 0
         self._listing = False
         self._touched: set[str] = set()  # written or deleted here since the listing began
         self._disabled = False
@@ -48,58 +56,89 @@ class ListedBucket:
         return getattr(self._bucket, name)
 
     # -- presence ---------------------------------------------------------------------------
-    def listed_size(self, name: str) -> int | None:
-        """The size a fresh listing shows for ``name``, ``NOT_LISTED`` if a complete one does
-        not show it, or None: ask the server (HEAD)."""
-        if self._should_list():
+    def head(self, name: str, version_id: str | None = None) -> ObjectInfo:
+        """What the object is now: from the listing where the rules above allow, else a HEAD.
+        Raises ``ObjectNotFound`` for a real 404 or a name a fresh complete listing lacks."""
+        if version_id is None:
+            answer = self._from_listing(name)
+            if answer is not None:
+                return answer
+        return self._bucket.head(name, version_id)
+
+    def _from_listing(self, name: str) -> ObjectInfo | None:
+        with self._changed:
+            self._arrived += 1
+            ticket = self._arrived
+            self._changed.notify_all()  # an arrival is a change too (tests wait for one)
+            lists = self._should_list()
+            while self._listing and not lists:
+                self._changed.wait()  # its later pages are fetched after this request arrived
+        if lists:
             self._refresh()
-        with self._lock:
-            if self._disabled or self._clock() - self._listed_at > self._ttl:
-                return None
-            size = self._sizes.get(name)
-            if size is None and (name in self._touched or not self._complete):
-                self._misses += 1
-                return None
+        with self._changed:
+            return self._answer(name, ticket)
+
+    def _answer(self, name: str, ticket: int) -> ObjectInfo | None:
+        if self._disabled or self._clock() - self._listed_at > self._ttl:
+            return None
+        entry = self._listed.get(name)
+        if name in self._touched or (entry is None and not self._complete):
+            self._misses += 1
+            return None
+        if entry is None:
             self._hits += 1
-            return NOT_LISTED if size is None else size
+            raise ObjectNotFound(f"{name}: not in a complete listing of the prefix")
+        size, etag, stamp = entry
+        if ticket > stamp or not etag:  # listed before this request arrived: ask again
+            self._misses += 1
+            return None
+        self._hits += 1
+        return ObjectInfo(size, etag)
 
     def _should_list(self) -> bool:
-        with self._lock:
-            self._asked += 1
-            if self._disabled or self._listing or self._asked < self._threshold:
-                return False
-            if self._clock() - self._listed_at <= self._ttl:
-                return False
-            first = self._listed_at == float("-inf")
-            if not first and self._hits < self._misses:
-                return False  # mostly names the listing could not answer: it saves nothing
-            self._listing = True
-            self._touched = set()
-            return True
+        """Whether this request lists the prefix (called with the lock held)."""
+        if self._disabled or self._listing or self._arrived < self._threshold:
+            return False
+        if self._clock() - self._listed_at <= self._ttl:
+            return False
+        first = self._listed_at == float("-inf")
+        if not first and self._hits < self._misses:
+            return False  # mostly names the listing could not answer: it saves nothing
+        self._listing, self._touched = True, set()
+        self._listed_at = self._clock()
+        return True
 
     def _refresh(self) -> None:
-        sizes: dict[str, int] = {}
-        complete = True
+        listed: dict[str, tuple[int, str, int]] = {}
+        complete, disabled = False, False  # complete only once the last page came
         try:
-            for name, size, _etag in self._bucket.list(self._prefix):
-                if len(sizes) >= self._max:
-                    complete = False
+            pages = iter(self._bucket.list(self._prefix))
+            while True:
+                with self._changed:
+                    stamp = self._arrived  # requests up to here arrived before the next page
+                try:
+                    name, size, etag = next(pages)
+                except StopIteration:
+                    complete = True
                     break
-                sizes[name] = size
+                if len(listed) >= self._max:
+                    break
+                listed[name] = (size, etag, stamp)
         except StorageError:  # e.g. no s3:ListBucket permission: HEAD every time
-            with self._lock:
-                self._disabled, self._listing = True, False
-            return
-        with self._lock:
-            for name in self._touched:
-                sizes.pop(name, None)
-            self._sizes, self._complete = sizes, complete
-            self._listed_at, self._listing = self._clock(), False
-            self._hits = self._misses = 0
+            disabled = True
+        finally:
+            with self._changed:
+                for name in self._touched:
+                    listed.pop(name, None)
+                self._listed, self._complete = listed, complete
+                self._disabled = self._disabled or disabled
+                self._listing = False
+                self._hits = self._misses = 0
+                self._changed.notify_all()
 
     def _forget(self, name: str) -> None:
-        with self._lock:
-            self._sizes.pop(name, None)
+        with self._changed:
+            self._listed.pop(name, None)
             self._touched.add(name)
 
     # -- writes forget their names, before and after (a listing may run meanwhile) ------------

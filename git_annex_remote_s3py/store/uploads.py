@@ -1,0 +1,164 @@
+"""Multipart uploads: the abandoned ones under a prefix (to sweep), this process's own (to abort
+when it is stopped).
+
+Abandoned uploads are listed with the time S3 says they began, so that a sweep leaves alone
+uploads that may still be running in another process. ``InFlightUploads`` follows one client's
+multipart uploads through botocore's own events (the upload ID from CreateMultipartUpload's
+answer, gone again with Complete or Abort) so that a stopped process can abort them at once:
+s3transfer's ``TransferManager.shutdown(cancel=True)`` would abort them too, but only after every
+part request in flight has ended (a 64 MiB part on a slow link: minutes).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from git_annex_remote_s3py.errors import ConfigError, StorageError
+
+AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+AGE_TEXT = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+DEFAULT_AGE = "24h"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One multipart upload S3 holds open."""
+
+    name: str
+    upload_id: str
+    initiated: datetime
+
+
+def parse_age(text: str) -> timedelta:
+    """``90m``, ``24h``, ``2d``, ``3600s`` as a duration."""
+    found = AGE_TEXT.match(text.lower())
+    if not found:
+        raise ConfigError(f"--older-than {text!r}: give a number with a unit s, m, h or d "
+                          "(for example 24h, 90m, 2d, 3600s)")
+    return timedelta(seconds=int(found.group(1)) * AGE_UNITS[found.group(2)])
+
+
+def list_uploads(bucket: Any, prefix: str) -> list[Upload]:
+    """Every multipart upload under ``prefix`` in ``bucket`` (a ``store.bucket.Bucket``)."""
+    from git_annex_remote_s3py.store.bucket import s3_errors  # bucket.py imports this module
+
+    found = []
+    paginator = bucket.client.get_paginator("list_multipart_uploads")
+    with s3_errors(f"listing multipart uploads under {prefix or 'the bucket'}", bucket.name):
+        for page in paginator.paginate(Bucket=bucket.name, Prefix=prefix):
+            for upload in page.get("Uploads", []):
+                found.append(Upload(upload["Key"], upload["UploadId"], upload["Initiated"]))
+    return found
+
+
+def split_by_age(uploads: list[Upload], older_than: timedelta,
+                 now: datetime) -> tuple[list[Upload], list[Upload]]:
+    """(begun at least ``older_than`` before ``now``, younger ones)."""
+    old = [upload for upload in uploads if now - upload.initiated >= older_than]
+    return old, [upload for upload in uploads if upload not in old]
+
+
+def abort(bucket: Any, upload: Upload) -> None:
+    from git_annex_remote_s3py.store.bucket import s3_errors
+
+    with s3_errors(f"aborting the upload of {upload.name}", bucket.name):
+        bucket.client.abort_multipart_upload(Bucket=bucket.name, Key=upload.name,
+                                             UploadId=upload.upload_id)
+
+
+class StoppingError(StorageError):
+    """The process is stopping: no new multipart upload begins."""
+
+
+class InFlightUploads:
+    """Multipart uploads this process began and has neither completed nor aborted."""
+
+    EVENT_ID = "s3py-in-flight-uploads"
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._open: dict[str, tuple[str, str]] = {}  # upload id -> (bucket, key)
+        self._creating = 0
+        self._stopping = False
+
+    def watch(self, client: Any) -> None:
+        """Follow ``client``'s multipart uploads from now on (registering again is a no-op)."""
+        events = client.meta.events
+        handlers = {
+            "before-call.s3.CreateMultipartUpload": self._creating_one,
+            "after-call.s3.CreateMultipartUpload": self._created,
+            "after-call-error.s3.CreateMultipartUpload": self._create_failed,
+            "before-parameter-build.s3.CompleteMultipartUpload": self._note_upload_id,
+            "before-parameter-build.s3.AbortMultipartUpload": self._note_upload_id,
+            "after-call.s3.CompleteMultipartUpload": self._ended,
+            "after-call.s3.AbortMultipartUpload": self._ended,
+        }
+        for event, handler in handlers.items():
+            events.register(event, handler, unique_id=f"{self.EVENT_ID}-{event}")
+
+    def open_uploads(self) -> list[tuple[str, str, str]]:
+        """(bucket, key, upload id) of every upload still open."""
+        with self._changed:
+            return [(bucket, key, upload_id) for upload_id, (bucket, key) in self._open.items()]
+
+    def busy(self) -> bool:
+        """Whether an upload is open or being begun."""
+        with self._changed:
+            return bool(self._open or self._creating)
+
+    # -- botocore event handlers --------------------------------------------------------------
+    def _creating_one(self, **_: Any) -> None:
+        with self._changed:
+            if self._stopping:
+                raise StoppingError("stopping: no new multipart upload begins")
+            self._creating += 1
+
+    def _created(self, http_response: Any, parsed: dict, **_: Any) -> None:
+        with self._changed:
+            self._creating -= 1
+            if http_response.status_code < 300 and parsed.get("UploadId"):
+                self._open[parsed["UploadId"]] = (parsed.get("Bucket", ""), parsed.get("Key", ""))
+            self._changed.notify_all()
+
+    def _create_failed(self, **_: Any) -> None:
+        with self._changed:
+            self._creating -= 1
+            self._changed.notify_all()
+
+    def _note_upload_id(self, params: dict, context: dict, **_: Any) -> None:
+        context[self.EVENT_ID] = params.get("UploadId")
+
+    def _ended(self, http_response: Any, context: dict, **_: Any) -> None:
+        if http_response.status_code < 300:
+            with self._changed:
+                self._open.pop(context.get(self.EVENT_ID) or "", None)
+                self._changed.notify_all()
+
+    # -- stopping ------------------------------------------------------------------------------
+    def abort_all(self, client: Any, within: float) -> int:
+        """Abort every open upload, also those whose CreateMultipartUpload is still on its way
+        (waiting at most ``within`` seconds for them); no new one begins. Returns how many
+        aborts were sent."""
+        deadline = time.monotonic() + within
+        sent: set[str] = set()
+        with self._changed:
+            self._stopping = True
+        while True:
+            for bucket, key, upload_id in self.open_uploads():
+                if upload_id in sent:
+                    continue
+                sent.add(upload_id)
+                try:
+                    client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+                except Exception:  # noqa: BLE001 - stopping: the sweep (cleanup-uploads) remains
+                    pass
+            with self._changed:
+                left = deadline - time.monotonic()
+                if not self._creating or left <= 0:
+                    return len(sent)
+                self._changed.wait(timeout=left)

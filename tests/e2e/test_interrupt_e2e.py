@@ -1,0 +1,89 @@
+"""Issue #12: SIGINT, SIGTERM or the end of input mid-upload stop the remote at once, without a
+traceback, and abort the multipart upload it had open.
+
+The remote speaks over pipes (support.pipes.RemotePipe) to moto's server through a proxy that
+holds every UploadPart request: the upload can neither finish nor move on, as on a slow link.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+
+import pytest
+from support.faultproxy import FaultProxy, _ProxyHandler
+from support.pipes import RemotePipe, annex_key
+
+MiB = 1024 * 1024
+PREFIX = "int/"
+
+
+class PartHoldingProxy(FaultProxy):
+    """A recording proxy that holds every UploadPart request (unanswered, until ``stop``);
+    ``part_held`` is set when the first one arrives."""
+
+    def __init__(self, upstream: str) -> None:
+        super().__init__(upstream)
+        self.part_held = threading.Event()
+
+        class Holding(_ProxyHandler):
+            proxy = self
+
+            def _handle(self) -> None:
+                _, _, query = self.path.partition("?")
+                if self.command == "PUT" and "partNumber=" in query and "uploadId=" in query:
+                    self.proxy.part_held.set()
+                    self.proxy.stopping.wait()
+                    self._reset()
+                    return
+                super()._handle()
+
+        self.server.RequestHandlerClass = Holding
+
+
+@pytest.fixture
+def holding_proxy(s3_server):
+    proxy = PartHoldingProxy(s3_server.endpoint).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "EOF"])
+def test_interrupted_upload_stops_and_aborts(tmp_path, env, s3_server, holding_proxy,
+                                             bucket_name, how):
+    client = s3_server.client()
+    client.create_bucket(Bucket=bucket_name)
+    content = random.Random(12).randbytes(3 * 5 * MiB)
+    key = annex_key(content)
+    source = tmp_path / "big"
+    source.write_bytes(content)
+    remote = RemotePipe(env, {"bucket": bucket_name, "endpoint": holding_proxy.endpoint,
+                              "fileprefix": PREFIX, "partsize": "5MiB"}, tmp_path)
+    remote.prepare()
+    remote.send(f"TRANSFER STORE {key} {source}")
+    assert holding_proxy.part_held.wait(timeout=60), remote.stderr()
+    assert client.list_multipart_uploads(Bucket=bucket_name, Prefix=PREFIX).get("Uploads")
+    if how == "EOF":
+        remote.process.stdin.close()
+    else:
+        remote.process.send_signal(getattr(signal, how))
+    code = remote.process.wait(timeout=10)  # a bound, not a speed test: it used to take minutes
+    stderr = remote.stderr()
+    remote.close()
+    assert code == {"SIGINT": 130, "SIGTERM": 143, "EOF": 1}[how], stderr
+    assert "Traceback" not in stderr, stderr
+    assert "aborted 1 unfinished multipart upload" in stderr, stderr
+    assert not client.list_multipart_uploads(Bucket=bucket_name, Prefix=PREFIX).get("Uploads")
+    assert client.list_objects_v2(Bucket=bucket_name, Prefix=PREFIX)["KeyCount"] == 0
+
+
+def test_sigint_while_idle_ends_quietly(tmp_path, env, s3_server, bucket_name):
+    remote = RemotePipe(env, {"bucket": bucket_name, "endpoint": s3_server.endpoint,
+                              "fileprefix": PREFIX}, tmp_path)
+    remote.prepare()
+    remote.process.send_signal(signal.SIGINT)
+    code = remote.process.wait(timeout=10)
+    stderr = remote.stderr()
+    remote.close()
+    assert code == 130 and "Traceback" not in stderr, stderr

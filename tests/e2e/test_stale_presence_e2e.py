@@ -1,0 +1,86 @@
+"""Issue #12: objects deleted by another client after this process listed the prefix are
+never answered present, so ``git annex drop`` keeps the last copy.
+
+A proxy in front of moto's server deletes objects (as another clone's ``drop --from`` would)
+right after it fetched this process's first listing and before passing the listing on: the
+listing the remote gets is already stale for every later request, deterministically.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+import pytest
+from support.faultproxy import FaultProxy, _ProxyHandler
+from support.repos import initremote, make_annex_repo, run
+
+from git_annex_remote_s3py.naming import key_object_name
+
+PREFIX = "sp/"
+
+
+class StaleListingProxy(FaultProxy):
+    """A recording proxy that runs ``after_first_listing`` once, between fetching the first
+    ListObjectsV2 answer after ``arm`` from the server and passing it on."""
+
+    def __init__(self, upstream: str, bucket: str) -> None:
+        super().__init__(upstream)
+        self.after_first_listing: Callable[[], None] = lambda: None
+        self.listed = threading.Event()
+        self.listed.set()  # until armed
+
+        class Stale(_ProxyHandler):
+            proxy = self
+
+            def _forward(self, body: bytes):
+                answer = super()._forward(body)
+                path, _, query = self.path.partition("?")
+                if (self.command == "GET" and path.strip("/") == bucket
+                        and "list-type=2" in query and not self.proxy.listed.is_set()):
+                    self.proxy.listed.set()
+                    self.proxy.after_first_listing()
+                return answer
+
+        self.server.RequestHandlerClass = Stale
+
+    def arm(self, after_first_listing: Callable[[], None]) -> None:
+        self.after_first_listing = after_first_listing
+        self.listed.clear()
+
+
+@pytest.fixture
+def stale_proxy(s3_server, bucket_name):
+    proxy = StaleListingProxy(s3_server.endpoint, bucket_name).start()
+    yield proxy
+    proxy.stop()
+
+
+def test_drop_keeps_the_last_copy_of_objects_deleted_after_the_listing(
+        tmp_path, env, s3_server, stale_proxy, bucket_name):
+    files = {f"f{i:02d}.txt": f"content {i}\n".encode() for i in range(30)}
+    repo = make_annex_repo(tmp_path / "a", env, files)
+    initremote(repo, env, "s3", stale_proxy, bucket_name, "encryption=none",
+               f"fileprefix={PREFIX}")
+    run(["git", "annex", "copy", "--to", "s3", "."], repo, env)
+    run(["git", "annex", "numcopies", "1"], repo, env)
+    key_of = {name: run(["git", "annex", "lookupkey", name], repo, env).stdout.strip()
+              for name in files}
+    victims = [f"f{i:02d}.txt" for i in range(20, 30)]  # asked long after the 8th (listing)
+    client = s3_server.client()
+
+    def another_client_deletes() -> None:
+        for name in victims:
+            client.delete_object(Bucket=bucket_name, Key=key_object_name(PREFIX, key_of[name]))
+
+    stale_proxy.arm(another_client_deletes)
+    run(["git", "annex", "drop", "."], repo, env, check=False)
+    assert stale_proxy.listed.is_set(), "the remote never listed the prefix"
+
+    in_bucket = s3_server.objects(bucket_name, PREFIX)
+    here = set(run(["git", "annex", "find", "--in", "here"], repo, env).stdout.split())
+    for name, content in files.items():
+        stored = in_bucket.get(key_object_name(PREFIX, key_of[name]))
+        assert name in here or stored == content, f"{name}: its last copy was dropped"
+    assert set(victims) <= here  # was: all ten dropped, on a present answer from the listing
+    assert here == set(victims)  # the others are safely in the bucket: dropped here
