@@ -111,3 +111,9 @@ def test_public_read_policy(versioning, actions):
     assert statement["Action"] == actions
     assert statement["Resource"] == "arn:aws:s3:::b/ds 1/*"
     assert statement["Principal"] == "*" and statement["Effect"] == "Allow"
+
+
+@pytest.mark.parametrize("name", ["p/ a?b#c%20d/ü ", "plain", "p/versionId=x?versionId=y"])
+def test_version_uri_roundtrip(name):
+    uri = urls.version_uri("u-1", "bucket-1", name, "v+/=1")
+    assert " " not in uri and urls.parse_version_uri(uri) == ("u-1", "bucket-1", name, "v+/=1")
