@@ -132,15 +132,6 @@ def test_no_credentials_anywhere_refuses_to_store(tmp_path, annex_dir, remote_co
     assert finish(annex) == 0
 
 
-@pytest.mark.parametrize("line", ["", "CHECKPRESENT", "TRANSFER STORE", "TRANSFER"])
-def test_malformed_line_gives_one_error(env, annex_dir, line):
-    annex = start(env, annex_dir, {"bucket": "b-1"})
-    annex.send(line)
-    assert annex.next_line().startswith("ERROR ")
-    assert annex.lines_until_exit() == []  # one line, then the process ends
-    assert annex.process.wait(timeout=30) != 0
-
-
 def test_async_transcript(env, annex_dir, remote_config, s3_server, bucket_name, tmp_path):
     annex = RemotePipe(env, remote_config, annex_dir)
     assert annex.transcript("EXTENSIONS INFO ASYNC") == ["EXTENSIONS INFO ASYNC"]
