@@ -186,13 +186,13 @@ def test_large_single_object_with_crc32_both_ways_without_boto3(s3_server, s3_pr
     assert bucket.lean is None and "checksum" in bucket.lean_off_reason
 
 
+@pytest.mark.parametrize("s3_proxy", [[Rule("403", method="PUT")]], indirect=True)
 def test_refused_put_falls_back_and_keeps_refusal(s3_server, s3_proxy, bucket_name, tmp_path):
     """A 403 on the lean PUT: botocore tries (and is refused too): the error is botocore's."""
     s3_server.client().create_bucket(Bucket=bucket_name)
     bucket, built = lean_bucket(s3_proxy.endpoint, bucket_name)
     source = tmp_path / "src"
     source.write_bytes(b"x" * 1000)
-    s3_proxy.set_rules(Rule("403", method="PUT"))
     with pytest.raises(errors.AccessDenied):
         bucket.put_file("k", str(source), lambda n: None)
     assert bucket.lean is None
