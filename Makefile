@@ -6,7 +6,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: setup demo test lint bench docs clean
+.PHONY: setup demo test test-fast lint bench docs clean
 
 $(STAMP): pyproject.toml
 	@command -v git-annex >/dev/null || { $(SUDO) apt-get update -qq && \
@@ -21,9 +21,15 @@ setup: $(STAMP)
 demo: setup
 	$(PY) scripts/demo.py
 
+# The whole suite: every tier, the real git-annex and DataLad included.
 test: setup
 	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q $(PYTEST_ARGS)
+
+# Lint and the fast tiers (tests/unit, tests/store, tests/protocol): no git-annex, < 10 s.
+test-fast: setup
+	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -m "not e2e" $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts

@@ -44,12 +44,15 @@ def env(tmp_path: Path):
 
 
 @pytest.fixture
-def s3_proxy(s3_server):
-    """A fault proxy with no rules in front of moto: records every request (signed or not, its
-    ACL); a test refuses ACLs with ``set_rules(Rule("400-acl", header="x-amz-acl"))``."""
+def s3_proxy(request, s3_server):
+    """The one fault proxy in front of moto (support/faultproxy.py): records every request
+    (signed or not, its ACL, its status). No rules unless a test sets them, with
+    ``s3_proxy.set_rules(Rule("400-acl", header="x-amz-acl"))`` or, for the whole test,
+    ``@pytest.mark.parametrize("s3_proxy", [[Rule(...)]], indirect=True)``. Truth is read from
+    moto directly (``s3_server.client()``), never through the proxy."""
     from support.faultproxy import FaultProxy
 
-    proxy = FaultProxy(s3_server.endpoint).start()
+    proxy = FaultProxy(s3_server.endpoint, rules=getattr(request, "param", None)).start()
     yield proxy
     proxy.stop()
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from urllib.parse import quote, urlencode
 
 import pytest
-from support.faultproxy import FaultProxy, Rule
+from support.faultproxy import POLL_INTERVAL, Rule
 from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
 
 from git_annex_remote_s3py import errors
@@ -69,25 +69,29 @@ def config(values: dict[str, str]):
     return lambda name: values.get(name, "")
 
 
-def lean_bucket(endpoint: str, name: str) -> Bucket:
-    """A Bucket as the remote builds it: lazy boto3 client, lean transport."""
+def counted(build):
+    """``build`` for a LazyClient, and the list of the boto3 clients it built."""
+    built: list = []
+    return (lambda: built.append(build()) or built[-1]), built
+
+
+def lean_bucket(endpoint: str, name: str) -> tuple[Bucket, list]:
+    """A Bucket as the remote builds it (lazy boto3 client, lean transport), and the list of
+    boto3 clients built for it so far."""
     from git_annex_remote_s3py.config import load_settings
 
     settings = load_settings(config({"bucket": name, "endpoint": endpoint}))
     creds = Credentials(DUMMY_KEY, DUMMY_SECRET, None, "test")
     lean = build_lean(settings, creds)
     assert lean is not None
-    return Bucket(LazyClient(lambda: build_client(settings, creds)), name, lean=lean)
-
-
-def boto3_built(bucket: Bucket) -> bool:
-    return bucket.client._client is not None
+    build, built = counted(lambda: build_client(settings, creds))
+    return Bucket(LazyClient(build), name, lean=lean), built
 
 
 def test_small_objects_round_trip_without_boto3(s3_server, bucket_name, tmp_path):
     truth = s3_server.client()
     truth.create_bucket(Bucket=bucket_name)
-    bucket = lean_bucket(s3_server.endpoint, bucket_name)
+    bucket, built = lean_bucket(s3_server.endpoint, bucket_name)
     data = random.Random(1).randbytes(20_000)
     source = tmp_path / "src"
     source.write_bytes(data)
@@ -104,7 +108,7 @@ def test_small_objects_round_trip_without_boto3(s3_server, bucket_name, tmp_path
     assert target.read_bytes() == data
     bucket.delete(AWKWARD)
     assert "Contents" not in truth.list_objects_v2(Bucket=bucket_name)
-    assert bucket.lean is not None and not boto3_built(bucket)
+    assert bucket.lean is not None and not built
 
 
 def test_listing_pages_and_awkward_names_without_boto3(s3_server, bucket_name):
@@ -115,53 +119,46 @@ def test_listing_pages_and_awkward_names_without_boto3(s3_server, bucket_name):
     for name, size in names.items():
         truth.put_object(Bucket=bucket_name, Key=name, Body=b"x" * size)
     truth.put_object(Bucket=bucket_name, Key="other/p", Body=b"")
-    bucket = lean_bucket(s3_server.endpoint, bucket_name)
+    bucket, built = lean_bucket(s3_server.endpoint, bucket_name)
     bucket.list_page = 2
     listed = {name: size for name, size, _etag in bucket.list("p/")}
     assert listed == names
-    assert bucket.lean is not None and not boto3_built(bucket)
+    assert bucket.lean is not None and not built
 
 
-def test_listing_handed_over_mid_way_lists_each_name_once(s3_server, proxy, bucket_name):
+def test_listing_handed_over_mid_way_lists_each_name_once(s3_server, s3_proxy, bucket_name):
     truth = s3_server.client()
     truth.create_bucket(Bucket=bucket_name)
     for i in range(7):
         truth.put_object(Bucket=bucket_name, Key=f"p/{i}", Body=b"")
-    bucket = lean_bucket(proxy.endpoint, bucket_name)
+    bucket, built = lean_bucket(s3_proxy.endpoint, bucket_name)
     bucket.list_page = 2
-    proxy.set_rules(Rule("503", method="GET", query=".*continuation-token.*", limit=1))
+    s3_proxy.set_rules(Rule("503", method="GET", query=".*continuation-token.*", limit=1))
     assert sorted(name for name, _size, _etag in bucket.list("p/")) == [
         f"p/{i}" for i in range(7)]
-    assert bucket.lean is None and boto3_built(bucket)
-
-
-@pytest.fixture
-def proxy(s3_server):
-    started = FaultProxy(s3_server.endpoint, seed=7).start()
-    yield started
-    started.stop()
+    assert bucket.lean is None and built
 
 
 @pytest.mark.parametrize("fault", ["503", "corrupt", "truncate", "reset-resp", "html200"])
-def test_unclean_get_goes_to_botocore(s3_server, proxy, bucket_name, tmp_path, fault):
+def test_unclean_get_goes_to_botocore(s3_server, s3_proxy, bucket_name, tmp_path, fault):
     """One bad answer: the lean path stops, botocore does that request and all later ones."""
     truth = s3_server.client()
     truth.create_bucket(Bucket=bucket_name)
     data = random.Random(2).randbytes(300_000)
     truth.put_object(Bucket=bucket_name, Key="k", Body=data)
-    bucket = lean_bucket(proxy.endpoint, bucket_name)
-    proxy.set_rules(Rule(fault, method="GET", at_byte=100_000, limit=1))
+    bucket, built = lean_bucket(s3_proxy.endpoint, bucket_name)
+    s3_proxy.set_rules(Rule(fault, method="GET", at_byte=100_000, limit=1))
     target = tmp_path / "got"
     assert bucket.get_file("k", str(target), lambda n: None) == len(data)
     assert target.read_bytes() == data
     assert bucket.lean is None and bucket.lean_off_reason
-    assert boto3_built(bucket)
-    gets = [seen for seen in proxy.requests if seen.method == "GET"]
+    assert built
+    gets = [seen for seen in s3_proxy.requests if seen.method == "GET"]
     if fault == "truncate":  # the partial file is resumed, not fetched again
         assert gets[-1].range and gets[-1].range.startswith("bytes=")
 
 
-def test_large_single_object_with_crc32_both_ways_without_boto3(s3_server, proxy, bucket_name,
+def test_large_single_object_with_crc32_both_ways_without_boto3(s3_server, s3_proxy, bucket_name,
                                                                  tmp_path, monkeypatch):
     """Above 8 MiB the lean PUT sends a CRC32 header (the server checks and echoes it) and
     the GET checks the bytes against the object's CRC32; a corrupted body is discarded and
@@ -171,7 +168,7 @@ def test_large_single_object_with_crc32_both_ways_without_boto3(s3_server, proxy
     data = random.Random(4).randbytes(9 * 1024**2 + 7)
     source = tmp_path / "src"
     source.write_bytes(data)
-    bucket = lean_bucket(proxy.endpoint, bucket_name)
+    bucket, built = lean_bucket(s3_proxy.endpoint, bucket_name)
     seen: list[int] = []
     monkeypatch.setattr(storage, "_md5_file", None)  # the echoed CRC32 is the check: no MD5
     bucket.put_file("big", str(source), seen.append)
@@ -181,25 +178,25 @@ def test_large_single_object_with_crc32_both_ways_without_boto3(s3_server, proxy
     target = tmp_path / "got"
     assert bucket.get_file("big", str(target), lambda n: None) == len(data)
     assert target.read_bytes() == data
-    assert bucket.lean is not None and not boto3_built(bucket)
-    proxy.set_rules(Rule("corrupt", method="GET", at_byte=5_000_000, limit=1))
+    assert bucket.lean is not None and not built
+    s3_proxy.set_rules(Rule("corrupt", method="GET", at_byte=5_000_000, limit=1))
     target.unlink()
     assert bucket.get_file("big", str(target), lambda n: None) == len(data)
     assert target.read_bytes() == data
     assert bucket.lean is None and "checksum" in bucket.lean_off_reason
 
 
-def test_refused_put_falls_back_and_keeps_refusal(s3_server, proxy, bucket_name, tmp_path):
+@pytest.mark.parametrize("s3_proxy", [[Rule("403", method="PUT")]], indirect=True)
+def test_refused_put_falls_back_and_keeps_refusal(s3_server, s3_proxy, bucket_name, tmp_path):
     """A 403 on the lean PUT: botocore tries (and is refused too): the error is botocore's."""
     s3_server.client().create_bucket(Bucket=bucket_name)
-    bucket = lean_bucket(proxy.endpoint, bucket_name)
+    bucket, built = lean_bucket(s3_proxy.endpoint, bucket_name)
     source = tmp_path / "src"
     source.write_bytes(b"x" * 1000)
-    proxy.set_rules(Rule("403", method="PUT"))
     with pytest.raises(errors.AccessDenied):
         bucket.put_file("k", str(source), lambda n: None)
     assert bucket.lean is None
-    puts = [seen for seen in proxy.requests if seen.method == "PUT"]
+    puts = [seen for seen in s3_proxy.requests if seen.method == "PUT"]
     assert len(puts) >= 2  # the lean attempt, then botocore's
 
 
@@ -216,13 +213,13 @@ def test_profile_credentials_go_lean_too(s3_server, bucket_name, tmp_path, monke
     settings = load_settings(config({"bucket": bucket_name, "endpoint": s3_server.endpoint,
                                      "profile": "lab"}))
     chain = Credentials(None, None, None, "chain")
-    bucket = Bucket(LazyClient(lambda: build_client(settings, chain)), bucket_name,
-                    lean=build_lean(settings, chain))
+    build, built = counted(lambda: build_client(settings, chain))
+    bucket = Bucket(LazyClient(build), bucket_name, lean=build_lean(settings, chain))
     source = tmp_path / "src"
     source.write_bytes(b"profile bytes")
     bucket.put_file("k", str(source), lambda n: None)
     assert bucket.head("k").size == 13
-    assert bucket.lean is not None and not boto3_built(bucket)
+    assert bucket.lean is not None and not built
 
 
 def test_lean_only_where_it_is_right(monkeypatch):
@@ -277,7 +274,7 @@ def test_stale_kept_alive_connection_is_replaced():
             super().process_request(request, client_address)
 
     server = Counting(("127.0.0.1", 0), OneShot)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(POLL_INTERVAL,), daemon=True).start()
     try:
         lean = LeanS3(f"http://127.0.0.1:{server.server_port}/b-1", lambda: ("a", "b", None),
                       "us-east-1", timeout=5, connect_timeout=5)
@@ -290,7 +287,7 @@ def test_stale_kept_alive_connection_is_replaced():
     assert len(connections) == 3  # each kept connection found dead, replaced, no error
 
 
-def test_crc_checked_download_skips_md5_but_refuses_corruption(s3_server, proxy, bucket_name,
+def test_crc_checked_download_skips_md5_but_refuses_corruption(s3_server, s3_proxy, bucket_name,
                                                                tmp_path):
     """botocore path, an object stored with a CRC32: botocore's streaming check stands in for
     the MD5 pass; corrupted bytes are still refused and not kept for a resume."""
@@ -299,9 +296,9 @@ def test_crc_checked_download_skips_md5_but_refuses_corruption(s3_server, proxy,
     data = random.Random(3).randbytes(2_000_000)
     truth.put_object(Bucket=bucket_name, Key="k", Body=data, ChecksumAlgorithm="CRC32")
     assert _crc_validated(truth.get_object(Bucket=bucket_name, Key="k"))  # no MD5 pass here
-    bucket = lean_bucket(proxy.endpoint, bucket_name)
+    bucket, built = lean_bucket(s3_proxy.endpoint, bucket_name)
     bucket.lean = None
-    proxy.set_rules(Rule("corrupt", method="GET", at_byte=1_500_000, limit=1))
+    s3_proxy.set_rules(Rule("corrupt", method="GET", at_byte=1_500_000, limit=1))
     target = tmp_path / "got"
     with pytest.raises(errors.IntegrityError):
         bucket.get_file("k", str(target), lambda n: None)
@@ -362,7 +359,7 @@ def test_lean_put_with_wrong_etag_removes_the_object_and_fails(tmp_path):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Careless)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(POLL_INTERVAL,), daemon=True).start()
     try:
         lean = LeanS3(f"http://127.0.0.1:{server.server_port}/b-1", lambda: ("a", "b", None),
                       "us-east-1", timeout=5, connect_timeout=5)
@@ -379,7 +376,7 @@ def test_lean_put_with_wrong_etag_removes_the_object_and_fails(tmp_path):
 
 def test_head_in_a_missing_bucket_is_botocores_answer(s3_server, bucket_name):
     """A 404 on HEAD is 'absent' only in a bucket that exists: here botocore says which."""
-    bucket = lean_bucket(s3_server.endpoint, bucket_name)  # never created
+    bucket, built = lean_bucket(s3_server.endpoint, bucket_name)  # never created
     with pytest.raises(errors.BucketNotFound):
         bucket.head("k")
     assert bucket.lean is None
@@ -390,7 +387,7 @@ def test_versions_through_the_lean_path(s3_server, bucket_name, tmp_path):
     truth.create_bucket(Bucket=bucket_name)
     truth.put_bucket_versioning(Bucket=bucket_name,
                                 VersioningConfiguration={"Status": "Enabled"})
-    bucket = lean_bucket(s3_server.endpoint, bucket_name)
+    bucket, built = lean_bucket(s3_server.endpoint, bucket_name)
     source = tmp_path / "src"
     versions = []
     for content in (b"first version", b"second, longer version"):
@@ -401,7 +398,7 @@ def test_versions_through_the_lean_path(s3_server, bucket_name, tmp_path):
     target = tmp_path / "got"
     assert bucket.get_file("k", str(target), lambda n: None, versions[0]) == 13
     assert target.read_bytes() == b"first version"
-    assert bucket.lean is not None and not boto3_built(bucket)
+    assert bucket.lean is not None and not built
 
 
 def test_concurrent_jobs_share_one_lean_bucket(s3_server, bucket_name, tmp_path):
@@ -409,7 +406,7 @@ def test_concurrent_jobs_share_one_lean_bucket(s3_server, bucket_name, tmp_path)
     from concurrent.futures import ThreadPoolExecutor
 
     s3_server.client().create_bucket(Bucket=bucket_name)
-    bucket = lean_bucket(s3_server.endpoint, bucket_name)
+    bucket, built = lean_bucket(s3_server.endpoint, bucket_name)
 
     def job(number: int) -> bool:
         data = random.Random(number).randbytes(1000 + number)
@@ -422,4 +419,4 @@ def test_concurrent_jobs_share_one_lean_bucket(s3_server, bucket_name, tmp_path)
 
     with ThreadPoolExecutor(8) as pool:
         assert all(pool.map(job, range(40)))
-    assert bucket.lean is not None and not boto3_built(bucket)
+    assert bucket.lean is not None and not built

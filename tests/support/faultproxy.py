@@ -24,7 +24,13 @@ recording proxy. Faults:
 ``400-acl``      400 AccessControlListNotSupported (a bucket with "Object Ownership: bucket
                  owner enforced" refusing ``x-amz-acl``; use with ``header="x-amz-acl"``,
                  and ``403`` with it for Block Public Access)
+``hold``         read ``at_byte`` bytes of the request body (0: just the headers), set the
+                 rule's ``held`` event, wait until ``release()`` (or new rules, or ``stop()``),
+                 then reset the connection; the request never reaches the server
 ===============  ============================================================================
+
+``nth`` makes a rule fire on its n-th matching request only (``Rule("hold", method="PUT",
+nth=2, at_byte=1000)`` holds the second PUT after 1000 bytes of its body).
 
 ``counts`` tallies the faults injected; ``requests`` records a ``Seen`` for every request
 (method, unquoted path, Range header, signed or not, ``x-amz-acl``, status), ``mark()`` and
@@ -41,14 +47,15 @@ import struct
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 from urllib.parse import unquote
 
 FAULTS = ("503", "500", "403", "reset-req", "reset-resp", "truncate", "corrupt", "stall",
-          "403-missing", "301-region", "400-region", "html200", "slow", "400-acl")
+          "403-missing", "301-region", "400-region", "html200", "slow", "400-acl", "hold")
+POLL_INTERVAL = 0.02  # how often serve_forever looks for shutdown(): stop() takes this long
 HOP_HEADERS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
                "te", "trailer"}
 HTML_PAGE = (b"<!DOCTYPE html><html><head><title>Storage console</title></head>"
@@ -89,19 +96,30 @@ class Rule:
     limit: Optional[int] = None
     query: str = ".*"
     header: Optional[str] = None
+    nth: Optional[int] = None
+    held: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         if self.fault not in FAULTS:
             raise ValueError(f"unknown fault {self.fault!r}; one of {FAULTS}")
         self._method, self._path = re.compile(self.method), re.compile(self.path)
         self._query = re.compile(self.query)
+        self._released = threading.Event()
         self.hits = 0
+        self.matched = 0
 
     def matches(self, method: str, path: str, query: str, headers: Message) -> bool:
         return (bool(self._method.fullmatch(method)) and bool(self._path.fullmatch(path))
                 and bool(self._query.search(query))
                 and (self.header is None or self.header in headers)
                 and (self.limit is None or self.hits < self.limit))
+
+    def release(self) -> None:
+        """Let a held request go (its connection is reset; it never reaches the server)."""
+        self._released.set()
+
+    def wait_released(self) -> None:
+        self._released.wait()
 
 
 class FaultProxy:
@@ -125,18 +143,23 @@ class FaultProxy:
         self._thread: Optional[threading.Thread] = None
 
     def start(self) -> FaultProxy:
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever,
+                                        kwargs={"poll_interval": POLL_INTERVAL}, daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self.stopping.set()
+        self.set_rules()
         self.server.shutdown()
         self.server.server_close()
 
     def set_rules(self, *rules: Rule, seed: Optional[int] = None) -> None:
-        """Replace the rules (and optionally reseed); counters are kept."""
+        """Replace the rules (and optionally reseed); counters are kept. Requests the old
+        rules hold are released."""
         with self.lock:
+            for old in self.rules:
+                old.release()
             self.rules = list(rules)
             if seed is not None:
                 self.random.seed(seed)
@@ -151,8 +174,12 @@ class FaultProxy:
         """The first matching rule that fires (one draw per matching rule, in order)."""
         with self.lock:
             for rule in self.rules:
-                if (rule.matches(method, path, query, headers)
-                        and self.random.random() < rule.probability):
+                if not rule.matches(method, path, query, headers):
+                    continue
+                rule.matched += 1
+                if rule.nth is not None and rule.matched != rule.nth:
+                    continue
+                if self.random.random() < rule.probability:
                     rule.hits += 1
                     self.counts[rule.fault] += 1
                     return rule
@@ -199,11 +226,19 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     # -- request side --------------------------------------------------------------------
     def _read_body(self, rule: Optional[Rule]) -> Optional[bytes]:
         """The request body; None if the connection was reset on purpose or broke."""
-        limit = rule.at_byte if rule and rule.fault == "reset-req" else None
+        limit = rule.at_byte if rule and rule.fault in ("reset-req", "hold") else None
         rate = rule.rate if rule and rule.fault == "slow" else None
         chunks = []
         try:
-            for chunk in self._body_chunks():
+            if limit == 0 and rule.fault == "hold":
+                self._hold(rule)
+                return None
+            for chunk in self._body_chunks(limit):
+                if limit is not None and rule.fault == "hold" and (
+                        sum(map(len, chunks)) + len(chunk) >= limit):
+                    self.proxy.add_bytes(len(chunk))
+                    self._hold(rule)
+                    return None
                 if limit is not None and sum(map(len, chunks)) + len(chunk) >= limit:
                     self.proxy.add_bytes(limit - sum(map(len, chunks)))
                     self._reset()
@@ -215,12 +250,19 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         except (OSError, ValueError):
             self.close_connection = True
             return None
-        if limit is not None:  # body shorter than the chosen byte: reset at its end
-            self._reset()
+        if limit is not None:  # body shorter than the chosen byte: reset (or hold) at its end
+            self._hold(rule) if rule.fault == "hold" else self._reset()
             return None
         return b"".join(chunks)
 
-    def _body_chunks(self):
+    def _hold(self, rule: Rule) -> None:
+        """Keep the request (and its connection) until the test releases it, then reset."""
+        rule.held.set()
+        rule.wait_released()
+        self._reset()
+
+    def _body_chunks(self, stop_at: Optional[int] = None):
+        """The body in pieces; with ``stop_at``, one piece ends exactly at that byte."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
@@ -232,11 +274,16 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 self.rfile.readline()
                 yield data
         remaining = int(self.headers.get("Content-Length") or 0)
+        received = 0
         while remaining:
-            data = self.rfile.read(min(remaining, 64 * 1024))
+            piece = min(remaining, 64 * 1024)
+            if stop_at is not None and received < stop_at:
+                piece = min(piece, stop_at - received)
+            data = self.rfile.read(piece)
             if not data:
                 raise ValueError("client went away")
             remaining -= len(data)
+            received += len(data)
             yield data
 
     def _reset(self) -> None:

@@ -44,12 +44,17 @@ class S3Server:
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port)
+        self._client = None
 
     def client(self):
-        import boto3
+        """A boto3 client straight to the server (the truth, past any proxy); built once."""
+        if self._client is None:
+            import boto3
 
-        return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id=DUMMY_KEY, aws_secret_access_key=DUMMY_SECRET)
+            self._client = boto3.client(
+                "s3", endpoint_url=self.endpoint, region_name="us-east-1",
+                aws_access_key_id=DUMMY_KEY, aws_secret_access_key=DUMMY_SECRET)
+        return self._client
 
     def objects(self, bucket: str, prefix: str = "") -> dict[str, bytes]:
         """name -> bytes of every object under ``prefix``."""

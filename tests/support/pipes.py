@@ -1,7 +1,12 @@
-"""Helpers for fault tests: the remote driven over pipes, playing git-annex's side.
+"""The one protocol harness: the real ``git-annex-remote-s3py`` over pipes, this side playing
+git-annex.
 
-``RemotePipe`` plays git-annex's side of the protocol so a test can send any request, watch
-PROGRESS, and SIGKILL the process at a chosen moment.
+``RemotePipe`` starts the executable, answers its queries (GETCONFIG from ``config``, GETCREDS,
+GETUUID, GETGITDIR, GETURLS from the URIs the remote recorded with SETURIPRESENT, ...), with the
+``J n`` prefix under ASYNC. ``request(line)`` returns the one reply line; ``transcript(*lines)``
+sends several requests and returns every line but the answered queries until each got its
+final reply. ``progress`` and ``sent_back`` record PROGRESS and the lines needing no answer;
+``kill()`` sends SIGKILL at any moment.
 """
 
 from __future__ import annotations
@@ -16,26 +21,45 @@ from pathlib import Path
 from typing import Callable, Optional
 
 REMOTE_UUID = "5f2f7d3e-0000-4000-8000-000000000001"
-# Every line the remote may write first on stdout (requests to git-annex and replies).
-REPLY_KEYWORDS = frozenset("""
-    VERSION EXTENSIONS PREPARE-SUCCESS PREPARE-FAILURE INITREMOTE-SUCCESS INITREMOTE-FAILURE
-    TRANSFER-SUCCESS TRANSFER-FAILURE CHECKPRESENT-SUCCESS CHECKPRESENT-FAILURE
-    CHECKPRESENT-UNKNOWN REMOVE-SUCCESS REMOVE-FAILURE COST AVAILABILITY CONFIG CONFIGEND
-    WHEREIS-SUCCESS WHEREIS-FAILURE EXPORTSUPPORTED-SUCCESS EXPORTSUPPORTED-FAILURE
-    REMOVEEXPORTDIRECTORY-SUCCESS REMOVEEXPORTDIRECTORY-FAILURE RENAMEEXPORT-SUCCESS
-    RENAMEEXPORT-FAILURE CLAIMURL-SUCCESS CLAIMURL-FAILURE CHECKURL-CONTENTS CHECKURL-MULTI
-    CHECKURL-FAILURE INFOFIELD INFOVALUE INFOEND UNSUPPORTED-REQUEST ERROR PROGRESS GETCONFIG
-    SETCONFIG GETCREDS SETCREDS GETUUID GETGITDIR GETGITREMOTENAME DIRHASH DIRHASH-LOWER
-    SETSTATE GETSTATE SETURLPRESENT SETURLMISSING SETURIPRESENT SETURIMISSING GETURLS DEBUG
-    INFO
+# Requests of the remote that git-annex answers.
+QUERIES = frozenset("""
+    GETCONFIG GETCREDS GETUUID GETGITDIR GETGITREMOTENAME DIRHASH DIRHASH-LOWER GETSTATE GETURLS
 """.split())
-NO_ANSWER = ("SETCONFIG", "SETCREDS", "SETSTATE", "SETURLPRESENT", "SETURLMISSING",
-             "SETURIPRESENT", "SETURIMISSING", "DEBUG", "INFO", "PROGRESS")
+# Lines that need no answer and end nothing.
+NOTES = frozenset("""
+    DEBUG INFO PROGRESS SETCONFIG SETCREDS SETSTATE SETURLPRESENT SETURLMISSING SETURIPRESENT
+    SETURIMISSING CONFIG INFOFIELD INFOVALUE
+""".split())
+# Lines that end the reply to one request.
+FINALS = frozenset("""
+    VERSION EXTENSIONS CONFIGEND INITREMOTE-SUCCESS INITREMOTE-FAILURE PREPARE-SUCCESS
+    PREPARE-FAILURE TRANSFER-SUCCESS TRANSFER-FAILURE CHECKPRESENT-SUCCESS CHECKPRESENT-FAILURE
+    CHECKPRESENT-UNKNOWN REMOVE-SUCCESS REMOVE-FAILURE COST AVAILABILITY WHEREIS-SUCCESS
+    WHEREIS-FAILURE INFOEND UNSUPPORTED-REQUEST ERROR EXPORTSUPPORTED-SUCCESS
+    EXPORTSUPPORTED-FAILURE REMOVEEXPORTDIRECTORY-SUCCESS REMOVEEXPORTDIRECTORY-FAILURE
+    RENAMEEXPORT-SUCCESS RENAMEEXPORT-FAILURE CLAIMURL-SUCCESS CLAIMURL-FAILURE
+    CHECKURL-CONTENTS CHECKURL-MULTI CHECKURL-FAILURE
+""".split())
+# Every line the remote may write first on stdout (requests to git-annex and replies).
+REPLY_KEYWORDS = QUERIES | NOTES | FINALS
 
 
 def annex_key(content: bytes, ext: str = ".bin") -> str:
     """A SHA256E key as git-annex names it (carries the size)."""
     return f"SHA256E-s{len(content)}--{hashlib.sha256(content).hexdigest()}{ext}"
+
+
+def split_job(line: str) -> tuple[str, str]:
+    """("J n ", rest) for an ASYNC line, ("", line) otherwise."""
+    if line.startswith("J "):
+        _, job, rest = line.split(" ", 2)
+        return f"J {job} ", rest
+    return "", line
+
+
+def protocol_only(lines: list[str]) -> bool:
+    """Every line starts with a protocol word (no stray output on stdout)."""
+    return {split_job(line)[1].split(" ", 1)[0] for line in lines} <= REPLY_KEYWORDS
 
 
 class RemotePipe:
@@ -52,33 +76,55 @@ class RemotePipe:
         self.lines: queue.Queue = queue.Queue()
         self.seen: list[str] = []  # every stdout line, for framing checks
         self.progress: list[int] = []
-        self.sent_back: list[str] = []  # SETCONFIG/SETCREDS/... lines
+        self.sent_back: list[str] = []  # SETCONFIG/SETCREDS/DEBUG/... lines
+        self.url_log: dict[str, list[str]] = {}  # key -> URIs from SETURIPRESENT
         threading.Thread(target=self._pump, daemon=True).start()
         assert self.next_line() == "VERSION 2"
 
     def _pump(self) -> None:
         for raw in self.process.stdout:
-            self.lines.put(raw.decode("utf-8", "surrogateescape").rstrip("\n"))
+            self.lines.put(raw.decode("utf-8", "surrogateescape").removesuffix("\n"))
         self.lines.put(None)
 
     def next_line(self, timeout: float = 60) -> str:
         line = self.lines.get(timeout=timeout)
         if line is None:
+            self.lines.put(None)  # stays at the end for later readers
             raise EOFError(f"the remote closed stdout; stderr: {self.stderr()[-2000:]}")
         self.seen.append(line)
         return line
+
+    def lines_until_exit(self, timeout: float = 60) -> list[str]:
+        """Every line still to come, until the remote closes stdout."""
+        found = []
+        while True:
+            try:
+                found.append(self.next_line(timeout))
+            except EOFError:
+                return found
 
     def send(self, line: str) -> None:
         self.process.stdin.write(line.encode("utf-8", "surrogateescape") + b"\n")
         self.process.stdin.flush()
 
     def _answer(self, line: str) -> bool:
-        """Answer one message from the remote; False when it is a reply to our request."""
-        word, _, rest = line.partition(" ")
+        """Answer or record one message from the remote; False when it is (part of) a reply."""
+        job, body = split_job(line)
+        word, _, rest = body.partition(" ")
         if word == "PROGRESS":
             self.progress.append(int(rest))
-        if word in NO_ANSWER:
+        if word == "SETURIPRESENT":
+            key, _, uri = rest.partition(" ")
+            self.url_log.setdefault(key, []).append(uri)
+        if word in NOTES - {"CONFIG", "INFOFIELD", "INFOVALUE"}:
             self.sent_back.append(line)
+            return True
+        if word == "GETURLS":
+            key, _, prefix = rest.partition(" ")
+            for uri in self.url_log.get(key, []):
+                if uri.startswith(prefix):
+                    self.send(f"{job}VALUE {uri}")
+            self.send(f"{job}VALUE ")
             return True
         answers: dict[str, Callable[[], str]] = {
             "GETCONFIG": lambda: "VALUE " + self.config.get(rest, ""),
@@ -89,10 +135,9 @@ class RemotePipe:
             "DIRHASH": lambda: "VALUE f8/7a/",
             "DIRHASH-LOWER": lambda: "VALUE f87/a9b/",
             "GETSTATE": lambda: "VALUE ",
-            "GETURLS": lambda: "VALUE ",
         }
         if word in answers:
-            self.send(answers[word]())
+            self.send(job + answers[word]())
             return True
         return False
 
@@ -110,6 +155,23 @@ class RemotePipe:
             if not self._answer(line):
                 return line
 
+    def transcript(self, *lines: str, timeout: float = 60) -> list[str]:
+        """Send ``lines``; return every line but answered queries until each got its final
+        reply (DEBUG, PROGRESS, CONFIG, INFOFIELD... included, in order)."""
+        for line in lines:
+            self.send(line)
+        replies, pending = [], len(lines)
+        while pending:
+            line = self.next_line(timeout)
+            word = split_job(line)[1].split(" ", 1)[0]
+            if word in QUERIES:
+                self._answer(line)
+                continue
+            self._answer(line)  # records PROGRESS, URIs, ...
+            replies.append(line)
+            pending -= word in FINALS
+        return replies
+
     def prepare(self) -> None:
         assert self.request("EXTENSIONS INFO") == "EXTENSIONS INFO"
         reply = self.request("PREPARE")
@@ -121,6 +183,7 @@ class RemotePipe:
         self.process.wait(timeout=30)
 
     def close(self) -> int:
+        """Close stdin (git-annex is done) and return the exit status."""
         if self.process.poll() is None:
             try:
                 self.process.stdin.close()
@@ -134,5 +197,6 @@ class RemotePipe:
         return self.process.returncode
 
     def stderr(self) -> str:
-        self._stderr.flush()
+        if not self._stderr.closed:
+            self._stderr.flush()
         return self.stderr_path.read_text(errors="replace")

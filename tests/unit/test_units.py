@@ -243,19 +243,6 @@ def test_missing_bucket_names_the_setting():
 
 
 # -- urls ----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("values, base", [
-    ({"bucket": "b-1"}, "https://b-1.s3.amazonaws.com"),
-    ({"bucket": "b-1", "region": "eu-west-2"}, "https://b-1.s3.eu-west-2.amazonaws.com"),
-    ({"bucket": "b.1"}, "https://s3.us-east-1.amazonaws.com/b.1"),
-    ({"bucket": "b-1", "endpoint": "http://127.0.0.1:9000"}, "http://127.0.0.1:9000/b-1"),
-    ({"bucket": "b-1", "endpoint": "https://s3.example.org:8443"},
-     "https://b-1.s3.example.org:8443"),
-    ({"bucket": "b-1", "publicurl": "https://cdn.example.org/x/"}, "https://cdn.example.org/x"),
-])
-def test_public_base_url(values, base):
-    assert urls.public_base_url(settings(**values)) == base
-
-
 @pytest.mark.parametrize("name, version, url", [
     ("ds1/" + KEY, None, "https://h/b/ds1/" + KEY),
     ("p/a b#?%.txt", None, "https://h/b/p/a%20b%23%3F%25.txt"),

@@ -37,6 +37,7 @@ def settings(**values: str):
      "https://s3.eu-central-1.amazonaws.com/neuro"),
     ({"bucket": "data.example.org", "datacenter": "EU"},
      "https://s3.eu-west-1.amazonaws.com/data.example.org"),
+    ({"bucket": "b.1"}, "https://s3.us-east-1.amazonaws.com/b.1"),
     # custom endpoints: path style for IPs, localhost and single-label hosts
     ({"bucket": "neuro", "endpoint": "http://127.0.0.1:9000/"}, "http://127.0.0.1:9000/neuro"),
     ({"bucket": "neuro", "endpoint": "http://localhost:9000"}, "http://localhost:9000/neuro"),
@@ -48,6 +49,8 @@ def settings(**values: str):
     # custom endpoints, virtual-hosted style
     ({"bucket": "neuro", "endpoint": "https://s3.wasabisys.com"},
      "https://neuro.s3.wasabisys.com"),
+    ({"bucket": "b-1", "endpoint": "https://s3.example.org:8443"},
+     "https://b-1.s3.example.org:8443"),
     ({"bucket": "neuro", "host": "objects.example.org"}, "https://neuro.objects.example.org"),
     ({"bucket": "neuro", "endpoint": "http://127.0.0.1:9000", "requeststyle": "virtual"},
      "http://neuro.127.0.0.1:9000"),
@@ -111,3 +114,9 @@ def test_public_read_policy(versioning, actions):
     assert statement["Action"] == actions
     assert statement["Resource"] == "arn:aws:s3:::b/ds 1/*"
     assert statement["Principal"] == "*" and statement["Effect"] == "Allow"
+
+
+@pytest.mark.parametrize("name", ["p/ a?b#c%20d/ü ", "plain", "p/versionId=x?versionId=y"])
+def test_version_uri_roundtrip(name):
+    uri = urls.version_uri("u-1", "bucket-1", name, "v+/=1")
+    assert " " not in uri and urls.parse_version_uri(uri) == ("u-1", "bucket-1", name, "v+/=1")
