@@ -22,6 +22,7 @@ Helper subcommands (run inside a git-annex repository):
   presign PATH... [--remote NAME] [--expires SECONDS]   expiring download URLs
   policy [--remote NAME | --bucket NAME [--prefix P]]   bucket policy JSON for public reads
   cleanup-uploads [--remote NAME] [--yes]               list/abort abandoned multipart uploads
+  forget-public-urls [--remote NAME] [--dry-run]        drop web URL records of older versions
 """
 
 
@@ -85,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup = sub.add_parser("cleanup-uploads", help="list (or abort) abandoned multipart uploads")
     cleanup.add_argument("--remote", help="name of the s3py remote (default: the only one)")
     cleanup.add_argument("--yes", action="store_true", help="abort them (default: only list)")
+    forget = sub.add_parser("forget-public-urls",
+                            help="remove the web URL records older versions made for public=yes "
+                                 "(they counted one S3 object as two copies)")
+    forget.add_argument("--remote", help="name of the s3py remote (default: the only one)")
+    forget.add_argument("--dry-run", action="store_true", help="only list them")
     return parser
 
 

@@ -7,6 +7,7 @@ takes ``annex``: anything answering ``getconfig``/``getuuid``/``getgitdir``/``ge
 
 from __future__ import annotations
 
+import base64
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
@@ -141,11 +142,11 @@ class Session:
                                self.make_bucket(settings, self.creds(annex)))
             return self.chosen_store
 
-    def writable(self, annex: AnnexQueries) -> Any:
-        """The store, after checking that there are credentials to write with."""
+    def writable(self, annex: AnnexQueries, doing: str = "write to") -> Any:
+        """The store, after checking that there are credentials to sign requests with."""
         if not self.can_sign(annex):
             raise CredentialsMissing(
-                f"no AWS credentials to write to bucket {self.settings(annex).bucket}: set "
+                f"no AWS credentials to {doing} bucket {self.settings(annex).bucket}: set "
                 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or profile=) and retry")
         return self.store(annex)
 
@@ -154,3 +155,36 @@ class Session:
         with self.lock:
             first, self.acl_refused = not self.acl_refused, True
             return first
+
+
+def embedded_creds(value: str) -> dict[str, str]:
+    """Creds git-annex embedded in ``remote.log`` without encryption (``embedcreds=yes``,
+    ``encryption=none``): the field holds base64 of ``user\\npassword\\n``."""
+    try:
+        lines = base64.b64decode(value, validate=True).decode("utf-8").splitlines()
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return {"user": lines[0], "password": lines[1]} if len(lines) >= 2 else {}
+
+
+@dataclass(frozen=True)
+class BranchAnnex:
+    """git-annex's answers about one remote read from the git-annex branch, for the helper
+    subcommands (which run without git-annex): its ``remote.log`` config and the git dir."""
+
+    config: dict[str, str]
+    git_dir: str
+
+    def getconfig(self, name: str) -> str:
+        return self.config.get(name, "")
+
+    def getuuid(self) -> str:
+        return self.config["uuid"]
+
+    def getgitdir(self) -> str:
+        return self.git_dir
+
+    def getcreds(self, setting: str) -> dict[str, str]:
+        if self.config.get("cipherkeys"):  # gpg-encrypted in the branch: only git-annex reads
+            return {}
+        return embedded_creds(self.config.get(setting, ""))
