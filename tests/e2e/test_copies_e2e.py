@@ -74,3 +74,24 @@ def test_forget_public_urls_repairs_old_records(tmp_path, env, s3_server, bucket
     assert (repo / "data.txt").read_bytes() == b"one real copy\n"
     again = run(["git-annex-remote-s3py", "forget-public-urls"], repo, env).stdout
     assert again.strip() == f"no web URL records under {base}/"
+
+
+def test_version_records_count_for_no_other_remote(tmp_path, env, s3_server, bucket_name):
+    """versioning=yes records s3py://UUID@BUCKET/... URIs; git-annex's web remote does not
+    count them (they name this remote's UUID, and no http URL is recorded)."""
+    repo = make_annex_repo(tmp_path / "repo", env, {"data.txt": b"versioned\n"})
+    initremote(repo, env, "tree", s3_server, bucket_name, "encryption=none", "public=yes",
+               "exporttree=yes", "versioning=yes", "fileprefix=v/")
+    run(["git", "annex", "export", "HEAD", "--to", "tree"], repo, env)
+    key = run(["git", "annex", "lookupkey", "data.txt"], repo, env).stdout.strip()
+    log = run(["git", "show", f"git-annex:{hashed_log(repo, env, key)}.log.web"], repo,
+              env).stdout
+    assert "s3py://" in log and "http://" not in log
+    assert WEB_UUID not in copies(repo, env, "data.txt")
+
+
+def hashed_log(repo: Path, env: dict[str, str], key: str) -> str:
+    """Path of ``key``'s logs in the git-annex branch (without the suffix)."""
+    hashdir = run(["git", "annex", "examinekey", "--format=${hashdirlower}", key], repo,
+                  env).stdout
+    return f"{hashdir}{key}"
