@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import os
 import queue
 import signal
@@ -25,28 +26,38 @@ Helper subcommands (run inside a git-annex repository):
   policy [--remote NAME | --bucket NAME [--prefix P]]   bucket policy JSON for public reads
   cleanup-uploads [--remote NAME] [--yes] [--older-than 24h]
                                                         list/abort abandoned multipart uploads
+  forget-public-urls [--remote NAME] [--dry-run]        drop web URL records of older versions
 """
 
 
 # Set to 1 to refuse the ASYNC extension (one process per -J job, as without ASYNC); for
 # benchmarks and for debugging a single job's transcript.
 NO_ASYNC_ENV = "GIT_ANNEX_REMOTE_S3PY_NO_ASYNC"
+LOGGER_NAME = "git_annex_remote_s3py"
 
 
 def serve(stdin: TextIO, stdout: TextIO) -> None:
     """Speak the external special remote protocol; nothing but protocol lines reach stdout."""
-    from git_annex_remote_s3py.annex.protocol import run
-    from git_annex_remote_s3py.annex.remote import S3Remote, SharedState
+    from git_annex_remote_s3py.annex.protocol import DebugBridge, Jobs, run
+    from git_annex_remote_s3py.annex.remote import S3Remote
+    from git_annex_remote_s3py.annex.session import Session
 
-    shared = SharedState()
-    stdin = stop_cleanly(stdin, lambda: shared.bucket)
+    session = Session()
+    stdin = stop_cleanly(stdin, lambda: session.chosen_store)
     real_stdout = stdout
     sys.stdout = sys.stderr  # a stray print() from any library must not corrupt the protocol
     offer_async = os.environ.get(NO_ASYNC_ENV, "") in ("", "0")
+    jobs = Jobs()
+    bridge = DebugBridge(jobs)
+    package_logger = logging.getLogger(LOGGER_NAME)  # library code logs under __name__
+    package_logger.setLevel(logging.DEBUG)
+    package_logger.propagate = False
+    package_logger.addHandler(bridge)
     try:
-        run(stdin, real_stdout, lambda channel: S3Remote(channel, shared),
-            offer_async=offer_async)
+        run(stdin, real_stdout, lambda channel: S3Remote(channel, session),
+            offer_async=offer_async, jobs=jobs)
     finally:
+        package_logger.removeHandler(bridge)
         sys.stdout = real_stdout
 
 
@@ -155,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup.add_argument("--older-than", default="24h", metavar="AGE",
                          help="only uploads begun at least this long ago, e.g. 24h, 90m, 2d, "
                               "3600s (default 24h: younger ones may still be running)")
+    forget = sub.add_parser("forget-public-urls",
+                            help="remove the web URL records older versions made for public=yes "
+                                 "(they counted one S3 object as two copies)")
+    forget.add_argument("--remote", help="name of the s3py remote (default: the only one)")
+    forget.add_argument("--dry-run", action="store_true", help="only list them")
     return parser
 
 

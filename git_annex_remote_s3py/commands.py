@@ -12,9 +12,9 @@ import subprocess
 import sys
 from argparse import Namespace
 
-from git_annex_remote_s3py import credentials, naming, urls
+from git_annex_remote_s3py import naming, urls
 from git_annex_remote_s3py.annexlog import parse_remote_log
-from git_annex_remote_s3py.config import Settings, load_settings
+from git_annex_remote_s3py.config import Settings
 from git_annex_remote_s3py.errors import S3pyError
 
 
@@ -45,28 +45,30 @@ def pick_remote(name: str | None) -> dict[str, str]:
     return next(iter(configs.values()))
 
 
-def stored_creds(uuid: str) -> tuple[str, str] | None:
-    """git-annex keeps creds it was given by SETCREDS in .git/annex/creds/UUID-s3py-creds."""
+def remote_session(config: dict[str, str]):
+    """The remote's session as the remote process builds it: its settings, its credentials
+    (environment, git-annex's local store, creds embedded in the branch, the AWS chain)."""
+    from git_annex_remote_s3py.annex.session import BranchAnnex, Session
+
     git_dir = os.path.abspath(_git("rev-parse", "--git-dir").strip())
-    return credentials.read_cache(credentials.cache_file(git_dir, uuid))
+    return Session(), BranchAnnex(config, git_dir)
 
 
 def remote_settings(config: dict[str, str]) -> Settings:
     """The validated settings of a remote as ``remote.log`` records them."""
-    return load_settings(lambda name: config.get(name, ""))
+    session, annex = remote_session(config)
+    return session.settings(annex)
 
 
-def open_bucket(config: dict[str, str]):
-    from git_annex_remote_s3py.annex.remote import default_bucket_factory
-
-    settings = remote_settings(config)
-    creds = credentials.resolve(lambda: stored_creds(config["uuid"]))
-    return settings, default_bucket_factory(settings, creds)
+def open_bucket(config: dict[str, str], doing: str = "sign requests to"):
+    """(settings, the signed S3 store) of the remote; CredentialsMissing without creds."""
+    session, annex = remote_session(config)
+    return session.settings(annex), session.writable(annex, doing)
 
 
 def presign(options: Namespace) -> int:
     config = pick_remote(options.remote)
-    settings, bucket = open_bucket(config)
+    settings, bucket = open_bucket(config, "presign URLs of")
     top = _git("rev-parse", "--show-toplevel").strip()
     for path in options.paths:
         if settings.exporttree:
@@ -105,7 +107,7 @@ def cleanup_uploads(options: Namespace) -> int:
 
     older_than = multipart.parse_age(options.older_than)
     config = pick_remote(options.remote)
-    settings, bucket = open_bucket(config)
+    settings, bucket = open_bucket(config, "list or abort the uploads of")
     found = multipart.list_uploads(bucket, settings.fileprefix)
     old, young = multipart.split_by_age(found, older_than, datetime.now(timezone.utc))
     for upload in old:
@@ -122,8 +124,40 @@ def cleanup_uploads(options: Namespace) -> int:
     return 0
 
 
+WEB_UUID = "00000000-0000-0000-0000-000000000001"  # git-annex's web remote
+
+
+def forget_public_urls(options: Namespace) -> int:
+    """Remove the web-remote URL records that earlier s3py versions made under this remote's
+    public base URL (they made one S3 object count as two copies: s3py's and web's)."""
+    config = pick_remote(options.remote)
+    settings = remote_settings(config)
+    if not (settings.public or settings.publicurl):
+        raise S3pyError(f"remote {config['name']!r} has no public URL (public=, publicurl=): "
+                        "it recorded none")
+    base = urls.public_base_url(settings) + "/"
+    answers = subprocess.run(["git", "annex", "whereis", "--all", "--json"], capture_output=True,
+                             text=True).stdout.splitlines()
+    found = [(answer["key"], url) for answer in map(json.loads, answers)
+             for entry in answer.get("whereis", []) + answer.get("untrusted", [])
+             if entry.get("uuid") == WEB_UUID
+             for url in entry.get("urls", []) if url.startswith(base)]
+    if found and not options.dry_run:
+        batch = "".join(f"{key} {url}\n" for key, url in found)
+        done = subprocess.run(["git", "annex", "unregisterurl", "--batch"], input=batch,
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise S3pyError(f"git annex unregisterurl failed: {done.stderr.strip()[:200]}")
+    for key, url in found:
+        print(f"{'would forget' if options.dry_run else 'forgot'} {key} {url}")
+    if not found:
+        print(f"no web URL records under {base}")
+    return 0
+
+
 def run(options: Namespace) -> int:
-    commands = {"presign": presign, "policy": policy, "cleanup-uploads": cleanup_uploads}
+    commands = {"presign": presign, "policy": policy, "cleanup-uploads": cleanup_uploads,
+                "forget-public-urls": forget_public_urls}
     try:
         return commands[options.command](options)
     except S3pyError as exc:

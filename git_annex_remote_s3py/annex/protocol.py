@@ -9,13 +9,16 @@ messages, and a failure reply (not a dead process) for export requests without a
 
 from __future__ import annotations
 
+import functools
+import logging
 import queue
+import sys
 import threading
 import traceback
-from typing import Callable, TextIO
+from typing import Any, Callable, TextIO
 
 import annexremote
-from annexremote import ProtocolError, UnexpectedMessage, UnsupportedRequest
+from annexremote import AnnexError, ProtocolError, UnexpectedMessage, UnsupportedRequest
 
 from git_annex_remote_s3py.errors import one_line
 
@@ -24,19 +27,53 @@ NO_EXPORT_NAME = "request arrived without a preceding EXPORT name"
 
 
 def strip_newline(line: str) -> str:
-    """Remove only the line terminator: names may start or end with spaces."""
-    if line.endswith("\n"):
-        line = line[:-1]
-    if line.endswith("\r"):
-        line = line[:-1]
-    return line
+    """Remove only the final ``\n``: names may start or end with spaces, or with ``\r``
+    (git-annex ends its lines with ``\n`` alone, on every platform)."""
+    return line[:-1] if line.endswith("\n") else line
+
+
+class RemoteBug(Exception):
+    """An exception the remote's own code raised (not a malformed request): a bug."""
+
+    def __init__(self, error: Exception, trace: str) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.error, self.trace = error, trace
+
+
+class GuardedRemote:
+    """The remote as the protocol sees it: an exception from the remote's code other than
+    annexremote's own (RemoteError, UnsupportedRequest, ...) arrives as ``RemoteBug``, so a
+    TypeError or ValueError in a method is never mistaken for a malformed request."""
+
+    def __init__(self, remote: Any) -> None:
+        self._remote = remote
+
+    def __getattr__(self, name: str) -> Any:
+        value = _guarded(getattr, self._remote, name)
+        if not callable(value):
+            return value
+
+        @functools.wraps(value)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return _guarded(value, *args, **kwargs)
+
+        return call
+
+
+def _guarded(function: Callable, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return function(*args, **kwargs)
+    except AnnexError:
+        raise
+    except Exception as exc:
+        raise RemoteBug(exc, traceback.format_exc()) from exc
 
 
 class ExactProtocol(annexremote.Protocol):
     """annexremote's request parser without whitespace stripping and with safer replies."""
 
     def __init__(self, remote, offer_async: bool) -> None:
-        super().__init__(remote)
+        super().__init__(GuardedRemote(remote))
         self.version = VERSION_LINE
         self.offer_async = offer_async
 
@@ -107,6 +144,51 @@ class LineSink:
             self._stream.flush()
 
 
+class Jobs:
+    """Which channel speaks for the current thread: the job's own in ASYNC mode, else the
+    main one. Threads that serve no job (transfer workers) have none in ASYNC mode."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_thread: dict[int, Channel] = {}
+        self._main: Channel | None = None
+        self.asynchronous = False
+
+    def register(self, channel: Channel, main: bool = False) -> None:
+        with self._lock:
+            self._by_thread[threading.get_ident()] = channel
+            if main:
+                self._main = channel
+
+    def current(self) -> Channel | None:
+        with self._lock:
+            found = self._by_thread.get(threading.get_ident())
+            if found is None and not self.asynchronous:
+                return self._main
+            return found
+
+
+class DebugBridge(logging.Handler):
+    """Each log record becomes one ``DEBUG`` protocol line (``git annex --debug`` shows it)
+    through the channel of the job that logged it; records from threads that serve no job
+    in ASYNC mode go to stderr (an unprefixed line would break ASYNC framing)."""
+
+    def __init__(self, jobs: Jobs) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.jobs = jobs
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = one_line(self.format(record))
+            channel = self.jobs.current()
+            if channel is None:
+                sys.stderr.write(f"git-annex-remote-s3py: {line}\n")
+            else:
+                channel.debug(line)
+        except Exception:  # a log line must never break a request
+            self.handleError(record)
+
+
 class Channel(annexremote.Master):
     """annexremote's Master speaking for one job: exact lines, optional ``J n`` prefix."""
 
@@ -163,16 +245,22 @@ class Channel(annexremote.Master):
                 self._send(reply)
         except UnsupportedRequest:
             self._send("UNSUPPORTED-REQUEST")
+        except RemoteBug as bug:  # loud: ERROR, with the remote's traceback in DEBUG
+            self._report_bug(bug.error, bug.trace)
+            return False
         except (ProtocolError, UnexpectedMessage, ValueError, SyntaxError) as exc:
             # annexremote raises SyntaxError for a request missing its parameters
             self._send("ERROR", one_line(f"protocol error: {exc}"))
             return False
         except Exception as exc:  # a bug: tell git-annex loudly, with the traceback in DEBUG
-            for tb_line in traceback.format_exc().splitlines():
-                self.debug(tb_line)
-            self._send("ERROR", one_line(f"internal error: {type(exc).__name__}: {exc}"))
+            self._report_bug(exc, traceback.format_exc())
             return False
         return True
+
+    def _report_bug(self, error: Exception, trace: str) -> None:
+        for tb_line in trace.splitlines():
+            self.debug(tb_line)
+        self._send("ERROR", one_line(f"internal error: {type(error).__name__}: {error}"))
 
     def serve(self) -> None:
         """Serve requests until git-annex closes the pipe (non-ASYNC, or one ASYNC job)."""
@@ -188,11 +276,14 @@ RemoteFactory = Callable[[Channel], object]
 
 
 def run(stdin: TextIO, stdout: TextIO, make_remote: RemoteFactory,
-        offer_async: bool = True) -> None:
-    """Speak the protocol on stdin/stdout until EOF; switch to per-job threads on ASYNC."""
+        offer_async: bool = True, jobs: Jobs | None = None) -> None:
+    """Speak the protocol on stdin/stdout until EOF; switch to per-job threads on ASYNC.
+    ``jobs`` learns which channel serves which thread (for ``DebugBridge``)."""
+    jobs = jobs or Jobs()
     sink = LineSink(stdout)
     main = Channel(sink, stdin.readline, offer_async=offer_async)
     main.LinkRemote(make_remote(main))
+    jobs.register(main, main=True)
     sink.write(VERSION_LINE)
     while True:
         raw = stdin.readline()
@@ -200,20 +291,22 @@ def run(stdin: TextIO, stdout: TextIO, make_remote: RemoteFactory,
             return
         line = strip_newline(raw)
         if line.startswith("J ") and "ASYNC" in main.protocol.extensions and offer_async:
-            _serve_async(stdin, sink, make_remote, main.protocol.extensions, first=line)
+            jobs.asynchronous = True
+            _serve_async(stdin, sink, make_remote, main.protocol.extensions, first=line, jobs=jobs)
             return
         if not main.handle(line):
             raise SystemExit(1)
 
 
 def _serve_async(stdin: TextIO, sink: LineSink, make_remote: RemoteFactory,
-                 extensions: list[str], first: str) -> None:
+                 extensions: list[str], first: str, jobs: Jobs) -> None:
     """One thread per job; the reader routes ``J n ...`` lines to the job's inbox."""
     inboxes: dict[str, queue.Queue] = {}
     threads: list[threading.Thread] = []
     failed = threading.Event()
 
     def job_loop(channel: Channel) -> None:
+        jobs.register(channel)
         try:
             channel.serve()
         except SystemExit:

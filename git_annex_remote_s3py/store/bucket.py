@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from git_annex_remote_s3py.store.uploads import InFlightUploads
 
 Report = Callable[[int], None]
 TRANSFER_THREADS = 4
+logger = logging.getLogger(__name__)
 
 
 class AclNotSupported(StorageError):
@@ -463,6 +465,9 @@ class Bucket:
     def _lean_off(self, why: str) -> None:
         """From now on botocore does every request of this process: the first error, redirect,
         or unexpected answer ends the lean path (botocore retries, classifies, redirects)."""
+        if self.lean is not None:
+            logger.debug("lean request path off (%s); botocore sends every request from now "
+                         "on", why)
         self.lean, self.lean_off_reason = None, why
 
     @staticmethod

@@ -12,12 +12,15 @@ import urllib.request
 from typing import Callable
 
 from git_annex_remote_s3py.errors import (
+    CredentialsMissing,
     EndpointUnavailable,
     IntegrityError,
     ObjectNotFound,
     StorageError,
 )
+from git_annex_remote_s3py.store.bucket import ObjectInfo
 from git_annex_remote_s3py.store.localfile import READ_CHUNK, write_blocks
+from git_annex_remote_s3py.urls import object_url
 
 TIMEOUT = 60
 
@@ -70,3 +73,27 @@ def download(url: str, path: str, report: Callable[[int], None], what: str) -> i
     if total >= 0 and position != total:
         raise IntegrityError(f"{what}: got {position} of {total} bytes; the next try resumes")
     return position
+
+
+class PublicStore:
+    """The read side of the store over anonymous HTTP (a bucket's public URLs); every write
+    raises ``CredentialsMissing``. Minimal until the store's own version is merged."""
+
+    def __init__(self, base_url: str, bucket: str) -> None:
+        self.base_url, self.name = base_url, bucket
+
+    def head(self, name: str, version_id: str | None = None) -> ObjectInfo:
+        url = object_url(self.base_url, name, version_id)
+        return ObjectInfo(size=head_size(url, f"checking {name}"), etag="", version_id=version_id)
+
+    def get_file(self, name: str, path: str, report: Callable[[int], None],
+                 version_id: str | None = None) -> None:
+        download(object_url(self.base_url, name, version_id), path, report,
+                 f"retrieving {name}")
+
+    def _read_only(self, *args: object, **kwargs: object) -> None:
+        raise CredentialsMissing(
+            f"no AWS credentials to write to bucket {self.name}: set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY (or profile=) and retry")
+
+    put_file = delete = copy = put_text = _read_only

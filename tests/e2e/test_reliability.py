@@ -266,7 +266,8 @@ class _NoNetwork(Exception):
 def _serve_in_process(lines: list[str]) -> tuple[list[str], bool]:
     """Feed ``lines`` to one in-process remote; return its stdout lines and whether it lived."""
     from git_annex_remote_s3py.annex.protocol import Channel, LineSink, strip_newline
-    from git_annex_remote_s3py.annex.remote import S3Remote, SharedState
+    from git_annex_remote_s3py.annex.remote import S3Remote
+    from git_annex_remote_s3py.annex.session import Session
 
     def no_bucket(settings, creds):
         raise _NoNetwork
@@ -274,7 +275,7 @@ def _serve_in_process(lines: list[str]) -> tuple[list[str], bool]:
     out = io.StringIO()
     feed = iter([line + "\n" for line in lines])
     channel = Channel(LineSink(out), lambda: next(feed, ""))
-    channel.LinkRemote(S3Remote(channel, SharedState(make_bucket=no_bucket)))
+    channel.LinkRemote(S3Remote(channel, Session(make_bucket=no_bucket)))
     alive = True
     for line in feed:
         try:

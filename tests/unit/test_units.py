@@ -49,7 +49,7 @@ def test_export_object_name(prefix, path, expected):
 
 
 @pytest.mark.parametrize("path", [
-    "", "a\nb", "a\rb", "a\x00b", "/abs", "a/../b", "./a", "a/.", "..",
+    "", "a\nb", "a\x00b", "/abs", "a/../b", "./a", "a/.", "..",
     "x" * 1100, "bad-\udcff-utf8",
 ])
 def test_export_object_name_rejects(path):

@@ -1,0 +1,190 @@
+"""What one process shares: settings, credentials, the ACL state and the one store.
+
+Every job of a process (``-J N`` with ASYNC) asks through its own channel, so each method
+takes ``annex``: anything answering ``getconfig``/``getuuid``/``getgitdir``/``getcreds``
+(the protocol channel, or ``BranchAnnex`` for the helper subcommands).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from git_annex_remote_s3py import credentials, urls
+from git_annex_remote_s3py.config import Settings, load_settings
+from git_annex_remote_s3py.errors import CredentialsMissing
+
+
+class AnnexQueries(Protocol):
+    """The questions the session asks git-annex (annexremote's ``Master`` API)."""
+
+    def getconfig(self, name: str) -> str: ...
+    def getuuid(self) -> str: ...
+    def getgitdir(self) -> str: ...
+    def getcreds(self, setting: str) -> dict: ...
+
+
+def default_bucket_factory(settings: Settings, creds: credentials.Credentials) -> Any:
+    """The S3 ``Bucket`` for ``settings``, behind the presence cache of ``ListedBucket``."""
+    from git_annex_remote_s3py.store import bucket as storage
+    from git_annex_remote_s3py.store import client as connection
+    from git_annex_remote_s3py.store import listing as presence
+
+    upload_args: dict[str, Any] = {}
+    if settings.storageclass:
+        upload_args["StorageClass"] = settings.storageclass
+    if settings.sse:
+        upload_args["ServerSideEncryption"] = settings.sse
+    if settings.ssekmskeyid:
+        upload_args["SSEKMSKeyId"] = settings.ssekmskeyid
+    if settings.metadata:
+        upload_args["Metadata"] = dict(settings.metadata)
+    client = connection.LazyClient(lambda: connection.build_client(settings, creds))
+    bucket = storage.Bucket(client, settings.bucket, partsize=settings.partsize,
+                            upload_args=upload_args, verify_etag_md5=settings.sse != "aws:kms",
+                            lean=connection.build_lean(settings, creds),
+                            flexible_checksums=settings.checksums == "when_supported")
+    return presence.ListedBucket(bucket, settings.fileprefix)
+
+
+def public_store_factory(base_url: str, bucket: str) -> Any:
+    from git_annex_remote_s3py.store.public import PublicStore
+
+    return PublicStore(base_url, bucket)
+
+
+def embeds_creds(annex: AnnexQueries) -> bool:
+    """Whether git-annex keeps the creds in the branch (embedcreds=yes, or gpg encryption)."""
+    embed = annex.getconfig("embedcreds").lower()
+    return embed == "yes" or (embed != "no" and bool(annex.getconfig("cipherkeys")))
+
+
+def cache_file(annex: AnnexQueries) -> str:
+    return credentials.cache_file(annex.getgitdir(), annex.getuuid())
+
+
+def stored_creds(annex: AnnexQueries) -> tuple[str, str] | None:
+    """git-annex's local creds file read directly (no secret crosses the protocol, which
+    ``--debug`` logs), else GETCREDS for creds embedded in the branch."""
+    cached = credentials.read_cache(cache_file(annex))
+    if cached or not embeds_creds(annex):
+        return cached
+    found = annex.getcreds(credentials.CREDS_SETTING)  # annexremote: a dict
+    user, password = found.get("user"), found.get("password")
+    return (user, password) if user and password else None
+
+
+def public_base(settings: Settings) -> str | None:
+    """The public base URL of the remote's objects, when it has one."""
+    if settings.public or settings.publicurl:
+        return urls.public_base_url(settings)
+    return None
+
+
+@dataclass
+class Session:
+    """What every job of one process shares; the store is chosen once, on first use."""
+
+    loaded_settings: Settings | None = None
+    resolved_creds: credentials.Credentials | None = None
+    chosen_store: Any = None
+    has_credentials: bool | None = None
+    acl_refused: bool = False
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    make_bucket: Callable[[Settings, credentials.Credentials], Any] = default_bucket_factory
+    make_public_store: Callable[[str, str], Any] = public_store_factory
+
+    def settings(self, annex: AnnexQueries) -> Settings:
+        with self.lock:
+            if self.loaded_settings is None:
+                self.loaded_settings = load_settings(annex.getconfig)
+            return self.loaded_settings
+
+    def creds(self, annex: AnnexQueries) -> credentials.Credentials:
+        with self.lock:
+            if self.resolved_creds is None:
+                self.resolved_creds = credentials.resolve(lambda: stored_creds(annex))
+            return self.resolved_creds
+
+    def can_sign(self, annex: AnnexQueries) -> bool:
+        """Whether any credentials exist; the boto3 chain is asked only when needed."""
+        settings = self.settings(annex)
+        if settings.anonymous:
+            return False
+        with self.lock:
+            if self.has_credentials is None:
+                if self.creds(annex).explicit:
+                    self.has_credentials = True
+                else:
+                    from git_annex_remote_s3py.store.client import has_chain_credentials
+
+                    self.has_credentials = has_chain_credentials(settings)
+            return self.has_credentials
+
+    def anonymous_base(self, annex: AnnexQueries) -> str | None:
+        """The public base URL when reads go through anonymous HTTP: no credentials at all,
+        a public URL known, and not ``signature=anonymous`` (which reads through boto3)."""
+        settings = self.settings(annex)
+        base = public_base(settings)
+        if base and not settings.anonymous and not self.can_sign(annex):
+            return base
+        return None
+
+    def store(self, annex: AnnexQueries) -> Any:
+        """The one store of this process: the S3 bucket, or the anonymous ``PublicStore``."""
+        with self.lock:
+            if self.chosen_store is None:
+                settings = self.settings(annex)
+                base = self.anonymous_base(annex)
+                self.chosen_store = (self.make_public_store(base, settings.bucket) if base else
+                               self.make_bucket(settings, self.creds(annex)))
+            return self.chosen_store
+
+    def writable(self, annex: AnnexQueries, doing: str = "write to") -> Any:
+        """The store, after checking that there are credentials to sign requests with."""
+        if not self.can_sign(annex):
+            raise CredentialsMissing(
+                f"no AWS credentials to {doing} bucket {self.settings(annex).bucket}: set "
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or profile=) and retry")
+        return self.store(annex)
+
+    def refuse_acl(self) -> bool:
+        """Note that the bucket refuses public ACLs; True the first time."""
+        with self.lock:
+            first, self.acl_refused = not self.acl_refused, True
+            return first
+
+
+def embedded_creds(value: str) -> dict[str, str]:
+    """Creds git-annex embedded in ``remote.log`` without encryption (``embedcreds=yes``,
+    ``encryption=none``): the field holds base64 of ``user\\npassword\\n``."""
+    try:
+        lines = base64.b64decode(value, validate=True).decode("utf-8").splitlines()
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return {"user": lines[0], "password": lines[1]} if len(lines) >= 2 else {}
+
+
+@dataclass(frozen=True)
+class BranchAnnex:
+    """git-annex's answers about one remote read from the git-annex branch, for the helper
+    subcommands (which run without git-annex): its ``remote.log`` config and the git dir."""
+
+    config: dict[str, str]
+    git_dir: str
+
+    def getconfig(self, name: str) -> str:
+        return self.config.get(name, "")
+
+    def getuuid(self) -> str:
+        return self.config["uuid"]
+
+    def getgitdir(self) -> str:
+        return self.git_dir
+
+    def getcreds(self, setting: str) -> dict[str, str]:
+        if self.config.get("cipherkeys"):  # gpg-encrypted in the branch: only git-annex reads
+            return {}
+        return embedded_creds(self.config.get(setting, ""))
