@@ -1,7 +1,12 @@
 """A lean signed-HTTP transport: one signed request over a kept-alive http.client connection
 per thread, no botocore.
 
-FIGURES
+What it saves, measured by scripts/measure_lean.py (2-core machine shared with other jobs,
+moto's server in the same process, medians of 200 HEADs): botocore's ``head_object`` costs
+~1.1 ms of CPU in the calling thread and ~3.4 ms wall, this transport's HEAD ~0.3 ms CPU and
+~2.2 ms wall. Signing is the small part of that (~0.13 ms botocore, ~0.02 ms ``sigv4``); the
+rest is botocore's request pipeline (event hooks, endpoint rules, parsing). A process served
+whole by this path also never imports boto3 or builds a client (~0.7-0.9 s here).
 
 It only exchanges: ``lean.objects.LeanObjects`` reads the answers and takes only clean ones;
 everything else (errors, retries, redirects, large files) stays with botocore (``bucket.Bucket``
