@@ -43,6 +43,10 @@ class QuotaExceeded(StorageError):
     """The bucket's or user's storage quota is used up (Ceph RGW: 403 ``QuotaExceeded``)."""
 
 
+class AclNotSupported(StorageError):
+    """The bucket refuses ACLs (Object Ownership: bucket owner enforced)."""
+
+
 class WrongRegion(StorageError):
     """The bucket lives in another region than the client was configured for."""
 

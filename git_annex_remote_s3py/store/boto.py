@@ -13,6 +13,7 @@ from typing import Any, Iterator
 
 from git_annex_remote_s3py.errors import (
     AccessDenied,
+    AclNotSupported,
     BucketNotFound,
     CredentialsMissing,
     EndpointUnavailable,
@@ -38,10 +39,6 @@ TRANSFER_THREADS = 4
 CHECKSUM_FIELDS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1",
                    "ChecksumSHA256")
 REQUEST_CONTEXT = "s3py_request"  # (method, object name) kept in botocore's request context
-
-
-class AclNotSupported(StorageError):
-    """The bucket refuses ACLs (Object Ownership: bucket owner enforced)."""
 
 
 # -- errors ------------------------------------------------------------------------------------

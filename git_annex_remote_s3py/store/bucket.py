@@ -13,15 +13,10 @@ import os
 import threading
 from typing import Any, Callable, Iterator, TypeVar
 
-from git_annex_remote_s3py.errors import LocalFileError
+from git_annex_remote_s3py.errors import AclNotSupported, LocalFileError
 from git_annex_remote_s3py.store import integrity
 from git_annex_remote_s3py.store.base import ObjectInfo, Report
-from git_annex_remote_s3py.store.boto import (  # noqa: F401 (re-exported for callers)
-    AclNotSupported,
-    BotoBucket,
-    classify,
-    s3_errors,
-)
+from git_annex_remote_s3py.store.boto import BotoBucket, classify, s3_errors
 from git_annex_remote_s3py.store.lean.objects import LeanObjects
 from git_annex_remote_s3py.store.lean.transport import LeanS3
 from git_annex_remote_s3py.store.localfile import partial_size
