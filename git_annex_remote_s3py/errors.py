@@ -39,6 +39,14 @@ class AccessDenied(StorageError):
     """403: the credentials may not do this (or S3 hides a missing object without ListBucket)."""
 
 
+class QuotaExceeded(StorageError):
+    """The bucket's or user's storage quota is used up (Ceph RGW: 403 ``QuotaExceeded``)."""
+
+
+class AclNotSupported(StorageError):
+    """The bucket refuses ACLs (Object Ownership: bucket owner enforced)."""
+
+
 class WrongRegion(StorageError):
     """The bucket lives in another region than the client was configured for."""
 

@@ -47,3 +47,38 @@ def digest_file(handle: BinaryIO, digest: Any) -> Any:
     for block in iter(lambda: handle.read(READ_CHUNK), b""):
         digest.update(block)
     return digest
+
+
+def partial_size(path: str) -> int:
+    """Bytes of an earlier, interrupted download at ``path`` (0 if there is none)."""
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:
+        return 0
+    except OSError as exc:
+        raise LocalFileError(f"cannot use {path}: {exc.strerror}") from exc
+
+
+def open_for_upload(path: str) -> BinaryIO:
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise LocalFileError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+class ProgressReader:
+    """A file wrapper that reports the furthest byte read (a sender may re-read on retry)."""
+
+    def __init__(self, handle: BinaryIO, report: Callable[[int], None]) -> None:
+        self._handle, self._report, self._furthest = handle, report, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
+        position = self._handle.tell()
+        if position > self._furthest:
+            self._furthest = position
+            self._report(position)
+        return data
+
+    def __getattr__(self, name: str) -> Any:  # seek, tell, fileno... as the real file
+        return getattr(self._handle, name)

@@ -2,15 +2,16 @@
 
 Used when a clone has no credentials at all: presence by HEAD, download by GET with resume.
 Written on the standard library because it is a few lines and must start fast.
+``PublicStore`` is the read side of ``base.Store`` over it; its writes ask for credentials.
 """
 
 from __future__ import annotations
 
-import os
 import urllib.error
 import urllib.request
-from typing import Callable
+from typing import Callable, Iterator, NoReturn
 
+from git_annex_remote_s3py import urls
 from git_annex_remote_s3py.errors import (
     CredentialsMissing,
     EndpointUnavailable,
@@ -18,9 +19,9 @@ from git_annex_remote_s3py.errors import (
     ObjectNotFound,
     StorageError,
 )
-from git_annex_remote_s3py.store.bucket import ObjectInfo
-from git_annex_remote_s3py.store.localfile import READ_CHUNK, write_blocks
-from git_annex_remote_s3py.urls import object_url
+from git_annex_remote_s3py.store import integrity
+from git_annex_remote_s3py.store.base import ObjectInfo, Report
+from git_annex_remote_s3py.store.localfile import READ_CHUNK, partial_size, write_blocks
 
 TIMEOUT = 60
 
@@ -39,29 +40,34 @@ def _open(request: urllib.request.Request, what: str):
         raise EndpointUnavailable(f"{what}: cannot reach the public URL ({exc})") from exc
 
 
+def head(url: str, what: str) -> ObjectInfo:
+    """What a HEAD of a public object tells; ``ObjectNotFound`` on 404, other errors
+    otherwise."""
+    with _open(urllib.request.Request(url, method="HEAD"), what) as answer:
+        length, etag = answer.headers.get("Content-Length"), answer.headers.get("ETag")
+        if length is None or not etag or not length.isdigit():
+            raise StorageError(f"{what}: the public URL answered without Content-Length or ETag")
+        return ObjectInfo(int(length), etag.strip('"'), answer.headers.get("x-amz-version-id"),
+                          answer.headers.get("Last-Modified"))
+
+
 def head_size(url: str, what: str) -> int:
     """Size of a public object; ``ObjectNotFound`` on 404, other errors otherwise."""
-    with _open(urllib.request.Request(url, method="HEAD"), what) as answer:
-        length = answer.headers.get("Content-Length")
-        if length is None or not answer.headers.get("ETag"):
-            raise StorageError(f"{what}: the public URL answered without Content-Length or ETag")
-        return int(length)
+    return head(url, what).size
 
 
 def download(url: str, path: str, report: Callable[[int], None], what: str) -> int:
     """GET ``url`` into ``path``, resuming a partial file with a Range request."""
-    offset = os.path.getsize(path) if os.path.exists(path) else 0
+    offset = partial_size(path)
     request = urllib.request.Request(url)
     if offset:
         request.add_header("Range", f"bytes={offset}-")
     try:
         answer = _open(request, what)
-    except urllib.error.HTTPError as exc:  # 416: the partial file is already complete
+    except urllib.error.HTTPError as exc:  # 416: the partial file may be complete already
         exc.close()
-        size = head_size(url, what)
-        if size == offset:
+        if integrity.partial_is_whole(path, offset, head_size(url, what)):
             return offset
-        os.truncate(path, 0)
         return download(url, path, report, what)
     with answer:
         if answer.status == 206:
@@ -76,24 +82,67 @@ def download(url: str, path: str, report: Callable[[int], None], what: str) -> i
 
 
 class PublicStore:
-    """The read side of the store over anonymous HTTP (a bucket's public URLs); every write
-    raises ``CredentialsMissing``. Minimal until the store's own version is merged."""
+    """A bucket read through its public URL without credentials (``base.Store``): HEAD and
+    GET work, every write raises ``CredentialsMissing`` naming the fix."""
 
     def __init__(self, base_url: str, bucket: str) -> None:
         self.base_url, self.name = base_url, bucket
 
-    def head(self, name: str, version_id: str | None = None) -> ObjectInfo:
-        url = object_url(self.base_url, name, version_id)
-        return ObjectInfo(size=head_size(url, f"checking {name}"), etag="", version_id=version_id)
+    def _url(self, name: str, version_id: str | None = None) -> str:
+        return urls.object_url(self.base_url, name, version_id)
 
-    def get_file(self, name: str, path: str, report: Callable[[int], None],
-                 version_id: str | None = None) -> None:
-        download(object_url(self.base_url, name, version_id), path, report,
-                 f"retrieving {name}")
-
-    def _read_only(self, *args: object, **kwargs: object) -> None:
+    def _needs_credentials(self, doing: str = "write to") -> NoReturn:
         raise CredentialsMissing(
-            f"no AWS credentials to write to bucket {self.name}: set AWS_ACCESS_KEY_ID and "
+            f"no AWS credentials to {doing} bucket {self.name}: set AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY (or profile=) and retry")
 
-    put_file = delete = copy = put_text = _read_only
+    # -- the read side ------------------------------------------------------------------------
+    def head(self, name: str, version_id: str | None = None) -> ObjectInfo:
+        return head(self._url(name, version_id), f"checking {name}")
+
+    def get_file(self, name: str, path: str, report: Report,
+                 version_id: str | None = None) -> int:
+        return download(self._url(name, version_id), path, report, f"retrieving {name}")
+
+    def get_text(self, name: str) -> str:
+        with _open(urllib.request.Request(self._url(name)), f"reading {name}") as answer:
+            return answer.read().decode()
+
+    def exists(self) -> bool:
+        """True: a public bucket is not checked (an anonymous HEAD of it proves nothing)."""
+        return True
+
+    def region(self) -> str | None:
+        return None  # a public URL does not say
+
+    # -- everything else needs credentials ------------------------------------------------------
+    def put_file(self, name: str, path: str, report: Report,
+                 extra_args: dict | None = None) -> ObjectInfo:
+        self._needs_credentials()
+
+    def put_text(self, name: str, text: str, extra_args: dict | None = None) -> None:
+        self._needs_credentials()
+
+    def delete(self, name: str) -> None:
+        self._needs_credentials()
+
+    def copy(self, source: str, destination: str, extra_args: dict | None = None) -> None:
+        self._needs_credentials()
+
+    def create(self, region: str) -> None:
+        self._needs_credentials()
+
+    def enable_versioning(self) -> None:
+        self._needs_credentials()
+
+    def abort_upload(self, name: str, upload_id: str) -> None:
+        self._needs_credentials()
+
+    def list(self, prefix: str) -> Iterator[tuple[str, int, str]]:
+        self._needs_credentials("list")
+
+    def abandoned_uploads(self, prefix: str) -> list[tuple[str, str]]:
+        self._needs_credentials("list the uploads of")
+
+    def presign(self, name: str, expires: int) -> str:
+        self._needs_credentials("presign URLs of")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.pipes import RemotePipe, annex_key, protocol_only
+from support.pipes import RemotePipe, annex_key, protocol_only, without_debug
 from support.repos import BIN_DIR, TEST_SECRET, isolated_env, run
 
 from git_annex_remote_s3py import __version__
@@ -42,6 +42,11 @@ def start(env, annex_dir, config, extensions="EXTENSIONS INFO GETGITREMOTENAME",
     return annex
 
 
+def replies(annex: RemotePipe, *lines: str) -> list[str]:
+    """The transcript of ``lines`` without the DEBUG lines (one per S3 request)."""
+    return without_debug(annex.transcript(*lines))
+
+
 def test_key_mode_transcript(env, annex_dir, remote_config, s3_server, bucket_name, tmp_path):
     annex = start(env, annex_dir, remote_config)
     configs = annex.transcript("LISTCONFIGS")
@@ -54,31 +59,31 @@ def test_key_mode_transcript(env, annex_dir, remote_config, s3_server, bucket_na
     key = annex_key(data)
     source = tmp_path / " lead and trail "
     source.write_bytes(data)
-    stored = annex.transcript(f"TRANSFER STORE {key} {source}")
+    stored = without_debug(annex.transcript(f"TRANSFER STORE {key} {source}"))
     assert stored[-1] == f"TRANSFER-SUCCESS STORE {key}"
     progress = [int(line.split(" ")[1]) for line in stored[:-1]]
     assert stored[:-1] == [f"PROGRESS {n}" for n in progress] and progress == sorted(progress)
     assert s3_server.objects(bucket_name, "ds1/SHA")[f"ds1/{key}"] == data
 
-    assert annex.transcript(f"CHECKPRESENT {key}") == [f"CHECKPRESENT-SUCCESS {key}"]
+    assert replies(annex, f"CHECKPRESENT {key}") == [f"CHECKPRESENT-SUCCESS {key}"]
     target = tmp_path / " got back "
-    assert annex.transcript(f"TRANSFER RETRIEVE {key} {target}")[-1] == (
+    assert replies(annex, f"TRANSFER RETRIEVE {key} {target}")[-1] == (
         f"TRANSFER-SUCCESS RETRIEVE {key}")
     assert target.read_bytes() == data
 
-    assert annex.transcript(f"WHEREIS {key}") == [f"WHEREIS-SUCCESS s3://{bucket_name}/ds1/{key}"]
-    assert annex.transcript("GETCOST") == ["COST 200"]
-    assert annex.transcript("GETAVAILABILITY") == ["AVAILABILITY GLOBAL"]
-    info = annex.transcript("GETINFO")
+    assert replies(annex, f"WHEREIS {key}") == [f"WHEREIS-SUCCESS s3://{bucket_name}/ds1/{key}"]
+    assert replies(annex, "GETCOST") == ["COST 200"]
+    assert replies(annex, "GETAVAILABILITY") == ["AVAILABILITY GLOBAL"]
+    info = replies(annex, "GETINFO")
     assert info[-1] == "INFOEND"
     fields = dict(zip(info[:-1:2], info[1:-1:2]))
     assert fields["INFOFIELD bucket"] == f"INFOVALUE {bucket_name}"
     assert fields["INFOFIELD fileprefix"] == "INFOVALUE ds1/"
     assert fields["INFOFIELD endpoint"] == f"INFOVALUE {s3_server.endpoint}"
 
-    assert annex.transcript(f"REMOVE {key}") == [f"REMOVE-SUCCESS {key}"]
-    assert annex.transcript(f"REMOVE {key}") == [f"REMOVE-SUCCESS {key}"]
-    assert annex.transcript(f"CHECKPRESENT {key}") == [f"CHECKPRESENT-FAILURE {key}"]
+    assert replies(annex, f"REMOVE {key}") == [f"REMOVE-SUCCESS {key}"]
+    assert replies(annex, f"REMOVE {key}") == [f"REMOVE-SUCCESS {key}"]
+    assert replies(annex, f"CHECKPRESENT {key}") == [f"CHECKPRESENT-FAILURE {key}"]
     assert annex.transcript("FROBNICATE now") == ["UNSUPPORTED-REQUEST"]
     assert finish(annex) == 0
     assert protocol_only(annex.seen)
@@ -99,7 +104,7 @@ def test_cannot_tell_is_unknown_not_absent(env, annex_dir, s3_server, where, wor
     endpoint = "http://127.0.0.1:9" if where == "endpoint" else s3_server.endpoint
     annex = start(env, annex_dir, {"bucket": "no-such-bucket-here", "endpoint": endpoint})
     annex.transcript("PREPARE")
-    [reply] = [r for r in annex.transcript("CHECKPRESENT MD5-s1--x") if not r.startswith("DEBUG")]
+    [reply] = without_debug(annex.transcript("CHECKPRESENT MD5-s1--x"))
     assert reply.startswith("CHECKPRESENT-UNKNOWN MD5-s1--x ") and words in reply
     assert finish(annex) == 0
 
@@ -112,7 +117,7 @@ def test_cannot_tell_is_unknown_not_absent(env, annex_dir, s3_server, where, wor
 ])
 def test_bad_setting_fails_in_one_line(env, annex_dir, request_line, config, message):
     annex = start(env, annex_dir, config)
-    [reply] = [r for r in annex.transcript(request_line) if not r.startswith("DEBUG")]
+    [reply] = without_debug(annex.transcript(request_line))
     assert reply.startswith(f"{request_line}-FAILURE {message}")
     assert finish(annex) == 0
 
@@ -123,8 +128,7 @@ def test_no_credentials_anywhere_refuses_to_store(tmp_path, annex_dir, remote_co
     annex.transcript("PREPARE")
     source = tmp_path / "f"
     source.write_bytes(b"x")
-    [reply] = [r for r in annex.transcript(f"TRANSFER STORE {annex_key(b'x')} {source}")
-               if not r.startswith("DEBUG")]
+    [reply] = without_debug(annex.transcript(f"TRANSFER STORE {annex_key(b'x')} {source}"))
     assert reply.startswith(f"TRANSFER-FAILURE STORE {annex_key(b'x')} ")
     assert "AWS_ACCESS_KEY_ID" in reply
     info = annex.transcript("GETINFO")
@@ -146,8 +150,8 @@ def test_async_transcript(env, annex_dir, remote_config, s3_server, bucket_name,
     finals = sorted(line for line in stored if "TRANSFER-" in line)
     assert finals == [f"J 1 TRANSFER-SUCCESS STORE {annex_key(one)}",
                       f"J 2 TRANSFER-SUCCESS STORE {annex_key(two)}"]
-    present = annex.transcript(f"J 2 CHECKPRESENT {annex_key(one)}", "J 1 CHECKPRESENT MD5-s1--x",
-                             "J 1 GETCOST")
+    present = without_debug(annex.transcript(
+        f"J 2 CHECKPRESENT {annex_key(one)}", "J 1 CHECKPRESENT MD5-s1--x", "J 1 GETCOST"))
     assert sorted(present) == ["J 1 CHECKPRESENT-FAILURE MD5-s1--x", "J 1 COST 200",
                                f"J 2 CHECKPRESENT-SUCCESS {annex_key(one)}"]
     assert set(s3_server.objects(bucket_name, "ds1/SHA").values()) == {one, two}

@@ -15,8 +15,9 @@ from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
 
 from git_annex_remote_s3py import errors
 from git_annex_remote_s3py.credentials import Credentials
-from git_annex_remote_s3py.store import bucket as storage
-from git_annex_remote_s3py.store.bucket import Bucket, _crc_validated
+from git_annex_remote_s3py.store import integrity
+from git_annex_remote_s3py.store.boto import crc_validated as _crc_validated
+from git_annex_remote_s3py.store.bucket import Bucket
 from git_annex_remote_s3py.store.client import LazyClient, build_client, build_lean
 from git_annex_remote_s3py.store.lean import sigv4
 from git_annex_remote_s3py.store.lean.transport import LeanS3
@@ -170,7 +171,7 @@ def test_large_single_object_with_crc32_both_ways_without_boto3(s3_server, s3_pr
     source.write_bytes(data)
     bucket, built = lean_bucket(s3_proxy.endpoint, bucket_name)
     seen: list[int] = []
-    monkeypatch.setattr(storage, "_md5_file", None)  # the echoed CRC32 is the check: no MD5
+    monkeypatch.setattr(integrity, "file_md5", None)  # the echoed CRC32 is the check: no MD5
     bucket.put_file("big", str(source), seen.append)
     stored = truth.get_object(Bucket=bucket_name, Key="big", ChecksumMode="ENABLED")
     assert stored["Body"].read() == data and stored.get("ChecksumCRC32")
@@ -330,7 +331,7 @@ def test_botocore_continues_a_listing_from_s3s_raw_token():
         stub.add_response("list_objects_v2", {
             "Contents": [{"Key": "p/x", "Size": 3, "ETag": '"e"'}], "IsTruncated": False},
             {"Bucket": "b-1", "Prefix": "p/", "ContinuationToken": "tok___12"})
-        assert list(bucket._botocore_listing("p/", "tok___12")) == [("p/x", 3, "e")]
+        assert list(bucket.boto.listing("p/", "tok___12")) == [("p/x", 3, "e")]
         stub.assert_no_pending_responses()
 
 

@@ -57,6 +57,11 @@ def split_job(line: str) -> tuple[str, str]:
     return "", line
 
 
+def without_debug(lines: list[str]) -> list[str]:
+    """The lines but DEBUG ones (the remote logs each S3 request it sends)."""
+    return [line for line in lines if split_job(line)[1].split(" ", 1)[0] != "DEBUG"]
+
+
 def protocol_only(lines: list[str]) -> bool:
     """Every line starts with a protocol word (no stray output on stdout)."""
     return {split_job(line)[1].split(" ", 1)[0] for line in lines} <= REPLY_KEYWORDS

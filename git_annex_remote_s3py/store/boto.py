@@ -1,0 +1,444 @@
+"""Every botocore call of the store, and the mapping of botocore errors to ``errors`` types
+(by S3 error code and HTTP status). boto3 and botocore are imported inside functions only."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import ssl
+import threading
+from typing import Any, Iterator
+
+from git_annex_remote_s3py.errors import (
+    AccessDenied,
+    AclNotSupported,
+    BucketNotFound,
+    CredentialsMissing,
+    EndpointUnavailable,
+    IntegrityError,
+    LocalFileError,
+    NotAnS3Endpoint,
+    ObjectNotFound,
+    QuotaExceeded,
+    StorageError,
+    WrongRegion,
+)
+from git_annex_remote_s3py.store import integrity
+from git_annex_remote_s3py.store.base import ObjectInfo, Report
+from git_annex_remote_s3py.store.localfile import (
+    READ_CHUNK,
+    ProgressReader,
+    open_for_upload,
+    write_blocks,
+)
+from git_annex_remote_s3py.store.uploads import InFlightUploads
+
+LOG = logging.getLogger(__name__)
+TRANSFER_THREADS = 4
+CHECKSUM_FIELDS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1",
+                   "ChecksumSHA256")
+REQUEST_CONTEXT = "s3py_request"  # (method, object name) kept in botocore's request context
+
+
+# -- errors ------------------------------------------------------------------------------------
+def error_parts(exc: BaseException | None) -> tuple[str, int, dict]:
+    """(S3 error code, HTTP status, response headers) of a botocore ClientError."""
+    response = getattr(exc, "response", None) or {}
+    code = str(response.get("Error", {}).get("Code", ""))
+    meta = response.get("ResponseMetadata", {})
+    return code, int(meta.get("HTTPStatusCode") or 0), meta.get("HTTPHeaders", {}) or {}
+
+
+def _client_error(exc: Exception, what: str, bucket: str) -> StorageError:
+    code, status, headers = error_parts(exc)
+    if code in ("NoSuchBucket",):
+        return BucketNotFound(f"bucket {bucket} does not exist ({what}); create it with "
+                              "initremote or fix bucket=")
+    if code in ("NoSuchKey", "NoSuchVersion", "404", "NotFound") and status in (404, 0):
+        return ObjectNotFound(f"{what}: not found in bucket {bucket}")
+    if code in ("PermanentRedirect", "AuthorizationHeaderMalformed",
+                "IllegalLocationConstraintException") or status == 301 or (
+                    status == 400 and headers.get("x-amz-bucket-region")):  # HEAD: no body
+        region = headers.get("x-amz-bucket-region", "")
+        hint = f"region={region}" if region else "the bucket's region= setting"
+        return WrongRegion(f"{what}: bucket {bucket} is in another region; set {hint}")
+    if code == "InvalidAccessKeyId":
+        return AccessDenied(f"{what}: the access key is unknown to the server "
+                            "(InvalidAccessKeyId); check AWS_ACCESS_KEY_ID, or git annex "
+                            "enableremote with the right keys")
+    if code == "SignatureDoesNotMatch":
+        return AccessDenied(f"{what}: the secret key does not match the access key "
+                            "(SignatureDoesNotMatch); set the right AWS_SECRET_ACCESS_KEY, or "
+                            "git annex enableremote with the right keys")
+    if code in ("InvalidToken", "ExpiredToken", "TokenRefreshRequired"):
+        return AccessDenied(f"{what}: credentials rejected by the server ({code}); check "
+                            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
+                            "git annex enableremote with new ones")
+    if code == "QuotaExceeded":
+        return QuotaExceeded(f"{what}: the storage quota of bucket {bucket} (or of its owner) "
+                             "is used up (QuotaExceeded); free space or have the quota raised")
+    if code == "AccessControlListNotSupported":
+        return AclNotSupported(f"{what}: bucket {bucket} does not allow ACLs")
+    if status == 403 or code in ("AccessDenied", "Forbidden", "403", "AllAccessDisabled"):
+        return AccessDenied(f"{what}: access denied by bucket {bucket} ({code or 403}); check "
+                            "the credentials' permissions (a missing object also answers "
+                            "403 without s3:ListBucket)")
+    if status >= 500 or code in ("SlowDown", "ServiceUnavailable", "InternalError"):
+        return EndpointUnavailable(f"{what}: server error {status} {code} after retries")
+    return StorageError(f"{what}: S3 error {status} {code}")
+
+
+def _untrusted_certificate(exc: BaseException) -> str | None:
+    """The verifier's reason if ``exc`` (or what it wraps) is a TLS certificate refusal."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # botocore SSLError -> urllib3 SSLError -> ssl.SSLCertVerificationError
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen.verify_message or "certificate verify failed"
+        inner = [value for value in (getattr(seen, "kwargs", {}) or {}).values()
+                 if isinstance(value, BaseException)] + [
+            arg for arg in getattr(seen, "args", ()) if isinstance(arg, BaseException)]
+        seen = inner[0] if inner else (seen.__cause__ or seen.__context__)
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return "certificate verify failed"
+    return None
+
+
+def classify(exc: Exception, what: str, bucket: str) -> StorageError:
+    """Map a botocore (or s3transfer, urllib3, connection) exception to our error type; an
+    exception of any other kind is re-raised as it is (a bug stays loud)."""
+    from botocore import exceptions as bce
+
+    if isinstance(exc, bce.ClientError):
+        return _client_error(exc, what, bucket)
+    if isinstance(exc, bce.FlexibleChecksumError):
+        return IntegrityError(f"{what}: the bytes received fail the server's checksum")
+    if isinstance(exc, bce.NoCredentialsError):
+        return CredentialsMissing(
+            f"{what}: no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+            "(or profile=), or use a public URL for read-only access")
+    if isinstance(exc, bce.SSLError):
+        reason = _untrusted_certificate(exc)
+        if reason:
+            return EndpointUnavailable(f"{what}: the server's TLS certificate is not trusted "
+                                       f"({reason}); give its CA with AWS_CA_BUNDLE=PATH")
+    if isinstance(exc, (bce.EndpointConnectionError, bce.ConnectTimeoutError, bce.ReadTimeoutError,
+                        bce.SSLError, bce.ConnectionClosedError, bce.ProxyConnectionError)):
+        return EndpointUnavailable(f"{what}: cannot reach the S3 endpoint ({type(exc).__name__}); "
+                                   "check endpoint= and the network")
+    if isinstance(exc, bce.BotoCoreError):
+        return StorageError(f"{what}: {type(exc).__name__}: {exc}")
+    from urllib3.exceptions import HTTPError as Urllib3Error
+
+    if isinstance(exc, (Urllib3Error, ConnectionError, TimeoutError)):
+        return EndpointUnavailable(f"{what}: connection to the S3 endpoint broke "
+                                   f"({type(exc).__name__})")
+    if _is_upload_failure(exc):  # s3transfer wraps the ClientError of a failed upload
+        wrapped = exc.__cause__ or exc.__context__
+        if isinstance(wrapped, Exception):
+            return classify(wrapped, what, bucket)
+        return StorageError(f"{what}: the upload failed ({exc})")
+    raise exc  # a bug: stay loud
+
+
+def _is_upload_failure(exc: Exception) -> bool:
+    if type(exc).__name__ != "S3UploadFailedError":
+        return False  # boto3 is imported only when it may be one
+    from boto3.exceptions import S3UploadFailedError
+
+    return isinstance(exc, S3UploadFailedError)
+
+
+@contextlib.contextmanager
+def s3_errors(what: str, bucket: str) -> Iterator[None]:
+    """Translate botocore, s3transfer and connection errors raised inside the block."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from urllib3.exceptions import HTTPError as Urllib3Error
+
+    try:
+        yield
+    except (ClientError, BotoCoreError, Urllib3Error, ConnectionError, TimeoutError) as exc:
+        raise classify(exc, what, bucket) from exc
+    except Exception as exc:
+        if not _is_upload_failure(exc):
+            raise
+        raise classify(exc, what, bucket) from exc
+
+
+# -- one DEBUG record per request ----------------------------------------------------------------
+def log_requests(client: Any) -> None:
+    """Have ``client`` log one DEBUG record per S3 call: method, object name, HTTP status (or
+    the exception's type). Never a header, URL, signature or credential."""
+    events = client.meta.events
+    events.register("before-parameter-build.s3", _remember_request)
+    events.register("after-call.s3", _log_answer)
+    events.register("after-call-error.s3", _log_failure)
+
+
+def _remember_request(params: dict, model: Any, context: dict, **_: Any) -> None:
+    name = params.get("Key") or f"bucket {params.get('Bucket', '')}"
+    context[REQUEST_CONTEXT] = (model.http.get("method", ""), model.name, name)
+
+
+def _log_answer(http_response: Any, context: dict, **_: Any) -> None:
+    method, operation, name = context.get(REQUEST_CONTEXT, ("", "", ""))
+    LOG.debug("S3 %s %s (%s): %s", method, name, operation,
+              getattr(http_response, "status_code", "?"))
+
+
+def _log_failure(exception: BaseException, context: dict, **_: Any) -> None:
+    method, operation, name = context.get(REQUEST_CONTEXT, ("", "", ""))
+    LOG.debug("S3 %s %s (%s): failed (%s)", method, name, operation, type(exception).__name__)
+
+
+# -- the calls -----------------------------------------------------------------------------------
+class BotoBucket:
+    """One bucket through one boto3 client (thread-safe): every request botocore sends."""
+
+    def __init__(self, client: Any, name: str, *, partsize: int, upload_args: dict,
+                 verify_etag_md5: bool) -> None:
+        self.client, self.name, self.partsize = client, name, partsize
+        self.upload_args, self.verify_etag_md5 = upload_args, verify_etag_md5
+        self._exists: bool | None = None
+        self.in_flight = InFlightUploads()  # aborted on SIGINT/SIGTERM/EOF (cli.stop_cleanly)
+
+    # -- bucket ---------------------------------------------------------------------------------
+    def exists(self) -> bool:
+        """True if the bucket exists; False on a real 404; raises on anything else."""
+        if self._exists:
+            return True
+        try:
+            with s3_errors(f"checking bucket {self.name}", self.name):
+                self.client.head_bucket(Bucket=self.name)
+        except (ObjectNotFound, BucketNotFound):
+            return False
+        self._exists = True
+        return True
+
+    def create(self, region: str) -> None:
+        kwargs: dict = {"Bucket": self.name}
+        if region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        with s3_errors(f"creating bucket {self.name}", self.name):
+            try:
+                self.client.create_bucket(**kwargs)
+            except Exception as exc:
+                if error_parts(exc)[0] not in ("BucketAlreadyOwnedByYou",):
+                    raise
+        self._exists = True
+
+    def region(self) -> str | None:
+        with s3_errors(f"finding the region of bucket {self.name}", self.name):
+            answer = self.client.get_bucket_location(Bucket=self.name)
+        location = answer.get("LocationConstraint")
+        return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
+
+    def enable_versioning(self) -> None:
+        with s3_errors(f"enabling versioning on bucket {self.name}", self.name):
+            state = self.client.get_bucket_versioning(Bucket=self.name).get("Status")
+            if state != "Enabled":
+                self.client.put_bucket_versioning(
+                    Bucket=self.name, VersioningConfiguration={"Status": "Enabled"})
+
+    # -- objects --------------------------------------------------------------------------------
+    def head(self, name: str, version_id: str | None = None) -> ObjectInfo:
+        """Raise ``ObjectNotFound`` only for a 404 in a bucket known to exist."""
+        kwargs: dict = {"Bucket": self.name, "Key": name}
+        if version_id:
+            kwargs["VersionId"] = version_id
+        try:
+            with s3_errors(f"checking {name}", self.name):
+                answer = self.client.head_object(**kwargs)
+        except ObjectNotFound:
+            if not self.exists():
+                raise BucketNotFound(f"bucket {self.name} does not exist") from None
+            raise
+        etag = answer.get("ETag")
+        if not etag or "ContentLength" not in answer:
+            raise NotAnS3Endpoint(f"checking {name}: the endpoint answered without ETag or "
+                                  "Content-Length; is endpoint= an S3 API URL?")
+        self._exists = True
+        return ObjectInfo(int(answer["ContentLength"]), etag.strip('"'),
+                          answer.get("VersionId"), str(answer.get("LastModified", "")))
+
+    def put_single(self, name: str, path: str, size: int, report: Report,
+                   args: dict) -> integrity.Stored:
+        """One PUT; what the server answered, for ``integrity.stored_is_sent`` to judge. With
+        ``checksums=when_supported`` the server checks botocore's CRC32 before it stores."""
+        with open_for_upload(path) as handle, s3_errors(f"storing {name}", self.name):
+            answer = self.client.put_object(Bucket=self.name, Key=name,
+                                            Body=ProgressReader(handle, report),
+                                            ContentLength=size, **args)
+        etag = (answer.get("ETag") or "").strip('"')
+        if not etag:
+            raise NotAnS3Endpoint(f"storing {name}: the endpoint accepted the upload but sent no "
+                                  "ETag; is endpoint= an S3 API URL?")
+        return integrity.Stored(etag, answer.get("VersionId"),
+                                integrity.Encryption.of_answer(answer),
+                                any(answer.get(field) for field in CHECKSUM_FIELDS))
+
+    def put_multipart(self, name: str, path: str, size: int, report: Report,
+                      args: dict) -> ObjectInfo:
+        """One multipart upload (s3transfer, parts in parallel); an object whose size is not
+        the file's is removed and the store fails."""
+        from boto3.s3.transfer import TransferConfig
+
+        sent = _Cumulative(report)
+        config = TransferConfig(multipart_threshold=self.partsize,
+                                multipart_chunksize=self.partsize,
+                                max_concurrency=TRANSFER_THREADS, use_threads=True)
+        self.in_flight.watch(self.client)
+        try:
+            with s3_errors(f"storing {name}", self.name):
+                self.client.upload_file(path, self.name, name, ExtraArgs=args or None,
+                                        Callback=sent, Config=config)
+        except OSError as exc:
+            raise LocalFileError(f"cannot read {path}: {exc.strerror}") from exc
+        info = self.head(name)
+        if info.size != size:
+            self.delete(name)
+            raise IntegrityError(f"storing {name}: the server holds {info.size} bytes, "
+                                 f"{size} were sent; the object was removed")
+        return info
+
+    def get_file(self, name: str, path: str, report: Report, version_id: str | None,
+                 offset: int) -> int:
+        """Download to ``path`` after its first ``offset`` bytes (a ranged GET resumes them),
+        checked against the ETag when it is an MD5 and botocore checks no CRC as it reads."""
+        kwargs: dict = {"Bucket": self.name, "Key": name}
+        if version_id:
+            kwargs["VersionId"] = version_id
+        if offset:
+            kwargs["Range"] = f"bytes={offset}-"
+        try:
+            with s3_errors(f"retrieving {name}", self.name):
+                answer = self.client.get_object(**kwargs)
+        except StorageError as exc:
+            if offset and error_parts(exc.__cause__)[0] == "InvalidRange":
+                if integrity.partial_is_whole(path, offset, self.head(name, version_id).size):
+                    report(offset)
+                    return offset
+                return self.get_file(name, path, report, version_id, 0)
+            raise
+        if not answer.get("ETag"):
+            raise NotAnS3Endpoint(f"retrieving {name}: the endpoint answered without ETag; is "
+                                  "endpoint= an S3 API URL?")
+        total = _total_size(answer, offset)
+        if offset and "ContentRange" not in answer:  # server ignored Range: start over
+            offset = 0
+        etag_md5 = None if offset == 0 and crc_validated(answer) else integrity.checkable_md5(
+            answer.get("ETag"), integrity.Encryption.of_answer(answer), self.verify_etag_md5)
+        digest = hashlib.md5() if etag_md5 else None
+        what = f"retrieving {name}"
+        try:
+            with s3_errors(what, self.name):
+                written = write_blocks(path, offset, answer["Body"].iter_chunks(READ_CHUNK),
+                                       report, what, digest)
+        except IntegrityError:
+            os.truncate(path, 0)  # corrupted bytes must not be resumed from
+            raise
+        if written != total:
+            raise IntegrityError(f"retrieving {name}: got {written} of {total} bytes; "
+                                 "the next try resumes")
+        if digest is not None and digest.hexdigest() != etag_md5:
+            os.truncate(path, 0)
+            raise IntegrityError(f"retrieving {name}: the bytes received do not match the "
+                                 "server's ETag (MD5); discarded, the next try starts over")
+        return written
+
+    def delete(self, name: str) -> None:
+        with s3_errors(f"removing {name}", self.name):
+            self.client.delete_object(Bucket=self.name, Key=name)
+
+    def copy(self, source: str, destination: str, extra_args: dict | None = None) -> None:
+        """Server-side copy (multipart above the part size), keeping metadata.
+
+        Storage class and encryption are set again (a copy would fall back to the defaults);
+        user metadata is copied from the source, in one request or part by part.
+        """
+        from boto3.s3.transfer import TransferConfig
+
+        args = {k: v for k, v in self.upload_args.items() if k != "Metadata"}
+        args.update(extra_args or {})
+        config = TransferConfig(multipart_threshold=min(self.partsize, 5 * 1024**3),
+                                multipart_chunksize=self.partsize)
+        with s3_errors(f"copying {source} to {destination}", self.name):
+            self.client.copy({"Bucket": self.name, "Key": source}, self.name, destination,
+                             ExtraArgs=args or None, Config=config)
+
+    def get_text(self, name: str) -> str:
+        with s3_errors(f"reading {name}", self.name):
+            return self.client.get_object(Bucket=self.name, Key=name)["Body"].read().decode()
+
+    def put_text(self, name: str, text: str, extra_args: dict | None = None) -> None:
+        with s3_errors(f"writing {name}", self.name):
+            answer = self.client.put_object(Bucket=self.name, Key=name, Body=text.encode(),
+                                            **(extra_args or {}))
+        if not answer.get("ETag"):
+            raise NotAnS3Endpoint(f"writing {name}: the endpoint sent no ETag; is endpoint= an "
+                                  "S3 API URL?")
+
+    def listing(self, prefix: str, token: str | None = None
+                ) -> Iterator[tuple[str, int, str]]:
+        """(name, size, etag) under ``prefix``, from S3's continuation ``token`` if given."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        pages = {}
+        if token:  # the paginator takes its own token format, not S3's raw one
+            from botocore.paginate import TokenEncoder
+
+            pages["StartingToken"] = TokenEncoder().encode({"ContinuationToken": token})
+        with s3_errors(f"listing {prefix or 'the bucket'}", self.name):
+            for page in paginator.paginate(Bucket=self.name, Prefix=prefix,
+                                           PaginationConfig=pages):
+                for item in page.get("Contents", []):
+                    yield item["Key"], int(item["Size"]), item.get("ETag", "").strip('"')
+
+    def abandoned_uploads(self, prefix: str) -> list[tuple[str, str]]:
+        found = []
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        with s3_errors(f"listing multipart uploads under {prefix}", self.name):
+            for page in paginator.paginate(Bucket=self.name, Prefix=prefix):
+                for upload in page.get("Uploads", []):
+                    found.append((upload["Key"], upload["UploadId"]))
+        return found
+
+    def abort_upload(self, name: str, upload_id: str) -> None:
+        with s3_errors(f"aborting the upload of {name}", self.name):
+            self.client.abort_multipart_upload(Bucket=self.name, Key=name, UploadId=upload_id)
+
+    def presign(self, name: str, expires: int) -> str:
+        with s3_errors(f"presigning {name}", self.name):
+            return self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.name, "Key": name}, ExpiresIn=expires)
+
+
+class _Cumulative:
+    """Adds up the byte deltas that s3transfer reports from its worker threads."""
+
+    def __init__(self, report: Report) -> None:
+        self._report, self._total, self._lock = report, 0, threading.Lock()
+
+    def __call__(self, delta: int) -> None:
+        with self._lock:
+            self._total += delta
+            total = self._total
+        self._report(total)
+
+
+def crc_validated(answer: dict) -> bool:
+    """Whether botocore checks the whole body against the object's full-object checksum as it
+    streams (``checksums=when_supported``, an object stored with one): then an MD5 of the same
+    bytes adds nothing but a second pass (~0.1 s per 64 MiB)."""
+    from botocore.httpchecksum import StreamingChecksumBody
+
+    return isinstance(answer.get("Body"), StreamingChecksumBody)
+
+
+def _total_size(answer: dict, offset: int) -> int:
+    content_range = answer.get("ContentRange")
+    if content_range and "/" in content_range:
+        return int(content_range.rsplit("/", 1)[1])
+    return int(answer.get("ContentLength", 0)) + (offset if content_range else 0)

@@ -1,0 +1,175 @@
+"""Object requests the lean way: clean answers only. Each method returns None when it hands
+the request over (and calls ``hand_over`` with the reason when the answer was not clean):
+``bucket.Bucket`` then sends it through botocore, which retries, classifies and redirects."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from typing import Any, Callable
+
+from git_annex_remote_s3py.errors import (
+    EndpointUnavailable,
+    ObjectNotFound,
+)
+from git_annex_remote_s3py.store import integrity
+from git_annex_remote_s3py.store.base import ObjectInfo, Report
+from git_annex_remote_s3py.store.lean import sigv4
+from git_annex_remote_s3py.store.lean.transport import LeanS3, LeanUnavailable, body_blocks
+from git_annex_remote_s3py.store.lean.wire import (
+    Crc32,
+    full_object_crc32,
+    http_date,
+    parse_listing,
+    upload_headers,
+)
+from git_annex_remote_s3py.store.localfile import (
+    READ_CHUNK,
+    ProgressReader,
+    digest_file,
+    open_for_upload,
+    write_blocks,
+)
+
+LEAN_SMALL_BYTES = 8 * 1024**2  # uploads up to this size are read whole, sent with Content-MD5
+Page = tuple[list[tuple[str, int, str]], "str | None"]
+
+
+class LeanObjects:
+    """HEAD, GET, PUT, DELETE and one listing page of one bucket over ``LeanS3``."""
+
+    def __init__(self, transport: LeanS3, bucket: str, hand_over: Callable[[str], None], *,
+                 flexible_checksums: bool, verify_etag_md5: bool) -> None:
+        self.transport, self.bucket = transport, bucket
+        self._hand_over = hand_over
+        self.flexible_checksums, self.verify_etag_md5 = flexible_checksums, verify_etag_md5
+        self._bucket_seen = False  # a HEAD of the bucket or of an object in it answered 200
+
+    def _call(self, method: str, name: str | None, **kwargs: Any) -> tuple[int, Any, bytes]:
+        """(status, headers, body) of one exchange; the body is read whole (small)."""
+        with self.transport.exchange(method, name, **kwargs) as response:
+            return response.status, response.headers, response.read()
+
+    def head(self, name: str, version_id: str | None) -> ObjectInfo | None:
+        """The object's size and ETag; ``ObjectNotFound`` on a 404 in a bucket that exists."""
+        query = {"versionId": version_id} if version_id else None
+        try:
+            status, headers, _ = self._call("HEAD", name, query=query)
+            if status == 404 and self._bucket_exists():
+                raise ObjectNotFound(f"checking {name}: not found in bucket {self.bucket}")
+        except LeanUnavailable as exc:
+            return self._hand_over(str(exc))
+        etag, length = headers.get("ETag"), headers.get("Content-Length")
+        if status != 200 or not etag or not (length or "").isdigit():
+            return self._hand_over(f"HEAD {name}: {status}")
+        self._bucket_seen = True
+        return ObjectInfo(int(length), etag.strip('"'), headers.get("x-amz-version-id"),
+                          http_date(headers.get("Last-Modified")))
+
+    def _bucket_exists(self) -> bool:
+        if not self._bucket_seen:
+            status, _, _ = self._call("HEAD", None)
+            self._bucket_seen = status == 200
+        return self._bucket_seen
+
+    def get(self, name: str, path: str, report: Report, version_id: str | None) -> int | None:
+        """Download one object whole, checked against its full-object CRC32 if the server
+        keeps one, else its ETag when that is an MD5; None (a partial or empty file left
+        for botocore to resume or fetch) if that did not work."""
+        what = f"retrieving {name}"
+        query = {"versionId": version_id} if version_id else None
+        crc, md5 = None, None
+        try:
+            mode = {"x-amz-checksum-mode": "ENABLED"} if self.flexible_checksums else {}
+            with self.transport.exchange("GET", name, query=query, headers=mode) as response:
+                headers = response.headers
+                etag = (headers.get("ETag") or "").strip('"').lower()
+                length = headers.get("Content-Length")
+                if response.status != 200 or not etag or not (length or "").isdigit():
+                    response.read()
+                    return self._hand_over(f"GET {name}: {response.status}")
+                crc = full_object_crc32(headers)
+                md5 = integrity.checkable_md5(etag, integrity.Encryption.of_headers(headers),
+                                              self.verify_etag_md5)
+                digest: Any = Crc32() if crc else (hashlib.md5() if md5 else None)
+                written = write_blocks(path, 0, body_blocks(response, READ_CHUNK), report, what,
+                                       digest)
+        except (LeanUnavailable, EndpointUnavailable) as exc:
+            if crc and not md5:  # a resumed file could be checked by neither
+                os.truncate(path, 0)
+            return self._hand_over(str(exc))
+        if written != int(length):
+            return self._hand_over(f"GET {name}: {written} of {length} bytes")
+        if digest is not None and digest.hexdigest() != (crc.hexdigest() if crc else md5):
+            os.truncate(path, 0)
+            return self._hand_over(f"GET {name}: the bytes fail the object's checksum")
+        return written
+
+    def put(self, name: str, path: str, size: int, args: dict,
+            report: Report) -> integrity.Stored | None:
+        """One PUT, its payload unsigned (as botocore's uploads here) but checked by the
+        server before it stores, through a signed header: Content-MD5 for a small file (or
+        with ``checksums=when_required``), else a CRC32 (one fast pass). What the server
+        answered is returned for ``integrity.stored_is_sent`` to judge."""
+        headers = upload_headers(args)
+        if headers is None:
+            return None  # an argument only botocore knows: that upload goes through it
+        with open_for_upload(path) as handle:
+            crc, md5 = None, None
+            if size <= LEAN_SMALL_BYTES:
+                body: Any = handle.read()
+                if len(body) != size:
+                    return None  # the file changed under us: botocore's path will say so
+                md5 = hashlib.md5(body)
+            elif self.flexible_checksums:
+                crc = digest_file(handle, Crc32())
+                headers["x-amz-checksum-crc32"] = crc.base64()
+                headers["x-amz-sdk-checksum-algorithm"] = "CRC32"  # as botocore sends it
+            else:
+                md5 = digest_file(handle, hashlib.md5())
+            if md5 is not None:
+                headers["Content-MD5"] = base64.b64encode(md5.digest()).decode()
+            if size > LEAN_SMALL_BYTES:
+                handle.seek(0)
+                body = ProgressReader(handle, report)
+            headers["Content-Length"] = str(size)
+            try:
+                status, answer, _ = self._call("PUT", name, headers=headers, body=body,
+                                               payload_hash=sigv4.UNSIGNED_PAYLOAD)
+            except LeanUnavailable as exc:
+                return self._hand_over(str(exc))
+        etag = (answer.get("ETag") or "").strip('"')
+        if status != 200 or not etag:
+            return self._hand_over(f"PUT {name}: {status}")
+        return integrity.Stored(etag, answer.get("x-amz-version-id"),
+                                integrity.Encryption.of_headers(answer),
+                                crc is not None and answer.get("x-amz-checksum-crc32")
+                                == crc.base64(),
+                                md5.hexdigest() if md5 is not None else None)
+
+    def delete(self, name: str) -> bool | None:
+        """True once deleted (a missing object too: S3 answers 204)."""
+        try:
+            status, _, _ = self._call("DELETE", name)
+        except LeanUnavailable as exc:
+            return self._hand_over(str(exc))
+        if status not in (200, 204):
+            return self._hand_over(f"DELETE {name}: {status}")
+        return True
+
+    def list_page(self, prefix: str, token: str | None, max_keys: int) -> Page | None:
+        """One ListObjectsV2 page (names URL-encoded by the server, so any name survives XML):
+        its (name, size, etag) items and the next page's token."""
+        query = {"list-type": "2", "prefix": prefix, "encoding-type": "url",
+                 "max-keys": str(max_keys)}
+        if token:
+            query["continuation-token"] = token
+        try:
+            status, _, body = self._call("GET", None, query=query)
+        except LeanUnavailable as exc:
+            return self._hand_over(str(exc))
+        page = parse_listing(body) if status == 200 else None
+        if page is None:
+            return self._hand_over(f"LIST {prefix}: {status}")
+        return page

@@ -1,0 +1,100 @@
+"""S3's wire formats as the lean path reads and writes them: upload headers, ListObjectsV2
+XML, CRC32 checksums, HTTP dates. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import base64
+import re
+import zlib
+from typing import Any
+
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP token (RFC 9110)
+LEAN_UPLOAD_HEADERS = {"ACL": "x-amz-acl", "StorageClass": "x-amz-storage-class",
+                       "ServerSideEncryption": "x-amz-server-side-encryption",
+                       "SSEKMSKeyId": "x-amz-server-side-encryption-aws-kms-key-id"}
+
+
+def upload_headers(args: dict) -> dict[str, str] | None:
+    """Headers for botocore-style upload arguments, or None if one has no plain mapping."""
+    headers: dict[str, str] = {}
+    for arg, value in args.items():
+        if arg == "Metadata":
+            headers.update({f"x-amz-meta-{k}": v for k, v in value.items()})
+        elif arg in LEAN_UPLOAD_HEADERS:
+            headers[LEAN_UPLOAD_HEADERS[arg]] = value
+        else:
+            return None
+    if not all(str(text).isascii() and str(text).isprintable() and HEADER_NAME.fullmatch(name)
+               for name, text in headers.items()):
+        return None  # botocore's encoding rules for such values are its own
+    return headers
+
+
+def parse_listing(body: bytes) -> tuple[list[tuple[str, int, str]], str | None] | None:
+    """Items and next token of a ListObjectsV2 answer with ``encoding-type=url``, or None
+    when it is not one (not XML, not URL-encoded, a truncated page without a token)."""
+    from urllib.parse import unquote_plus
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return None
+    ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    if root.tag != f"{ns}ListBucketResult" or root.findtext(f"{ns}EncodingType") != "url":
+        return None
+    items = []
+    for item in root.iter(f"{ns}Contents"):
+        name, size = item.findtext(f"{ns}Key"), item.findtext(f"{ns}Size")
+        if name is None or size is None or not size.isdigit():
+            return None
+        items.append((unquote_plus(name), int(size),
+                      (item.findtext(f"{ns}ETag") or "").strip('"')))
+    truncated = root.findtext(f"{ns}IsTruncated") == "true"
+    token = root.findtext(f"{ns}NextContinuationToken") if truncated else None
+    if truncated and not token:
+        return None
+    return items, token
+
+
+class Crc32:
+    """zlib's CRC32 with a hashlib-like face (``update``, ``hexdigest``), as S3 encodes it."""
+
+    def __init__(self, value: int = 0) -> None:
+        self.value = value
+
+    def update(self, block: bytes) -> None:
+        self.value = zlib.crc32(block, self.value)
+
+    def hexdigest(self) -> str:
+        return f"{self.value:08x}"
+
+    def base64(self) -> str:
+        return base64.b64encode(self.value.to_bytes(4, "big")).decode()
+
+    @classmethod
+    def from_base64(cls, text: str) -> Crc32 | None:
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except ValueError:
+            return None
+        return cls(int.from_bytes(raw, "big")) if len(raw) == 4 else None
+
+
+def full_object_crc32(headers: Any) -> Crc32 | None:
+    """The object's CRC32 from a GET with ``x-amz-checksum-mode: ENABLED`` if it is one of
+    the whole object (a multipart upload's composite one, ``...-N``, is not)."""
+    value = headers.get("x-amz-checksum-crc32")
+    if not value or "-" in value or headers.get("x-amz-checksum-type") == "COMPOSITE":
+        return None
+    return Crc32.from_base64(value)
+
+
+def http_date(value: str | None) -> str:
+    """An HTTP date as botocore shows a parsed one (``str(datetime)``), or ''."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return str(parsedate_to_datetime(value)) if value else ""
+    except (TypeError, ValueError):
+        return ""

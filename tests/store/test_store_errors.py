@@ -1,0 +1,214 @@
+"""Storage errors that used to read wrong or leave a wrong object behind: a multipart upload
+the server holds at another size, a failed multipart upload (s3transfer's wrapper), Ceph's
+QuotaExceeded, a secret key that does not match, an untrusted TLS certificate."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from git_annex_remote_s3py import errors
+from git_annex_remote_s3py.store.bucket import Bucket
+
+MiB = 1024**2
+NAME = "ds1/SHA256E-s11--abc"
+
+
+def make_client(**kwargs):
+    return boto3.client("s3", region_name="us-east-1", **kwargs)
+
+
+@pytest.fixture
+def moto_bucket():
+    """A Bucket (part size 5 MiB) on a fresh moto bucket, and the raw client."""
+    with mock_aws():
+        client = make_client()
+        client.create_bucket(Bucket="b-1")
+        yield Bucket(client, "b-1", partsize=5 * MiB), client
+
+
+def write(path: Path, data: bytes) -> str:
+    path.write_bytes(data)
+    return str(path)
+
+
+# -- (a) a multipart upload stored at another size is removed ------------------------------------
+class SizeLyingClient:
+    """The real client, but HEAD reports one byte more than the server holds."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def head_object(self, **kwargs):
+        answer = self._client.head_object(**kwargs)
+        return {**answer, "ContentLength": answer["ContentLength"] + 1}
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def test_multipart_upload_of_the_wrong_size_is_removed(tmp_path):
+    with mock_aws():
+        client = make_client()
+        client.create_bucket(Bucket="b-1")
+        bucket = Bucket(SizeLyingClient(client), "b-1", partsize=5 * MiB)
+        source = write(tmp_path / "big", os.urandom(11 * MiB))
+        with pytest.raises(errors.IntegrityError) as caught:
+            bucket.put_file(NAME, source, lambda n: None)
+        assert "removed" in str(caught.value) and "bytes" in str(caught.value)
+        assert "Contents" not in client.list_objects_v2(Bucket="b-1")  # nothing stays
+        assert client.list_multipart_uploads(Bucket="b-1").get("Uploads", []) == []
+
+
+# -- (b) a failed multipart upload is classified like every S3 error -----------------------------
+def answer_upload_part_with(client, code: str, status: int) -> None:
+    """UploadPart answers ``status``/``code`` (as Stubber does: a response instead of sending)."""
+
+    def refuse(**_):
+        return (AWSResponse("http://s3/", status, {}, None),
+                {"Error": {"Code": code, "Message": "refused"},
+                 "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}}})
+
+    client.meta.events.register("before-call.s3.UploadPart", refuse)
+
+
+@pytest.mark.parametrize("code, status, error, words", [
+    ("AccessDenied", 403, errors.AccessDenied, "access denied"),
+    ("InternalError", 500, errors.EndpointUnavailable, "server error 500"),
+])
+def test_failed_multipart_upload_is_classified(moto_bucket, tmp_path, code, status, error,
+                                               words):
+    bucket, client = moto_bucket
+    answer_upload_part_with(client, code, status)
+    with pytest.raises(error) as caught:
+        bucket.put_file(NAME, write(tmp_path / "big", os.urandom(11 * MiB)), lambda n: None)
+    message = str(caught.value)
+    assert type(caught.value) is error and words in message
+    assert "S3UploadFailedError" not in message and "\n" not in message
+    assert message.startswith(f"storing {NAME}")
+    assert bucket.abandoned_uploads("") == []  # s3transfer aborted it
+    assert "Contents" not in client.list_objects_v2(Bucket="b-1")
+
+
+# -- (c), (d): codes with their own message ------------------------------------------------------
+def stubbed(method: str, code: str, status: int) -> tuple[Bucket, Stubber]:
+    client = make_client(endpoint_url="http://127.0.0.1:1")
+    stubber = Stubber(client)
+    stubber.add_client_error(method, service_error_code=code, http_status_code=status)
+    stubber.activate()
+    return Bucket(client, "b-1"), stubber
+
+
+def test_quota_exceeded_names_the_quota(tmp_path):
+    bucket, stubber = stubbed("put_object", "QuotaExceeded", 403)
+    with pytest.raises(errors.QuotaExceeded) as caught:
+        bucket.put_file(NAME, write(tmp_path / "f", b"abc"), lambda n: None)
+    message = str(caught.value)
+    assert "quota" in message and "QuotaExceeded" in message and "b-1" in message
+    assert "permissions" not in message and "\n" not in message
+    assert isinstance(caught.value, errors.StorageError)
+    assert not isinstance(caught.value, errors.AccessDenied)  # not retried without the ACL
+    stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("code, says, names", [
+    ("SignatureDoesNotMatch", "the secret key does not match the access key",
+     "AWS_SECRET_ACCESS_KEY"),
+    ("InvalidAccessKeyId", "the access key is unknown to the server", "AWS_ACCESS_KEY_ID"),
+])
+def test_wrong_keys_say_which_key(code, says, names):
+    bucket, stubber = stubbed("head_object", code, 403)
+    with pytest.raises(errors.AccessDenied) as caught:
+        bucket.head(NAME)
+    message = str(caught.value)
+    assert says in message and names in message and "enableremote" in message
+    other = {"AWS_SECRET_ACCESS_KEY": "unknown to the server",
+             "AWS_ACCESS_KEY_ID": "does not match"}[names]
+    assert other not in message
+    stubber.assert_no_pending_responses()
+
+
+# -- (e) an untrusted TLS certificate names AWS_CA_BUNDLE ----------------------------------------
+def self_signed(directory: Path) -> tuple[str, str]:
+    """(certificate, key) files of a fresh self-signed certificate for 127.0.0.1."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(key, hashes.SHA256()))
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+class Quiet(BaseHTTPRequestHandler):
+    def do_HEAD(self):  # noqa: N802
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS server on 127.0.0.1 whose certificate no default CA store trusts."""
+    cert, key = self_signed(tmp_path)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_port}", cert
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_untrusted_certificate_names_the_ca_bundle(tls_server):
+    endpoint, _cert = tls_server
+    client = make_client(endpoint_url=endpoint, config=Config(
+        retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=5))
+    with pytest.raises(errors.EndpointUnavailable) as caught:
+        Bucket(client, "b-1").head(NAME)
+    message = str(caught.value)
+    assert "the server's TLS certificate is not trusted" in message
+    assert "AWS_CA_BUNDLE=PATH" in message and "self-signed" in message
+    assert "cannot reach" not in message and "\n" not in message
+
+
+def test_trusted_certificate_reaches_the_server(tls_server):
+    """The same server with its certificate given as the CA: no TLS error (the fix works)."""
+    endpoint, cert = tls_server
+    client = make_client(endpoint_url=endpoint, verify=cert, config=Config(
+        retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=5))
+    with pytest.raises(errors.NotAnS3Endpoint):  # it answers, but not like S3
+        Bucket(client, "b-1").head(NAME)
