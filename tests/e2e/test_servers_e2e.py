@@ -90,7 +90,7 @@ def test_encryption_shared_chunked_round_trip(tmp_path, env, s3, bucket_name):
     run(["git", "annex", "copy", "--to", REMOTE, "."], repo, env)
     stored = annex_objects(s3, bucket_name)
     assert len(stored) == 1 + 3, sorted(stored)  # note: 1 chunk, 2.5 MiB: 3 chunks of 1 MiB
-    assert all(name.startswith("GPGHMACSHA256--") for name in stored), sorted(stored)
+    assert all(name.startswith("GPGHMAC") for name in stored), sorted(stored)
     assert not any(b"content of note" in data for data in stored.values())
     run(["git", "annex", "drop", "."], repo, env)
     run(["git", "annex", "get", "--from", REMOTE, "."], repo, env)
@@ -149,8 +149,7 @@ def test_versioned_export_keeps_old_versions(tmp_path, env, s3, bucket_name):
     assert bodies == {b"version one\n", b"version two\n"}
 
 
-@pytest.mark.parametrize("s3", server_params({"s3rver-https": B5},
-                                             ("s3rver-http", "s3rver-https")),
+@pytest.mark.parametrize("s3", server_params(names=("s3rver-http", "s3rver-https")),
                          indirect=True)
 def test_versioning_refused_by_server_without_versioning(tmp_path, env, s3, bucket_name):
     """s3rver has no versioning: initremote fails and the message names the server's answer."""
@@ -242,6 +241,9 @@ def test_builtin_s3_remote_copy_get(tmp_path, env, s3, bucket_name):
         env["SYSTEM_CERTIFICATE_PATH"] = s3.ca_bundle
     files = {"big.bin": content("big", 12 * MiB)}
     repo = make_annex_repo(tmp_path / "repo", env, files)
+    # made beforehand: moto refuses every LocationConstraint the built-in sends ("US" or
+    # datacenter=...: IllegalLocationConstraintException)
+    s3.client().create_bucket(Bucket=bucket_name)
     run(["git", "annex", "initremote", "builtin", f"bucket={bucket_name}",
          *builtin_settings(s3)], repo, env)
     run(["git", "annex", "copy", "--to", "builtin", "."], repo, env)
