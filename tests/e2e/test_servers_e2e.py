@@ -164,14 +164,16 @@ def test_versioning_refused_by_server_without_versioning(tmp_path, env, s3, buck
     assert "Traceback" not in output and "internal error" not in output, output
 
 
-@pytest.mark.parametrize("s3", server_params({"ceph-https": B7, "s3rver-https": B5}),
-                         indirect=True)
-def test_public_clone_without_credentials(tmp_path, env, s3, bucket_name):
+def public_journey(tmp_path: Path, env: dict[str, str], s3: ServerInfo, bucket: str,
+                   *settings: str) -> None:
+    """public=yes: anonymous GETs work, a private object is refused where ACLs are enforced,
+    and a clone without credentials auto-enables the remote and gets every file."""
     env = s3.env(env)
+    bucket_name = bucket
     files = {"README": content("readme"), "sub 01/ünï#?.tsv": content("tsv", 70_000)}
     repo = make_annex_repo(tmp_path / "repo", env, files)
     initremote(repo, env, REMOTE, s3, bucket_name, "encryption=none", "public=yes",
-               "autoenable=true")
+               "autoenable=true", *settings)
     run(["git", "annex", "copy", "--to", REMOTE, "."], repo, env)
     for name, data in files.items():
         url = f"{s3.endpoint}/{bucket_name}/{quote(key_of(repo, env, name))}"
@@ -196,6 +198,20 @@ def test_public_clone_without_credentials(tmp_path, env, s3, bucket_name):
     assert f"Auto enabling special remote {REMOTE}" in init.stdout
     run(["git", "annex", "get", "--from", REMOTE, "."], cloned, free)
     assert_files(cloned, files)
+
+
+@pytest.mark.parametrize("s3", server_params({"ceph-https": B1, "s3rver-https": B5}),
+                         indirect=True)
+def test_public_clone_without_credentials(tmp_path, env, s3, bucket_name):
+    public_journey(tmp_path, env, s3, bucket_name)
+
+
+@pytest.mark.parametrize("s3", server_params({"ceph-https": B7, "s3rver-https": B7},
+                                             ("ceph-https", "s3rver-https")),
+                         indirect=True)
+def test_public_https_clone_with_checksums_when_required(tmp_path, env, s3, bucket_name):
+    """Past B1/B5 (checksums=when_required): the credential-free clone over https."""
+    public_journey(tmp_path, env, s3, bucket_name, "checksums=when_required")
 
 
 @pytest.mark.parametrize("s3", server_params(HTTPS_DEFAULTS), indirect=True)
