@@ -240,6 +240,30 @@ def test_https_with_checksums_when_required(tmp_path, env, s3, bucket_name):
     run(["git", "annex", "fsck", "--from", REMOTE, "."], repo, env)
 
 
+@pytest.mark.parametrize("s3", server_params(
+    {"ceph-https": "B1/B2: with checksums=when_supported every UploadPart is aws-chunked; "
+                   "Ceph answers 411 and the copy fails as 'internal error: "
+                   "S3UploadFailedError'",
+     "s3rver-https": "B4/B5: s3rver stores the aws-chunked framing of each part; the copy "
+                     "fails its size check and leaves the wrong object in the bucket"},
+    ("ceph-https", "s3rver-https")), indirect=True)
+def test_https_default_checksums_multipart_after_enableremote(tmp_path, env, s3, bucket_name):
+    """A remote set up with when_required and set back to the default still stores a file
+    above partsize correctly (the bucket holds exactly the file's bytes, nothing else)."""
+    env = s3.env(env)
+    files = {"big.bin": content("big", 12 * MiB)}
+    repo = make_annex_repo(tmp_path / "repo", env, files)
+    initremote(repo, env, REMOTE, s3, bucket_name, "encryption=none", "partsize=5MiB",
+               "checksums=when_required")
+    run(["git", "annex", "enableremote", REMOTE, "checksums=when_supported"], repo, env)
+    copied = run(["git", "annex", "copy", "--to", REMOTE, "."], repo, env, check=False)
+    assert copied.returncode == 0, copied.stdout + copied.stderr
+    assert annex_objects(s3, bucket_name) == {key_of(repo, env, "big.bin"): files["big.bin"]}
+    run(["git", "annex", "drop", "."], repo, env)
+    run(["git", "annex", "get", "--from", REMOTE, "."], repo, env)
+    assert_files(repo, files)
+
+
 def builtin_settings(s3: ServerInfo) -> list[str]:
     """git-annex's own type=S3 remote for ``s3``: path style, v2 on Ceph (C1), v4 elsewhere."""
     scheme, _, hostport = s3.endpoint.partition("://")
