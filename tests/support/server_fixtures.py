@@ -38,12 +38,12 @@ def server_params(xfail: dict[str, str] | None = None, names=SERVER_NAMES) -> li
                          if name in xfail else []) for name in names]
 
 
+START_TIMES = pytest.StashKey[dict]()
+
+
 def _timed(what: str, start: float, config) -> None:
     """Record how long a server took to start (shown in the terminal summary)."""
     config.stash.setdefault(START_TIMES, {})[what] = time.monotonic() - start
-
-
-START_TIMES = pytest.StashKey[dict]()
 
 
 def pytest_terminal_summary(terminalreporter, config):
