@@ -1,0 +1,295 @@
+"""The real git-annex with s3py against real S3 servers: moto, Ceph RGW and s3rver.
+
+Every journey runs on ``moto`` (http), ``ceph-http``, ``ceph-https``, ``s3rver-http`` and
+``s3rver-https`` (support/server_fixtures.py; ``make servers`` installs Ceph and s3rver).
+Journeys that fail today because of a known s3py bug assert the correct behaviour and are
+marked ``xfail(strict=True)`` with the bug's name (docs/servers.md lists them); the last test
+compares git-annex's built-in ``type=S3`` remote on the same servers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from support.public import bare_repo, credential_free_env
+from support.repos import initremote, make_annex_repo, run
+from support.server_fixtures import server_params
+from support.server_info import ServerInfo
+
+MiB = 1024 * 1024
+REMOTE = "s3"
+B1 = ("B1: over https botocore sends aws-chunked uploads with a trailing CRC32 "
+      "(checksums=when_supported); Ceph RGW 16 answers 411 MissingContentLength")
+B5 = ("B5: over https s3rver stores the aws-chunked framing as the object; initremote "
+      "blames the endpoint instead of falling back to checksums=when_required")
+B7 = ("B7: anonymous public reads (store/public.py) use urllib's default CA store, "
+      "not AWS_CA_BUNDLE, so a public https remote with a private CA cannot be read")
+HTTPS_DEFAULTS = {"ceph-https": B1, "s3rver-https": B5}
+AWKWARD = ["a space.txt", "ünïcödé.txt", "-leading-dash", "hash#tag.txt", "percent%.txt",
+           "pct%41.txt", "plus+sign.txt", "question?.txt", "amp&eq=.txt", "semi;colon.txt",
+           "quote'single.txt", 'quote"double.txt', "back\\slash.txt", "pipe|bar.txt",
+           "star*.txt", "angle<>.txt", "emoji 🎉.txt", "trailing space ",
+           "dir with space/nested #1.txt", "dir+plus/ä ö/deep?.txt", "~tilde", "a=b,c.txt"]
+
+
+def content(name: str, size: int = 0) -> bytes:
+    """Deterministic bytes for ``name``: its name, or ``size`` pseudo-random bytes."""
+    if not size:
+        return f"content of {name}\n".encode()
+    seed = hashlib.sha256(name.encode()).digest()
+    block = b"".join(hashlib.sha256(seed + i.to_bytes(4, "big")).digest() for i in range(2048))
+    return (block * (size // len(block) + 1))[:size]
+
+
+def key_of(repo: Path, env: dict[str, str], path: str) -> str:
+    return run(["git", "annex", "lookupkey", path], repo, env).stdout.strip()
+
+
+def annex_objects(s3: ServerInfo, bucket: str, prefix: str = "") -> dict[str, bytes]:
+    """The bucket's objects under ``prefix`` (prefix removed), without the annex-uuid marker."""
+    return {name[len(prefix):]: data for name, data in s3.objects(bucket, prefix).items()
+            if name not in ("annex-uuid", prefix + "annex-uuid")}
+
+
+def assert_files(repo: Path, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        assert (repo / name).read_bytes() == data, name
+
+
+@pytest.mark.parametrize("s3", server_params(HTTPS_DEFAULTS), indirect=True)
+def test_key_mode_multipart_copy_drop_get_fsck(tmp_path, env, s3, bucket_name):
+    env = s3.env(env)
+    files = {"small.txt": content("small"), "sub dir/mid.bin": content("mid", 3 * MiB // 2),
+             "big.bin": content("big", 12 * MiB)}
+    repo = make_annex_repo(tmp_path / "repo", env, files)
+    initremote(repo, env, REMOTE, s3, bucket_name, "encryption=none", "partsize=5MiB")
+    run(["git", "annex", "copy", "-J2", "--to", REMOTE, "."], repo, env)
+    stored = annex_objects(s3, bucket_name)
+    assert stored == {key_of(repo, env, name): data for name, data in files.items()}
+    head = s3.client().head_object(Bucket=bucket_name, Key=key_of(repo, env, "big.bin"))
+    assert head["ContentLength"] == 12 * MiB
+    run(["git", "annex", "drop", "."], repo, env)
+    assert not (repo / "big.bin").exists()
+    run(["git", "annex", "get", "-J2", "--from", REMOTE, "."], repo, env)
+    assert_files(repo, files)
+    fsck = run(["git", "annex", "fsck", "--json", "--from", REMOTE, "."], repo, env)
+    results = [json.loads(line) for line in fsck.stdout.splitlines()]
+    assert len(results) == len(files) and all(r["success"] for r in results), fsck.stdout
+
+
+@pytest.mark.parametrize("s3", server_params(HTTPS_DEFAULTS), indirect=True)
+def test_encryption_shared_chunked_round_trip(tmp_path, env, s3, bucket_name):
+    env = s3.env(env)
+    files = {"note.txt": content("note"), "data.bin": content("data", 5 * MiB // 2)}
+    repo = make_annex_repo(tmp_path / "repo", env, files)
+    initremote(repo, env, REMOTE, s3, bucket_name, "encryption=shared", "chunk=1MiB")
+    run(["git", "annex", "copy", "--to", REMOTE, "."], repo, env)
+    stored = annex_objects(s3, bucket_name)
+    assert len(stored) == 1 + 3, sorted(stored)  # note: 1 chunk, 2.5 MiB: 3 chunks of 1 MiB
+    assert all(name.startswith("GPGHMAC") for name in stored), sorted(stored)
+    assert not any(b"content of note" in data for data in stored.values())
+    run(["git", "annex", "drop", "."], repo, env)
+    run(["git", "annex", "get", "--from", REMOTE, "."], repo, env)
+    assert_files(repo, files)
+    run(["git", "annex", "fsck", "--from", REMOTE, "."], repo, env)
+
+
+def export_listing(s3: ServerInfo, bucket: str) -> dict[str, bytes]:
+    listing = annex_objects(s3, bucket, "tree/")
+    assert not [name for name in s3.objects(bucket) if ".git-annex-tmp-content" in name]
+    return listing
+
+
+@pytest.mark.parametrize("s3", server_params(HTTPS_DEFAULTS), indirect=True)
+def test_export_awkward_names_and_renames(tmp_path, env, s3, bucket_name):
+    env = s3.env(env)
+    files = {name: content(name) for name in AWKWARD}
+    repo = make_annex_repo(tmp_path / "repo", env, files)
+    initremote(repo, env, "tree", s3, bucket_name, "exporttree=yes", "encryption=none",
+               "fileprefix=tree/")
+    run(["git", "annex", "export", "main", "--to", "tree"], repo, env)
+    assert export_listing(s3, bucket_name) == files
+
+    renames = {"a space.txt": "renamed space .txt", "hash#tag.txt": "new dir/hash#2.txt",
+               "ünïcödé.txt": "ü/renamed?&=.txt"}
+    for old, new in renames.items():
+        (repo / new).parent.mkdir(parents=True, exist_ok=True)
+        run(["git", "mv", old, new], repo, env)
+        files[new] = files.pop(old)
+    run(["git", "rm", "-q", "pct%41.txt"], repo, env)
+    del files["pct%41.txt"]
+    run(["git", "commit", "-q", "-m", "renames"], repo, env)
+    run(["git", "annex", "export", "main", "--to", "tree"], repo, env)
+    assert export_listing(s3, bucket_name) == files
+
+
+@pytest.mark.parametrize("s3", server_params(HTTPS_DEFAULTS,
+                                             ("moto", "ceph-http", "ceph-https")),
+                         indirect=True)
+def test_versioned_export_keeps_old_versions(tmp_path, env, s3, bucket_name):
+    env = s3.env(env)
+    repo = make_annex_repo(tmp_path / "repo", env, {"v.txt": b"version one\n"})
+    initremote(repo, env, "tree", s3, bucket_name, "exporttree=yes", "versioning=yes",
+               "encryption=none")
+    client = s3.client()
+    assert client.get_bucket_versioning(Bucket=bucket_name)["Status"] == "Enabled"
+    run(["git", "annex", "export", "main", "--to", "tree"], repo, env)
+    run(["git", "annex", "unlock", "v.txt"], repo, env)
+    (repo / "v.txt").write_bytes(b"version two\n")
+    run(["git", "annex", "add", "v.txt"], repo, env)
+    run(["git", "commit", "-q", "-m", "v2"], repo, env)
+    run(["git", "annex", "export", "main", "--to", "tree"], repo, env)
+    versions = client.list_object_versions(Bucket=bucket_name, Prefix="v.txt")["Versions"]
+    bodies = {client.get_object(Bucket=bucket_name, Key="v.txt",
+                                VersionId=v["VersionId"])["Body"].read() for v in versions}
+    assert bodies == {b"version one\n", b"version two\n"}
+
+
+@pytest.mark.parametrize("s3", server_params(names=("s3rver-http", "s3rver-https")),
+                         indirect=True)
+def test_versioning_refused_by_server_without_versioning(tmp_path, env, s3, bucket_name):
+    """s3rver has no versioning: initremote fails and the message names the server's answer."""
+    env = s3.env(env)
+    repo = make_annex_repo(tmp_path / "repo", env, {"v.txt": b"one\n"})
+    failed = initremote(repo, env, "tree", s3, bucket_name, "exporttree=yes",
+                        "versioning=yes", "encryption=none", check=False)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0
+    assert f"enabling versioning on bucket {bucket_name}" in output, output
+    assert "409 BucketAlreadyExists" in output, output
+    assert "Traceback" not in output and "internal error" not in output, output
+
+
+def public_journey(tmp_path: Path, env: dict[str, str], s3: ServerInfo, bucket: str,
+                   *settings: str) -> None:
+    """public=yes: anonymous GETs work, a private object is refused where ACLs are enforced,
+    and a clone without credentials auto-enables the remote and gets every file."""
+    env = s3.env(env)
+    bucket_name = bucket
+    files = {"README": content("readme"), "sub 01/ünï#?.tsv": content("tsv", 70_000)}
+    repo = make_annex_repo(tmp_path / "repo", env, files)
+    initremote(repo, env, REMOTE, s3, bucket_name, "encryption=none", "public=yes",
+               "autoenable=true", *settings)
+    run(["git", "annex", "copy", "--to", REMOTE, "."], repo, env)
+    for name, data in files.items():
+        url = f"{s3.endpoint}/{bucket_name}/{quote(key_of(repo, env, name))}"
+        assert s3.anonymous_get(url) == (200, data)
+    s3.client().put_object(Bucket=bucket_name, Key="private-control", Body=b"secret\n")
+    status, body = s3.anonymous_get(f"{s3.endpoint}/{bucket_name}/private-control")
+    if s3.acls_enforced:
+        assert status == 403, (status, body)
+    else:  # s3rver ignores ACLs: a private object is served to anybody
+        assert (status, body) == (200, b"secret\n")
+    s3.client().delete_object(Bucket=bucket_name, Key="private-control")
+
+    bare = bare_repo(tmp_path / "bare.git", env)
+    run(["git", "push", "-q", str(bare), "main", "git-annex"], repo, env)
+    free = credential_free_env(tmp_path / "empty-home")
+    if s3.ca_bundle:  # not a credential: the private CA of the https endpoint
+        free["AWS_CA_BUNDLE"] = s3.ca_bundle
+    assert not {name for name in free if name.startswith("AWS_") and "KEY" in name}
+    cloned = tmp_path / "clone"
+    run(["git", "clone", "-q", str(bare), str(cloned)], tmp_path, free)
+    init = run(["git", "annex", "init"], cloned, free)
+    assert f"Auto enabling special remote {REMOTE}" in init.stdout
+    run(["git", "annex", "get", "--from", REMOTE, "."], cloned, free)
+    assert_files(cloned, files)
+
+
+@pytest.mark.parametrize("s3", server_params({"ceph-https": B1, "s3rver-https": B5}),
+                         indirect=True)
+def test_public_clone_without_credentials(tmp_path, env, s3, bucket_name):
+    public_journey(tmp_path, env, s3, bucket_name)
+
+
+@pytest.mark.parametrize("s3", server_params({"ceph-https": B7, "s3rver-https": B7},
+                                             ("ceph-https", "s3rver-https")),
+                         indirect=True)
+def test_public_https_clone_with_checksums_when_required(tmp_path, env, s3, bucket_name):
+    """Past B1/B5 (checksums=when_required): the credential-free clone over https."""
+    public_journey(tmp_path, env, s3, bucket_name, "checksums=when_required")
+
+
+@pytest.mark.parametrize("s3", server_params(HTTPS_DEFAULTS), indirect=True)
+def test_testremote_fast(tmp_path, env, s3, bucket_name):
+    env = s3.env(env)
+    repo = make_annex_repo(tmp_path / "repo", env, {"f.txt": content("f")})
+    initremote(repo, env, REMOTE, s3, bucket_name, "encryption=none")
+    result = run(["git", "annex", "testremote", "--fast", REMOTE], repo, env, timeout=900)
+    assert "All 125 tests passed" in result.stdout + result.stderr, result.stdout[-2000:]
+
+
+@pytest.mark.parametrize("s3", server_params(names=("ceph-https", "s3rver-https")),
+                         indirect=True)
+def test_https_with_checksums_when_required(tmp_path, env, s3, bucket_name):
+    """The documented workaround for B1/B5: checksums=when_required, multipart included."""
+    env = s3.env(env)
+    files = {"small.txt": content("small"), "big.bin": content("big", 12 * MiB)}
+    repo = make_annex_repo(tmp_path / "repo", env, files)
+    initremote(repo, env, REMOTE, s3, bucket_name, "encryption=none", "partsize=5MiB",
+               "checksums=when_required")
+    run(["git", "annex", "copy", "--to", REMOTE, "."], repo, env)
+    assert annex_objects(s3, bucket_name) == {key_of(repo, env, n): d for n, d in files.items()}
+    run(["git", "annex", "drop", "."], repo, env)
+    run(["git", "annex", "get", "--from", REMOTE, "."], repo, env)
+    assert_files(repo, files)
+    run(["git", "annex", "fsck", "--from", REMOTE, "."], repo, env)
+
+
+@pytest.mark.parametrize("s3", server_params(
+    {"ceph-https": "B1/B2: with checksums=when_supported every UploadPart is aws-chunked; "
+                   "Ceph answers 411 and the copy fails as 'internal error: "
+                   "S3UploadFailedError'",
+     "s3rver-https": "B4/B5: s3rver stores the aws-chunked framing of each part; the copy "
+                     "fails its size check and leaves the wrong object in the bucket"},
+    ("ceph-https", "s3rver-https")), indirect=True)
+def test_https_default_checksums_multipart_after_enableremote(tmp_path, env, s3, bucket_name):
+    """A remote set up with when_required and set back to the default still stores a file
+    above partsize correctly (the bucket holds exactly the file's bytes, nothing else)."""
+    env = s3.env(env)
+    files = {"big.bin": content("big", 12 * MiB)}
+    repo = make_annex_repo(tmp_path / "repo", env, files)
+    initremote(repo, env, REMOTE, s3, bucket_name, "encryption=none", "partsize=5MiB",
+               "checksums=when_required")
+    run(["git", "annex", "enableremote", REMOTE, "checksums=when_supported"], repo, env)
+    copied = run(["git", "annex", "copy", "--to", REMOTE, "."], repo, env, check=False)
+    assert copied.returncode == 0, copied.stdout + copied.stderr
+    assert annex_objects(s3, bucket_name) == {key_of(repo, env, "big.bin"): files["big.bin"]}
+    run(["git", "annex", "drop", "."], repo, env)
+    run(["git", "annex", "get", "--from", REMOTE, "."], repo, env)
+    assert_files(repo, files)
+
+
+def builtin_settings(s3: ServerInfo) -> list[str]:
+    """git-annex's own type=S3 remote for ``s3``: path style, v2 on Ceph (C1), v4 elsewhere."""
+    scheme, _, hostport = s3.endpoint.partition("://")
+    host, _, port = hostport.partition(":")
+    signature = "v2" if s3.name.startswith("ceph") else "v4"
+    return ["type=S3", f"host={host}", f"port={port}", f"protocol={scheme}",
+            "requeststyle=path", f"signature={signature}", "encryption=none"]
+
+
+@pytest.mark.parametrize("s3", server_params(), indirect=True)
+def test_builtin_s3_remote_copy_get(tmp_path, env, s3, bucket_name):
+    """Comparison: the built-in remote stores and gets back a 12 MiB file (one PUT)."""
+    env = s3.env(env)
+    if s3.ca_bundle:  # the built-in's TLS (Haskell x509-system) reads this, not AWS_CA_BUNDLE
+        env["SYSTEM_CERTIFICATE_PATH"] = s3.ca_bundle
+    files = {"big.bin": content("big", 12 * MiB)}
+    repo = make_annex_repo(tmp_path / "repo", env, files)
+    # made beforehand: moto refuses every LocationConstraint the built-in sends ("US" or
+    # datacenter=...: IllegalLocationConstraintException)
+    s3.client().create_bucket(Bucket=bucket_name)
+    run(["git", "annex", "initremote", "builtin", f"bucket={bucket_name}",
+         *builtin_settings(s3)], repo, env)
+    run(["git", "annex", "copy", "--to", "builtin", "."], repo, env)
+    assert annex_objects(s3, bucket_name) == {key_of(repo, env, "big.bin"): files["big.bin"]}
+    run(["git", "annex", "drop", "."], repo, env)
+    run(["git", "annex", "get", "--from", "builtin", "."], repo, env)
+    assert_files(repo, files)
+
+

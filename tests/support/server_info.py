@@ -1,0 +1,108 @@
+"""What a test needs to know about an S3 server it runs against, whichever server it is."""
+
+from __future__ import annotations
+
+import ssl
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """One S3 endpoint: URL, the CA bundle to trust (https) and the keys of its one user.
+
+    ``versioning``: the server keeps object versions (``PutBucketVersioning``);
+    ``acls_enforced``: an anonymous GET of a private object is refused (403).
+    """
+
+    name: str
+    endpoint: str
+    access_key: str
+    secret_key: str
+    ca_bundle: Optional[str] = None
+    versioning: bool = True
+    acls_enforced: bool = True
+
+    @property
+    def https(self) -> bool:
+        return self.endpoint.startswith("https://")
+
+    def env(self, base: dict[str, str]) -> dict[str, str]:
+        """``base`` with this server's credentials (and CA bundle) for git-annex and s3py."""
+        env = dict(base)
+        env.update({"AWS_ACCESS_KEY_ID": self.access_key,
+                    "AWS_SECRET_ACCESS_KEY": self.secret_key})
+        if self.ca_bundle:
+            env["AWS_CA_BUNDLE"] = self.ca_bundle
+        return env
+
+    def client(self):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id=self.access_key,
+                            aws_secret_access_key=self.secret_key,
+                            verify=self.ca_bundle if self.ca_bundle else True,
+                            config=Config(s3={"addressing_style": "path"},
+                                          request_checksum_calculation="when_required",
+                                          response_checksum_validation="when_required"))
+
+    def objects(self, bucket: str, prefix: str = "") -> dict[str, bytes]:
+        """name -> bytes of every object under ``prefix``."""
+        client = self.client()
+        found = {}
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket,
+                                                                      Prefix=prefix):
+            for item in page.get("Contents", []):
+                found[item["Key"]] = client.get_object(Bucket=bucket,
+                                                       Key=item["Key"])["Body"].read()
+        return found
+
+    def anonymous_get(self, url: str) -> tuple[int, bytes]:
+        """Status and body of an unsigned GET, trusting this server's CA."""
+        context = ssl.create_default_context(cafile=self.ca_bundle) if self.https else None
+        try:
+            with urllib.request.urlopen(url, context=context, timeout=30) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+
+def wait_until(ready: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``ready`` (a server's readiness probe) until it is true or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not come up within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def answers_http(url: str, ca_bundle: Optional[str] = None) -> bool:
+    """The server at ``url`` answers an HTTP request (any status)."""
+    context = ssl.create_default_context(cafile=ca_bundle) if url.startswith("https") else None
+    try:
+        with urllib.request.urlopen(url, context=context, timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def stop_process(process, timeout: float = 30) -> None:
+    """Terminate one process we started (by its PID), kill it if it does not exit."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except Exception:  # noqa: BLE001  (TimeoutExpired: it ignored SIGTERM)
+            process.kill()
+            process.wait(timeout=timeout)
+
+
+__all__ = ["ServerInfo", "answers_http", "stop_process", "wait_until"]
