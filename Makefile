@@ -6,6 +6,8 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
+include mk/servers.mk
+
 .PHONY: setup demo test test-fast lint bench docs clean
 
 $(STAMP): pyproject.toml
@@ -22,7 +24,7 @@ demo: setup
 	$(PY) scripts/demo.py
 
 # The whole suite: every tier, the real git-annex and DataLad included.
-test: setup
+test: setup servers
 	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q $(PYTEST_ARGS)
 

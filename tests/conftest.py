@@ -20,6 +20,8 @@ from support.local_s3 import DUMMY_KEY as TEST_KEY
 from support.local_s3 import DUMMY_SECRET as TEST_SECRET
 from support.local_s3 import S3Server, isolated_env
 
+pytest_plugins = ["support.server_fixtures"]  # Ceph RGW, s3rver (tests/e2e/test_servers_e2e.py)
+
 
 @pytest.fixture(scope="session")
 def s3_server():
