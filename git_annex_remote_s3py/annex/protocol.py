@@ -95,8 +95,9 @@ class ExactProtocol(annexremote.Protocol):
         """``TRANSFER-RETRIEVE-URL Key Url`` when negotiated and the remote names a URL that
         git-annex can download itself (docs/benchmarks.md); None keeps s3py's own transfer."""
         method, _, rest = param.partition(" ")
-        key = rest.split(" ", 1)[0]
-        if method != "RETRIEVE" or not key or not self.uses("TRANSFER-RETRIEVE-URL"):
+        key, has_file, _ = rest.partition(" ")
+        if method != "RETRIEVE" or not key or not has_file or not self.uses(
+                "TRANSFER-RETRIEVE-URL"):
             return None
         url = self.remote.retrieve_url(key, remote_file)
         return f"TRANSFER-RETRIEVE-URL {key} {url}" if url else None
