@@ -2,8 +2,9 @@
 
 annexremote 1.6.6 strips whitespace from every line (a file named ``dup `` became ``dup``),
 always says ``VERSION 1``, negotiates no extensions and ends the process on a request without
-EXPORT. Here: exact line reading, ``VERSION 2``, the ``INFO`` and ``ASYNC`` extensions, one-line
-messages, and a failure reply (not a dead process) for export requests without a name. The
+EXPORT. Here: exact line reading, ``VERSION 2``, the extensions of ``WANTED_EXTENSIONS`` and
+``ASYNC`` (each only when git-annex announced it), ``ORDERED``, one-line messages, and a failure
+reply (not a dead process) for export requests without a name. The
 ``SpecialRemote``/``ExportRemote`` API of annexremote stays as it is for ``remote.py``.
 """
 
@@ -24,6 +25,16 @@ from git_annex_remote_s3py.errors import one_line
 
 VERSION_LINE = "VERSION 2"
 NO_EXPORT_NAME = "request arrived without a preceding EXPORT name"
+# Extensions s3py uses, in the order it names them; each only if git-annex announced it (both
+# 10.20230126 and 10.20261026 refuse a remote that names one they did not announce).
+# CHECKPRESENT-URL is left out on purpose: git-annex would turn a 403 into "absent".
+WANTED_EXTENSIONS = ("INFO", "UNAVAILABLERESPONSE", "TRANSFER-RETRIEVE-URL")
+
+
+def negotiate(announced: list[str], offer_async: bool) -> list[str]:
+    """The EXTENSIONS s3py answers: the wanted ones git-annex announced, ASYNC if offered."""
+    wanted = WANTED_EXTENSIONS + (("ASYNC",) if offer_async else ())
+    return [name for name in wanted if name in announced]
 
 
 def strip_newline(line: str) -> str:
@@ -97,17 +108,47 @@ class ExactProtocol(annexremote.Protocol):
 
     def do_EXTENSIONS(self, param: str = "") -> str:
         self.extensions = param.split(" ")
-        offered = ["INFO"]
-        if self.offer_async and "ASYNC" in self.extensions:
-            offered.append("ASYNC")
-        return "EXTENSIONS " + " ".join(offered)
+        return " ".join(["EXTENSIONS", *negotiate(self.extensions, self.offer_async)])
+
+    def uses(self, extension: str) -> bool:
+        """Whether ``extension`` was negotiated (announced by git-annex and echoed by us)."""
+        return extension in negotiate(self.extensions, self.offer_async)
+
+    def do_GETORDERED(self) -> str:
+        """s3py writes every download front to back, a resumed one too: proxies may stream."""
+        return "ORDERED"
+
+    def do_GETAVAILABILITY(self) -> str:
+        """``AVAILABILITY UNAVAILABLE`` (only with UNAVAILABLERESPONSE: older git-annex takes
+        it for a protocol error) when the remote cannot be used now; else as annexremote."""
+        if self.uses("UNAVAILABLERESPONSE"):
+            reason = self.remote.unavailable_reason()
+            if reason:
+                self.remote.debug(f"unavailable: {reason}")
+                return "AVAILABILITY UNAVAILABLE"
+        return super().do_GETAVAILABILITY()
+
+    def _retrieve_url_reply(self, param: str, remote_file: str | None) -> str | None:
+        """``TRANSFER-RETRIEVE-URL Key Url`` when negotiated and the remote names a URL that
+        git-annex can download itself (docs/benchmarks.md); None keeps s3py's own transfer."""
+        method, _, rest = param.partition(" ")
+        key, has_file, _ = rest.partition(" ")
+        if method != "RETRIEVE" or not key or not has_file or not self.uses(
+                "TRANSFER-RETRIEVE-URL"):
+            return None
+        url = self.remote.retrieve_url(key, remote_file)
+        return f"TRANSFER-RETRIEVE-URL {key} {url}" if url else None
+
+    def do_TRANSFER(self, param: str) -> str:
+        return self._retrieve_url_reply(param, None) or super().do_TRANSFER(param)
 
     def do_TRANSFEREXPORT(self, param: str) -> str:
         if not self.exporting:
             method, _, rest = param.partition(" ")
             key = rest.split(" ", 1)[0]
             return f"TRANSFER-FAILURE {method} {key} {NO_EXPORT_NAME}"
-        return super().do_TRANSFEREXPORT(param)
+        return (self._retrieve_url_reply(param, self.exporting)
+                or super().do_TRANSFEREXPORT(param))
 
     def do_CHECKPRESENTEXPORT(self, key: str) -> str:
         if not self.exporting:

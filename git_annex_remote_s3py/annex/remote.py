@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shlex
 from typing import Any, Callable
 
@@ -20,14 +21,19 @@ from git_annex_remote_s3py.annex.session import Session, public_base
 from git_annex_remote_s3py.config import SETTINGS_TABLE, Settings
 from git_annex_remote_s3py.errors import (
     AccessDenied,
+    EndpointUnavailable,
     InvalidName,
     ObjectNotFound,
     S3pyError,
     StorageError,
+    WrongRegion,
     one_line,
 )
 from git_annex_remote_s3py.progress import Throttled
 
+# Keys up to this size are left to git-annex's HTTP client (TRANSFER-RETRIEVE-URL) where it can
+# fetch them: faster for many small files, slower for big ones (docs/benchmarks.md).
+RETRIEVE_URL_MAX_SIZE = 1024 * 1024
 ACL_HINT = ("bucket {bucket} refuses public ACLs ({why}), so objects stay private until a bucket "
             "policy allows public reads: {policy} (printed by: git-annex-remote-s3py policy "
             "--bucket {bucket} --prefix {prefix})")
@@ -177,6 +183,75 @@ class S3Remote(ExportRemote):
 
     def getavailability(self) -> str:
         return "global"
+
+    def unavailable_reason(self) -> str | None:
+        """Why the remote cannot be used now (AVAILABILITY UNAVAILABLE), or None.
+
+        Unavailable: a clone with neither credentials nor a public URL, an endpoint that
+        accepts no connection, a bucket in another region than configured. Anything else (a
+        bad setting, 403, a missing bucket) stays available, so that using it reports it."""
+        try:
+            signed = self.session.can_sign(self.annex)
+            base = public_base(self.settings)
+            if not signed and not base and not self.settings.anonymous:
+                return "no AWS credentials and no public URL"
+            from git_annex_remote_s3py.store.reachability import connect_problem
+
+            problem = connect_problem(base if base and not signed else
+                                      self.settings.endpoint or urls.default_public_url(
+                                          self.settings))
+            if problem or not signed:
+                return problem
+            self.store.exists()
+        except (EndpointUnavailable, WrongRegion) as exc:
+            return one_line(exc)
+        except S3pyError:
+            return None
+        return None
+
+    def retrieve_url(self, key: str, remote_file: str | None) -> str | None:
+        """A URL git-annex may download ``key`` from itself (TRANSFER-RETRIEVE-URL), or None to
+        keep s3py's own transfer.
+
+        Only credential-free public reads of small, plain keys (presigned URLs would put a
+        bearer token into ``git annex --debug`` logs), and only where git-annex's HTTP client
+        can fetch the URL (``gitannex_http``)."""
+        size = naming.expected_object_size(key)
+        if size is None or size > RETRIEVE_URL_MAX_SIZE or "C" in naming.parse_key_fields(key):
+            return None
+        try:
+            base = self.session.anonymous_base(self.annex)
+            if base is None:
+                return None
+            if remote_file is None:
+                name, version_id = self._key_location(key)
+            else:
+                name = self._export_name(remote_file)
+                record = versions.version_record(self.annex, self.settings, key)
+                version_id = record[1] if record and record[0] == name else None
+        except S3pyError:
+            return None  # s3py's own transfer reports it
+        url = urls.object_url(base, name, version_id)
+        blocker = self._url_fetch_blocker(url)
+        if blocker:
+            self.debug(f"retrieving {name} itself, not through git-annex: {blocker}")
+            return None
+        return url
+
+    def _url_fetch_blocker(self, url: str) -> str:
+        """Why git-annex cannot fetch ``url`` ("" if it can); asked once per host."""
+        from urllib.parse import urlsplit
+
+        from git_annex_remote_s3py.annex import gitannex_http
+
+        host = urlsplit(url).netloc
+        blockers = self.session.url_fetch_blockers
+        with self.session.lock:
+            if host not in blockers:
+                allowed = gitannex_http.allowed_ip_addresses(self.annex.getgitdir())
+                blockers[host] = gitannex_http.why_git_annex_cannot_fetch(
+                    url, allowed, os.environ) or ""
+            return blockers[host]
 
     def getcost(self) -> int:
         return 200

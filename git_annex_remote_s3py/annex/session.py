@@ -95,6 +95,7 @@ class Session:
     lock: threading.RLock = field(default_factory=threading.RLock)
     make_bucket: Callable[[Settings, credentials.Credentials], Any] = default_bucket_factory
     make_public_store: Callable[[str, str], Any] = public_store_factory
+    url_fetch_blockers: dict[str, str] = field(default_factory=dict)  # host -> why ("" = none)
 
     def settings(self, annex: AnnexQueries) -> Settings:
         with self.lock:

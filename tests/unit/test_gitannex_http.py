@@ -1,0 +1,31 @@
+"""When git-annex's own HTTP client can fetch a URL s3py would hand it (TRANSFER-RETRIEVE-URL)."""
+
+from __future__ import annotations
+
+import pytest
+
+from git_annex_remote_s3py.annex.gitannex_http import why_git_annex_cannot_fetch
+
+
+@pytest.mark.parametrize("url, allowed, blocked", [
+    ("http://127.0.0.1:9000/b/k", "", "127.0.0.1, which annex.security.allowed-ip-addresses"),
+    ("http://127.0.0.1:9000/b/k", "10.0.0.1", "127.0.0.1, which"),
+    ("http://127.0.0.1:9000/b/k", "10.0.0.1 127.0.0.1", None),
+    ("http://127.0.0.1:9000/b/k", "all", None),
+    ("https://192.168.1.5/b/k", "", "192.168.1.5, which"),
+    ("http://[::1]:9000/b/k", "[::1]", None),
+    ("http://[::1]:9000/b/k", "", "::1, which"),
+    ("https://1.1.1.1/b/k", "", None),  # a global address needs no allowance
+    ("ftp://1.1.1.1/b/k", "all", "not an http(s) URL"),
+])
+def test_addresses_follow_allowed_ip_addresses(url, allowed, blocked):
+    found = why_git_annex_cannot_fetch(url, allowed, {})
+    assert (found is None) if blocked is None else (blocked in found), found
+
+
+@pytest.mark.parametrize("variable, words", [("AWS_CA_BUNDLE", "AWS_CA_BUNDLE"),
+                                             ("HTTPS_PROXY", "proxy"),
+                                             ("http_proxy", "proxy")])
+def test_ca_bundle_and_proxies_keep_s3py_client(variable, words):
+    found = why_git_annex_cannot_fetch("https://1.1.1.1/b/k", "all", {variable: "x"})
+    assert found is not None and words in found
