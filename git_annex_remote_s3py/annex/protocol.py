@@ -25,10 +25,11 @@ from git_annex_remote_s3py.errors import one_line
 
 VERSION_LINE = "VERSION 2"
 NO_EXPORT_NAME = "request arrived without a preceding EXPORT name"
+NO_IMPORT_NAME = "request arrived without a preceding IMPORT name"
 # Extensions s3py uses, in the order it names them; each only if git-annex announced it (both
 # 10.20230126 and 10.20261026 refuse a remote that names one they did not announce).
 # CHECKPRESENT-URL is left out on purpose: git-annex would turn a 403 into "absent".
-WANTED_EXTENSIONS = ("INFO", "UNAVAILABLERESPONSE", "TRANSFER-RETRIEVE-URL")
+WANTED_EXTENSIONS = ("INFO", "UNAVAILABLERESPONSE", "TRANSFER-RETRIEVE-URL", "IMPORTKEY")
 
 
 def negotiate(announced: list[str], offer_async: bool) -> list[str]:
@@ -173,6 +174,62 @@ class ExactProtocol(annexremote.Protocol):
         return f"RENAMEEXPORT-SUCCESS {key}"
 
 
+class ImportProtocol(ExactProtocol):
+    """importtree=yes for external remotes (git-annex 10.20261026; the wire format it really
+    speaks, docs/import.md): IMPORTSUPPORTED, LISTIMPORTABLECONTENTS, IMPORT name (for the
+    requests after it), IMPORTKEY, RETRIEVEIMPORT, CHECKPRESENTIMPORT."""
+
+    importing: str | None = None
+
+    def do_IMPORTSUPPORTED(self) -> str:
+        return ("IMPORTSUPPORTED-SUCCESS" if self.remote.importsupported()
+                else "IMPORTSUPPORTED-FAILURE")
+
+    def do_LISTIMPORTABLECONTENTS(self) -> str:
+        try:
+            found = self.remote.list_importable()
+        except annexremote.RemoteError as exc:
+            return one_line(f"LISTIMPORTABLECONTENTS-FAILURE {exc}")
+        lines = []
+        for item in found:
+            lines += [f"IMPORTABLECONTENT {item.size} {item.name}",
+                      f"IMPORTABLECONTENTIDENTIFIER {item.cid}"]
+        return "\n".join([*lines, "LISTIMPORTABLECONTENTS-SUCCESS"])
+
+    def do_IMPORT(self, name: str) -> None:
+        """Names the file of the import requests that follow (until the next IMPORT)."""
+        self.importing = name
+
+    def do_IMPORTKEY(self, param: str) -> str:
+        size, sep, cid = param.partition(" ")
+        if not sep or not size.isdigit() or not cid:
+            raise ProtocolError("IMPORTKEY needs Size ContentIdentifier")
+        if self.importing is None:
+            return f"IMPORTKEY-FAILURE {NO_IMPORT_NAME}"
+        try:
+            return f"IMPORTKEY-SUCCESS {self.remote.import_key(self.importing, int(size), cid)}"
+        except annexremote.RemoteError as exc:
+            return one_line(f"IMPORTKEY-FAILURE {exc}")
+
+    def do_RETRIEVEIMPORT(self, local_file: str) -> str:
+        if self.importing is None:
+            return f"RETRIEVEIMPORT-FAILURE {NO_IMPORT_NAME}"
+        try:
+            self.remote.retrieve_import(self.importing, local_file)
+        except annexremote.RemoteError as exc:
+            return one_line(f"RETRIEVEIMPORT-FAILURE {exc}")
+        return "RETRIEVEIMPORT-SUCCESS"
+
+    def do_CHECKPRESENTIMPORT(self, key: str) -> str:
+        if self.importing is None:
+            return f"CHECKPRESENT-UNKNOWN {key} {NO_IMPORT_NAME}"
+        try:
+            present = self.remote.checkpresent_import(key, self.importing)
+        except annexremote.RemoteError as exc:
+            return one_line(f"CHECKPRESENT-UNKNOWN {key} {exc}")
+        return f"CHECKPRESENT-{'SUCCESS' if present else 'FAILURE'} {key}"
+
+
 class LineSink:
     """Writes whole protocol lines to one stream; shared by every job of the process."""
 
@@ -240,7 +297,7 @@ class Channel(annexremote.Master):
 
     def LinkRemote(self, remote) -> None:
         self.remote = remote
-        self.protocol = ExactProtocol(remote, self.offer_async)
+        self.protocol = ImportProtocol(remote, self.offer_async)
 
     def _send(self, *args, **kwargs) -> None:
         line = " ".join(str(a) for a in args)

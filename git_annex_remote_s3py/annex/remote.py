@@ -16,7 +16,7 @@ from typing import Any, Callable
 from annexremote import ExportRemote, RemoteError
 
 from git_annex_remote_s3py import naming, urls
-from git_annex_remote_s3py.annex import setup, versions
+from git_annex_remote_s3py.annex import importing, s3urls, setup, versions
 from git_annex_remote_s3py.annex.session import Session, public_base
 from git_annex_remote_s3py.config import SETTINGS_TABLE, Settings
 from git_annex_remote_s3py.errors import (
@@ -156,12 +156,16 @@ class S3Remote(ExportRemote):
     @annex_errors
     def transfer_retrieve(self, key: str, local_file: str) -> None:
         name, version_id = self._key_location(key)
-        self._get(name, local_file, version_id)
+        try:
+            self._get(name, local_file, version_id)
+        except ObjectNotFound:
+            if not self._retrieve_from_s3_url(key, local_file):  # added by addurl s3://...
+                raise
 
     @annex_errors
     def checkpresent(self, key: str) -> bool:
         name, version_id = self._key_location(key)
-        return self._present(key, name, version_id)
+        return self._present(key, name, version_id) or self._present_at_s3_url(key)
 
     @annex_errors
     def remove(self, key: str) -> None:
@@ -330,6 +334,129 @@ class S3Remote(ExportRemote):
         store = self.session.writable(self.annex)
         self._with_acl(lambda args: store.copy(old, new, args))
         store.delete(old)
+
+
+    # -- import (importtree=yes) and s3:// URLs: docs/import.md ------------------------------
+    def importsupported(self) -> bool:
+        return True
+
+    def _client(self) -> Any:
+        """The botocore client of this remote (signed, or unsigned with signature=anonymous)."""
+        client = getattr(self.store, "client", None)
+        if client is None:
+            raise StorageError(f"reading bucket listings needs AWS credentials or "
+                               f"signature=anonymous; remote of bucket {self.settings.bucket} "
+                               "has neither")
+        return client
+
+    def _importer(self) -> importing.Importer:
+        return importing.Importer(self._client(), self.settings.bucket,
+                                  self.settings.fileprefix, self.settings.sse != "aws:kms")
+
+    @annex_errors
+    def list_importable(self) -> list[importing.Importable]:
+        """LISTIMPORTABLECONTENTS: each object under fileprefix= (names relative to it)."""
+        def skipped(name: str, why: str) -> None:
+            self.annex.info(f"not importing {name!r} from bucket {self.settings.bucket}: {why}")
+
+        return list(self._importer().contents(skipped))
+
+    @annex_errors
+    def import_key(self, name: str, size: int, cid: str) -> str:
+        """IMPORTKEY: the key of the object's content, recorded with its identifier so that
+        a later get reads that version."""
+        key = self._importer().key(name, size, cid)
+        self.annex.setstate(key, importing.with_cid(self.annex.getstate(key), name, cid))
+        return key
+
+    def _import_cid(self, name: str, local_file: str) -> str | None:
+        key, cid = importing.tmp_file_names(local_file)
+        if cid is None and key is not None:
+            cid = importing.recorded_cids(self.annex.getstate(key)).get(name)
+        return cid
+
+    @annex_errors
+    def retrieve_import(self, name: str, local_file: str) -> None:
+        """RETRIEVEIMPORT: the imported version of ``name`` into ``local_file``, written
+        beside it and renamed into place (git-annex hashes the file as it grows)."""
+        importer = self._importer()
+        version_id = importer.check_unchanged(name, self._import_cid(name, local_file))
+        partial = local_file + ".s3py-part"
+        self._get(importer.object_name(name), partial, version_id)
+        os.replace(partial, local_file)
+
+    @annex_errors
+    def checkpresent_import(self, key: str, name: str) -> bool:
+        """CHECKPRESENTIMPORT: present when the imported version still holds the key's size
+        (and, without a version, the imported ETag); absent on a 404 or other content."""
+        importer = self._importer()
+        cid = importing.recorded_cids(self.annex.getstate(key)).get(name)
+        try:
+            importer.check_unchanged(name, cid)
+            return self._present(key, importer.object_name(name),
+                                 importing.parse_content_identifier(cid)[1] if cid else None)
+        except (ObjectNotFound, importing.ImportChanged):
+            return False
+
+    def claimurl(self, url: str) -> bool:
+        """s3:// URLs of any bucket this remote's endpoint and credentials reach."""
+        return s3urls.parse_s3_url(url) is not None
+
+    @annex_errors
+    def checkurl(self, url: str) -> list[dict[str, Any]]:
+        """One object's size and name, or (a prefix) each object under it as a pinned URL."""
+        from git_annex_remote_s3py.store import inventory
+
+        found = s3urls.parse_s3_url(url)
+        if found is None:
+            raise StorageError(f"not an s3:// URL: {url}")
+        if not found.is_prefix:
+            info = inventory.describe(self._client(), found.bucket, found.key, found.version_id)
+            return [{"size": info.size, "filename": found.key.rsplit("/", 1)[-1]}]
+        entries = [{"url": s3urls.s3_url(found.bucket, item.name, item.version_id),
+                    "size": item.size,
+                    "filename": item.name[len(found.key):].replace(" ", "_")}
+                   for item in inventory.list_current(self._client(), found.bucket, found.key)
+                   if not item.name.endswith("/")]
+        if not entries:
+            raise StorageError(f"no objects under {url}")
+        return entries
+
+    def _s3_urls(self, key: str) -> list[s3urls.S3Url]:
+        if self.settings.exporttree:
+            return []
+        return [u for u in map(s3urls.parse_s3_url, self.annex.geturls(key, s3urls.SCHEME))
+                if u is not None and not u.is_prefix]
+
+    def _retrieve_from_s3_url(self, key: str, local_file: str) -> bool:
+        """Download ``key`` from an s3:// URL recorded for it (addurl); False if it has none."""
+        from git_annex_remote_s3py.store import inventory
+
+        urls_found = self._s3_urls(key)
+        for index, found in enumerate(urls_found):
+            try:
+                inventory.download(self._client(), found.bucket, found.key, local_file,
+                                   self._progress(), found.version_id)
+                return True
+            except StorageError as exc:
+                self.debug(f"s3://{found.bucket}/{found.key}: {exc}")
+                if index == len(urls_found) - 1:
+                    raise
+        return False
+
+    def _present_at_s3_url(self, key: str) -> bool:
+        from git_annex_remote_s3py.store import inventory
+
+        expected = naming.expected_object_size(key)
+        for found in self._s3_urls(key):
+            try:
+                info = inventory.describe(self._client(), found.bucket, found.key,
+                                          found.version_id)
+            except ObjectNotFound:
+                continue
+            if expected is None or info.size == expected:
+                return True
+        return False
 
 
 __all__ = ["S3Remote", "Session", "StorageError"]

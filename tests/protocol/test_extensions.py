@@ -39,7 +39,7 @@ def start(env: dict[str, str], cwd: Path, config: dict[str, str], extensions: st
 
 @pytest.mark.parametrize("announced, echoed", [
     (OLD, "EXTENSIONS INFO ASYNC"),
-    (NEW, "EXTENSIONS INFO UNAVAILABLERESPONSE TRANSFER-RETRIEVE-URL ASYNC"),
+    (NEW, "EXTENSIONS INFO UNAVAILABLERESPONSE TRANSFER-RETRIEVE-URL IMPORTKEY ASYNC"),
     ("EXTENSIONS INFO", "EXTENSIONS INFO"),
     ("EXTENSIONS GETGITREMOTENAME", "EXTENSIONS"),
     ("EXTENSIONS", "EXTENSIONS"),

@@ -1,0 +1,183 @@
+"""Import of a bucket's objects into a git-annex tree (``importtree=yes``, git-annex
+10.20261026 and later), the adapter side: the listing as git-annex's importable contents,
+content identifiers, keys made without downloading (IMPORTKEY), and retrieval of the
+imported version. All S3 calls are in ``store/inventory.py``.
+
+Content identifiers are ``ETAG`` or, on a versioned bucket, ``ETAG:VERSIONID``: a re-import
+downloads nothing whose identifier is unchanged, and a later ``get`` asks for that version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+from git_annex_remote_s3py import naming
+from git_annex_remote_s3py.errors import IntegrityError, StorageError
+from git_annex_remote_s3py.store import inventory
+
+CID_SEPARATOR = ":"
+MAX_EXTENSION_LENGTH = 4  # git-annex's annex.maxextensionlength default
+MAX_EXTENSIONS = 2  # git-annex's annex.maxextensions default
+STATE_FIELD = "import"  # SETSTATE value: {"import": {name: cid}}
+
+
+def content_identifier(etag: str, version_id: str | None) -> str:
+    """What git-annex records for one object: its ETag, and its version where there is one."""
+    return f"{etag}{CID_SEPARATOR}{version_id}" if version_id else etag
+
+
+def parse_content_identifier(cid: str) -> tuple[str, str | None]:
+    """(ETag, version ID or None) from ``content_identifier``'s text."""
+    etag, sep, version = cid.partition(CID_SEPARATOR)
+    return etag, (version if sep else None)
+
+
+def _valid_in_extension(char: str) -> bool:
+    return char.isascii() and char.isalnum() or not char.isascii()
+
+
+def key_extension(name: str, max_length: int = MAX_EXTENSION_LENGTH,
+                  max_count: int = MAX_EXTENSIONS) -> str:
+    """The extension git-annex's E backends put on a key for file ``name`` (its
+    ``selectExtension``): at most ``max_count`` trailing dot-parts of the base name, taken from
+    the right while each is at most ``max_length`` characters, parts with a non-alphanumeric
+    ASCII character left out."""
+    base = name.rsplit("/", 1)[-1]
+    if "." not in base:
+        return ""
+    parts = base.split(".")[1:]
+    taken: list[str] = []
+    for part in reversed(parts):
+        if len(part.encode("utf-8")) > max_length:
+            break
+        taken.append(part)
+    chosen = [p for p in taken if all(_valid_in_extension(c) for c in p)][:max_count]
+    return "".join("." + p for p in reversed(chosen) if p)
+
+
+def make_key(backend: str, size: int, digest: str, name: str) -> str:
+    return f"{backend}-s{size}--{digest}{key_extension(name)}"
+
+
+def unimportable_reason(relative: str) -> str | None:
+    """Why git cannot hold ``relative`` as a file path (None if it can)."""
+    if not relative or relative.endswith("/"):
+        return "a folder placeholder (a name ending in /)"
+    if "\n" in relative or "\x00" in relative:
+        return "a newline in the name, which the git-annex protocol cannot carry"
+    parts = relative.split("/")
+    if relative.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        return "an empty, '.' or '..' path component"
+    if any(p.lower() == ".git" for p in parts):
+        return "a .git path component"
+    return None
+
+
+class ImportChanged(StorageError):
+    """The object no longer holds the imported content, and no older version is kept."""
+
+
+@dataclass(frozen=True)
+class Importable:
+    name: str  # relative to fileprefix
+    size: int
+    cid: str
+
+
+@dataclass
+class Importer:
+    """One bucket and prefix seen as importable files; ``client`` is a botocore S3 client."""
+
+    client: Any
+    bucket: str
+    prefix: str
+    verify_etag_md5: bool = True
+
+    def object_name(self, relative: str) -> str:
+        return self.prefix + relative
+
+    def contents(self, skipped: Callable[[str, str], None]) -> Iterator[Importable]:
+        """Every importable object under the prefix; ``skipped(object, why)`` for each one
+        that cannot be imported (never silently left out). The annex-uuid marker is not
+        content."""
+        for item in inventory.list_current(self.client, self.bucket, self.prefix):
+            relative = item.name[len(self.prefix):]
+            if relative == naming.UUID_MARKER:
+                continue
+            why = unimportable_reason(relative)
+            if why:
+                skipped(item.name, why)
+                continue
+            yield Importable(relative, item.size, content_identifier(item.etag, item.version_id))
+
+    def key(self, relative: str, size: int, cid: str) -> str:
+        """A key for the object's content without downloading it where S3 knows a digest:
+        SHA256E from a full-object SHA-256 checksum, MD5E from an ETag that is an MD5; else
+        the bytes are streamed through SHA-256 and discarded. Fails if it changed."""
+        etag, version_id = parse_content_identifier(cid)
+        name = self.object_name(relative)
+        found = inventory.describe(self.client, self.bucket, name, version_id)
+        if found.etag != etag or found.size != size:
+            raise IntegrityError(f"{name} in bucket {self.bucket} changed since it was listed "
+                                 f"(ETag {found.etag}, {found.size} bytes); import again")
+        if found.sha256_hex:
+            return make_key("SHA256E", size, found.sha256_hex, relative)
+        md5 = found.md5_hex(self.verify_etag_md5)
+        if md5:
+            return make_key("MD5E", size, md5, relative)
+        digest, streamed = inventory.stream_sha256(self.client, self.bucket, name, version_id,
+                                                   etag)
+        return make_key("SHA256E", streamed, digest, relative)
+
+    def check_unchanged(self, relative: str, cid: str | None) -> str | None:
+        """The version to read for an import whose identifier is ``cid`` (None: the current
+        object); raises if the object no longer holds that content."""
+        if cid is None:
+            return None
+        etag, version_id = parse_content_identifier(cid)
+        name = self.object_name(relative)
+        found = inventory.describe(self.client, self.bucket, name, version_id)
+        if found.etag != etag:
+            raise ImportChanged(f"{name} in bucket {self.bucket} changed since it was imported "
+                               f"(ETag {found.etag}, imported {etag}) and the bucket keeps no "
+                               "older version; run git annex import again")
+        return version_id
+
+
+def recorded_cids(state: str) -> dict[str, str]:
+    """name -> content identifier recorded for one key (SETSTATE), {} when none."""
+    if not state:
+        return {}
+    try:
+        found = json.loads(state).get(STATE_FIELD, {})
+    except (ValueError, AttributeError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def with_cid(state: str, relative: str, cid: str) -> str:
+    """The key's state with ``relative``'s content identifier added (one line of JSON)."""
+    cids = recorded_cids(state)
+    cids[relative] = cid
+    return json.dumps({STATE_FIELD: cids}, separators=(",", ":"), ensure_ascii=True)
+
+
+def _unescape_key_file(base: str) -> str:
+    """git-annex's keyFile escaping undone: ``&a`` -> ``&``, ``&s`` -> ``%``, ``&c`` -> ``:``,
+    ``%`` -> ``/``."""
+    return base.replace("%", "/").replace("&c", ":").replace("&s", "%").replace("&a", "&")
+
+
+def tmp_file_names(path: str) -> tuple[str | None, str | None]:
+    """(key, content identifier) that git-annex's temporary file name tells: its files are
+    named after the key (``.git/annex/tmp/KEY``), and during an import without IMPORTKEY after
+    the content identifier (``CID-s12--CID``). (None, None) for any other name."""
+    base = os.path.basename(path)
+    if "--" not in base or " " in base:
+        return None, None
+    if base.startswith("CID-"):
+        return None, _unescape_key_file(base.split("--", 1)[1])
+    return _unescape_key_file(base), None
