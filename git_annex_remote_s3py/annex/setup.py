@@ -58,6 +58,12 @@ def initremote(annex: Any, session: Session) -> None:
     bucket = session.store(annex)
     if moved:
         _check_moved(annex, settings, bucket, moved)
+    if annex.getconfig("importtree") == "yes":  # read-only: no bucket made, no marker written
+        if not bucket.exists():
+            raise BucketNotFound(f"bucket {settings.bucket} does not exist: an importtree=yes "
+                                 "remote imports an existing bucket; fix bucket=")
+        _finish(annex, location)
+        return
     if not bucket.exists():
         bucket.create(settings.region_or_default)
         annex.info(f"created bucket {settings.bucket}")
