@@ -42,10 +42,11 @@ def _valid_in_extension(char: str) -> bool:
 def key_extension(name: str, max_length: int = MAX_EXTENSION_LENGTH,
                   max_count: int = MAX_EXTENSIONS) -> str:
     """The extension git-annex's E backends put on a key for file ``name`` (its
-    ``selectExtension``): at most ``max_count`` trailing dot-parts of the base name, taken from
-    the right while each is at most ``max_length`` characters, parts with a non-alphanumeric
-    ASCII character left out."""
-    base = name.rsplit("/", 1)[-1]
+    ``selectExtension``; tests compare it with ``git annex calckey``): at most ``max_count``
+    trailing dot-parts of the base name (leading dots are part of the name), taken from the
+    right while each is at most ``max_length`` bytes, parts with a non-alphanumeric ASCII
+    character left out."""
+    base = name.rsplit("/", 1)[-1].lstrip(".")  # a leading dot starts a name (.bashrc)
     if "." not in base:
         return ""
     parts = base.split(".")[1:]

@@ -167,3 +167,24 @@ def test_import_remote_is_read_only_and_writes_no_marker(env, tmp_path, s3_serve
     assert "cannot modify content stored on it" in refused.stdout + refused.stderr
     assert s3_server.objects(bucket_name) == before  # not even an annex-uuid marker
     assert not any(seen.method in ("PUT", "POST", "DELETE") for seen in s3_proxy.since(0))
+
+
+EXTENSION_NAMES = ("a.tar.gz", "x.verylong.gz", "b c.txt", "noext", ".bashrc", ".ab",
+                   "a.b c.txt", "\u00fc.\u00e7sv", "x.\u00e7svx", "x.JPEG", "a.tar.gz.bz2",
+                   "v1.2.3.txt", "a..b", "file.toolongext", "a.b-c.d", "trail.", "d.ir/f",
+                   "sub/x.y.z", "a_b.t_t", "n.123", ".a.tar.gz", "..x", "...",
+                   "x.a\u00e9")
+
+
+def test_key_extensions_are_git_annexs_own(env, tmp_path):
+    """IMPORTKEY's E keys carry the extension git-annex itself would give (calckey), on both
+    git-annex versions."""
+    from git_annex_remote_s3py.annex.importing import key_extension
+
+    env = annex_env(env)
+    repo = new_repo(tmp_path, env)
+    for name in EXTENSION_NAMES:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_bytes(b"same")
+        key = calckey(repo, env, "SHA256E", name)
+        assert key == f"SHA256E-s4--{hashlib.sha256(b'same').hexdigest()}{key_extension(name)}"
