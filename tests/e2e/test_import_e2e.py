@@ -188,3 +188,16 @@ def test_key_extensions_are_git_annexs_own(env, tmp_path):
         (repo / name).write_bytes(b"same")
         key = calckey(repo, env, "SHA256E", name)
         assert key == f"SHA256E-s4--{hashlib.sha256(b'same').hexdigest()}{key_extension(name)}"
+
+
+def test_import_keeps_to_the_remotes_preferred_content(env, tmp_path, s3_server, bucket_name):
+    """Filtering is git-annex's own: ``git annex wanted lab 'include=...'`` selects what
+    ``import`` takes (docs/import.md maps Bacalhau's Key wildcard and Filter onto it)."""
+    env = annex_env(env)
+    fill_bucket(s3_server.client(), bucket_name)
+    repo = new_repo(tmp_path, env)
+    if not init_import_remote(repo, env, s3_server.endpoint, bucket_name):
+        return
+    run(["git", "annex", "wanted", "lab", "include=*.txt or include=big/*"], repo, env)
+    import_tree(repo, env, "--no-content")
+    assert set(tree_files(repo, env)) == {"plain.txt", MULTI_NAME}
