@@ -201,3 +201,30 @@ def test_import_keeps_to_the_remotes_preferred_content(env, tmp_path, s3_server,
     run(["git", "annex", "wanted", "lab", "include=*.txt or include=big/*"], repo, env)
     import_tree(repo, env, "--no-content")
     assert set(tree_files(repo, env)) == {"plain.txt", MULTI_NAME}
+
+
+def test_anonymous_import_of_a_public_bucket(tmp_path, s3_server, s3_proxy, bucket_name):
+    """signature=anonymous, no credentials anywhere (an AWS open-data bucket): unsigned
+    listing, HEADs and GETs only (moto serves unsigned requests as a public bucket would)."""
+    from support.local_s3 import isolated_env
+
+    env = annex_env(isolated_env(tmp_path / "nohome", with_credentials=False))
+    client = s3_server.client()
+    fill_bucket(client, bucket_name)
+    client.put_bucket_acl(Bucket=bucket_name, ACL="public-read")
+    for item in client.list_objects_v2(Bucket=bucket_name)["Contents"]:
+        client.put_object_acl(Bucket=bucket_name, Key=item["Key"], ACL="public-read")
+    repo = new_repo(tmp_path, env)
+    result = run(["git", "annex", "initremote", "lab", "type=external", "externaltype=s3py",
+                  "importtree=yes", "encryption=none", "signature=anonymous",
+                  f"bucket={bucket_name}", f"fileprefix={PREFIX}",
+                  f"endpoint={s3_proxy.endpoint}"], repo, env, check=False)
+    if not imports_external(env):
+        assert OLD_REFUSAL in result.stdout + result.stderr
+        return
+    assert result.returncode == 0, result.stderr
+    import_tree(repo, env, "--no-content")
+    run(["git", "annex", "get", "plain.txt", MULTI_NAME], repo, env)
+    assert (repo / "plain.txt").read_bytes() == OBJECTS["plain.txt"]
+    assert (repo / MULTI_NAME).read_bytes() == MULTI
+    assert s3_proxy.since(0) and not any(seen.signed for seen in s3_proxy.since(0))
