@@ -8,6 +8,8 @@ BENCH_ARGS ?=
 
 .PHONY: setup demo test lint bench docs clean
 
+include mk/git-annex.mk
+
 $(STAMP): pyproject.toml
 	@command -v git-annex >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq git-annex; }
@@ -21,9 +23,8 @@ setup: $(STAMP)
 demo: setup
 	$(PY) scripts/demo.py
 
-test: setup
-	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q $(PYTEST_ARGS)
+# ruff, unit/store/protocol once, e2e + DataLad against Debian's and the newest git-annex
+test: test-matrix
 
 lint: setup
 	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts
@@ -35,4 +36,4 @@ docs: setup
 	$(PY) scripts/update_docs.py
 
 clean:
-	rm -rf $(VENV) demo bench-results .pytest_cache
+	rm -rf $(VENV) $(ANNEX_NEWEST_VENV) demo bench-results .pytest_cache

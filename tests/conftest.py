@@ -20,6 +20,8 @@ from support.local_s3 import DUMMY_KEY as TEST_KEY
 from support.local_s3 import DUMMY_SECRET as TEST_SECRET
 from support.local_s3 import S3Server, isolated_env
 
+pytest_plugins = ("support.annex_version",)  # which git-annex the e2e tiers use
+
 
 @pytest.fixture(scope="session")
 def s3_server():
