@@ -16,6 +16,7 @@ from typing import Any, Callable
 from annexremote import ExportRemote, RemoteError
 
 from git_annex_remote_s3py import credentials, naming, urls
+from git_annex_remote_s3py.annex.partfile import written_beside
 from git_annex_remote_s3py.config import SETTINGS_TABLE, Settings, load_settings
 from git_annex_remote_s3py.errors import (
     AccessDenied,
@@ -463,10 +464,14 @@ class S3Remote(ExportRemote):
 
     @annex_errors
     def transferexport_retrieve(self, key: str, local_file: str, remote_file: str) -> None:
-        """Download the path; pinned to the key's recorded version there, if any."""
+        """Download the path; pinned to the key's recorded version there, if any.
+
+        Written beside ``local_file`` and renamed onto it (``partfile``): git-annex 10.2026's
+        export tail verifier fails a fast in-place write."""
         name = self._export_name(remote_file)
         record = self._version_record(key)
-        self._get(name, local_file, record[1] if record and record[0] == name else None)
+        with written_beside(local_file) as part:
+            self._get(name, part, record[1] if record and record[0] == name else None)
 
     @annex_errors
     def checkpresentexport(self, key: str, remote_file: str) -> bool:
