@@ -100,7 +100,8 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
     Setting("public", "yes: make stored objects publicly readable", parse_bool, default="no"),
     Setting("publicurl", "base URL for anonymous downloads (default derived from endpoint, "
             "bucket and request style)", parse_url),
-    Setting("versioning", "yes: enable bucket versioning and record each object's version ID",
+    Setting("bucketversioning", "yes: enable bucket versioning and record each object's "
+            "version ID (formerly versioning=, a name newer git-annex reserves)",
             parse_bool, default="no"),
     Setting("profile", "AWS shared-config profile for credentials"),
     Setting("sse", "server-side encryption: AES256 or aws:kms",
@@ -192,6 +193,14 @@ def check_bucket_name(bucket: str, shown_as: str) -> None:
                           "lower-case letters, digits, dots and hyphens)")
 
 
+LEGACY_VERSIONING = "versioning"  # the setting's old name, still in older remotes' remote.log
+
+
+def legacy_versioning(getconfig: Callable[[str], str]) -> bool:
+    """``versioning=yes`` of a remote set up before the rename to ``bucketversioning``."""
+    return parse_bool(LEGACY_VERSIONING, getconfig(LEGACY_VERSIONING))
+
+
 def load_settings(getconfig: Callable[[str], str]) -> Settings:
     """Read every setting through ``getconfig`` and validate it; raise ``ConfigError``."""
     raw = {s.name: getconfig(s.name) for s in SETTINGS_TABLE}
@@ -223,7 +232,7 @@ def load_settings(getconfig: Callable[[str], str]) -> Settings:
         partsize=partsize,
         public=parsed.get("public", False),
         publicurl=parsed.get("publicurl"),
-        versioning=parsed.get("versioning", False),
+        versioning=parsed.get("bucketversioning", False) or legacy_versioning(getconfig),
         profile=values["profile"] or None,
         sse=values["sse"] or None,
         ssekmskeyid=values["ssekmskeyid"] or None,

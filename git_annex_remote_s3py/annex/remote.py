@@ -376,7 +376,7 @@ class S3Remote(ExportRemote):
             return record
         if self.settings.exporttree:
             raise StorageError(f"no stored version of {key} is recorded for this export remote; "
-                               "it was exported without versioning=yes")
+                               "it was exported without bucketversioning=yes")
         return self._key_name(key), None
 
     @annex_errors

@@ -37,8 +37,8 @@ REMOTE_PROGRAM = "git-annex-remote-s3py"
 # Settings that decide object names: a remote differing in one of them is another layout.
 LAYOUT_KEYS = ("type", "externaltype", "encryption", "bucket", "fileprefix", "exporttree",
                "endpoint")
-OTHER_KEYS = ("public", "publicurl", "versioning")
-DEFAULTS = {"exporttree": "no", "public": "no", "versioning": "no"}
+OTHER_KEYS = ("public", "publicurl", "bucketversioning")
+DEFAULTS = {"exporttree": "no", "public": "no", "bucketversioning": "no"}
 GITLINK_MODE = "160000"
 
 
@@ -179,7 +179,7 @@ def wanted_config(opts: Options, fileprefix: str) -> dict[str, str]:
         "exporttree": "yes" if opts.mode == "export" else "no",
         "endpoint": (opts.endpoint or "").rstrip("/"),
         "public": "yes" if opts.public else "no", "publicurl": (opts.publicurl or "").rstrip("/"),
-        "versioning": "yes" if opts.versioning else "no", "autoenable": "true",
+        "bucketversioning": "yes" if opts.versioning else "no", "autoenable": "true",
     }
     return config
 
@@ -188,6 +188,8 @@ def existing_value(existing: dict[str, str], key: str) -> str:
     """A recorded setting as ``wanted_config`` spells it (defaults filled, URLs and yes/no
     normalised)."""
     value = existing.get(key, DEFAULTS.get(key, ""))
+    if key == "bucketversioning" and key not in existing:  # a remote from before the rename
+        value = existing.get("versioning", value)
     if key in ("endpoint", "publicurl"):
         return value.rstrip("/")
     return {"true": "yes", "1": "yes", "false": "no", "0": "no"}.get(value.lower(), value)

@@ -23,8 +23,9 @@ import pytest
 from support.local_s3 import ANNEX_BIN_VAR, isolated_env
 
 EXPECTED_VERSION_VAR = "S3PY_TEST_GIT_ANNEX_VERSION"
-# First release with verifyremote, the unverified-remote rule, and newline-stripping export
-# names; the Debian 12 release (10.20230126) predates all three.
+# The newer behaviours (verifyremote and the unverified-remote rule, newline-stripping export
+# names) as measured on 10.20261026; Debian 12's 10.20230126 has neither. The exact first
+# release is not pinned down: any 10.2025+ counts as newer.
 VERIFYREMOTE_SINCE = (10, 20250000)
 ANNEX_LINE = pytest.StashKey[str]()
 
@@ -55,6 +56,12 @@ def session_annex_version() -> tuple[int, int]:
 
 def needs_verifyremote() -> bool:
     """Whether this git-annex has the unverified-remote rule (``git annex verifyremote``)."""
+    return session_annex_version() >= VERIFYREMOTE_SINCE
+
+
+def strips_export_newlines() -> bool:
+    """Whether this git-annex removes a newline from an export name before the remote sees
+    it (measured on 10.20261026; 10.20230126 sends it raw and s3py refuses the name)."""
     return session_annex_version() >= VERIFYREMOTE_SINCE
 
 
