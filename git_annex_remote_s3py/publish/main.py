@@ -243,8 +243,36 @@ def remote_state(ds: Path, opts: Options, fileprefix: str) -> tuple[str, Optiona
 def create_remote(ds: Path, opts: Options, fileprefix: str) -> str:
     params = [f"{k}={v}" for k, v in wanted_config(opts, fileprefix).items()
               if v and not (k in DEFAULTS and v == DEFAULTS[k])]
-    run_git(ds, "annex", "initremote", opts.remote, *params)
+    created = run_git(ds, "annex", "initremote", opts.remote, *params, check=False)
+    if created.returncode != 0 and "already a special remote named" in created.stderr:
+        raise PublishError(  # remote.log has no such name (remote_state): a renamed remote
+            f"git-annex refuses a new remote named {opts.remote!r} although none is recorded: "
+            "git-annex 10.2025+ keeps the old name of a remote renamed with renameremote in "
+            f".git/annex/verified-remote.log; remove the line holding name={opts.remote} "
+            "there, or publish under another --remote NAME")
+    if created.returncode != 0:
+        raise PublishError(f"git annex initremote failed: {last_words(created.stderr)}")
     return run_git(ds, "config", f"remote.{opts.remote}.annex-uuid").stdout.strip()
+
+
+VERIFY_ID = re.compile(r"verifyremote \S+ --safe (\d+)")
+
+
+def confirm_remote(ds: Path, name: str) -> None:
+    """``git annex verifyremote NAME --safe ID`` for a remote git-annex 10.2025+ holds
+    unverified (enabled by ``enableremote``, or autoenabled by a clone), which blocks every
+    write and push. ``remote_state`` found its bucket, prefix, endpoint, mode and public
+    settings equal to the command line: that is the confirmation verifyremote asks for.
+    Older git-annex records no ``annex-verified`` state: nothing to do."""
+    state = run_git(ds, "config", f"remote.{name}.annex-verified", check=False).stdout.strip()
+    if state in ("", "verified"):
+        return
+    shown = run_git(ds, "annex", "verifyremote", name, check=False)
+    found = VERIFY_ID.search(shown.stdout + shown.stderr)
+    if not found:
+        raise PublishError(f"remote {name!r} is not verified ({state}) and git annex "
+                           f"verifyremote {name} offered no --safe ID: run it yourself")
+    run_git(ds, "annex", "verifyremote", name, "--safe", found.group(1))
 
 
 # -- what to send ----------------------------------------------------------------------------
@@ -377,6 +405,8 @@ def publish_one(top: Path, ds: Path, opts: Options, tick: Callable[[], None]) ->
                 uuid = create_remote(ds, opts, result.fileprefix)
             elif action == "enable":
                 run_git(ds, "annex", "enableremote", opts.remote)
+            if action != "create":
+                confirm_remote(ds, opts.remote)
             assert uuid
             result.sent = transfer(ds, opts, uuid, tick)
         if opts.sibling:
