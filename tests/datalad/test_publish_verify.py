@@ -42,3 +42,15 @@ def test_publish_from_clones_reuses_and_enables(tmp_path, env, s3_server, bucket
             state = run(["git", "config", "remote.s3.annex-verified"], clone, env).stdout
             assert state.strip() == "verified"
         run(["git", "push", "-q", "origin", "HEAD:refs/heads/from-" + name], clone, env)
+
+
+def test_export_refuses_names_with_a_newline(tmp_path, env, s3_server, bucket_name):
+    """Both git-annex versions: nothing of the dataset is exported, the message names it."""
+    ds = make_annex_repo(tmp_path / "ds", env, {"new\nline": b"A\n", "newline": b"B\n"})
+    result = run(["s3py-publish", str(ds), "--json", "--bucket", bucket_name, "--endpoint",
+                  s3_server.endpoint], ds.parent, env, check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    (record,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert record["status"] == "error"
+    assert "contain a newline, e.g. 'new\\nline'" in record["message"], record["message"]
+    assert set(s3_server.objects(bucket_name)) <= {"annex-uuid"}
