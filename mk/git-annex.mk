@@ -12,7 +12,7 @@ ANNEX_NEWEST_STAMP   := $(ANNEX_NEWEST_VENV)/.installed-$(ANNEX_NEWEST_VERSION)
 ANNEX_DEBIAN_VERSION ?= 10.20230126
 E2E_TIERS            ?= tests/e2e tests/datalad
 
-.PHONY: annex-newest test-fast test-e2e-debian test-e2e-newest test-matrix
+.PHONY: annex-newest test-tiers-fast test-e2e-debian test-e2e-newest test-matrix
 
 $(ANNEX_NEWEST_STAMP):
 	@[ -x $(ANNEX_NEWEST_VENV)/bin/python ] || python3 -m venv $(ANNEX_NEWEST_VENV)
@@ -26,8 +26,9 @@ $(ANNEX_NEWEST_STAMP):
 
 annex-newest: $(ANNEX_NEWEST_STAMP)
 
-# unit, store and protocol tiers: no git-annex involved, run once
-test-fast: setup
+# unit, store and protocol tiers: no git-annex involved, run once (named apart from any
+# test-fast of the Makefile)
+test-tiers-fast: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -m "not e2e" $(PYTEST_ARGS)
 
 test-e2e-debian: setup
@@ -39,4 +40,4 @@ test-e2e-newest: setup annex-newest
 	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q $(E2E_TIERS) $(PYTEST_ARGS)
 
 # ruff, the fast tiers once, then the e2e and DataLad tiers against each git-annex
-test-matrix: lint test-fast test-e2e-debian test-e2e-newest
+test-matrix: lint test-tiers-fast test-e2e-debian test-e2e-newest
