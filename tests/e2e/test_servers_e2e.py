@@ -133,7 +133,7 @@ def test_export_awkward_names_and_renames(tmp_path, env, s3, bucket_name):
 def test_versioned_export_keeps_old_versions(tmp_path, env, s3, bucket_name):
     env = s3.env(env)
     repo = make_annex_repo(tmp_path / "repo", env, {"v.txt": b"version one\n"})
-    initremote(repo, env, "tree", s3, bucket_name, "exporttree=yes", "versioning=yes",
+    initremote(repo, env, "tree", s3, bucket_name, "exporttree=yes", "bucketversioning=yes",
                "encryption=none")
     client = s3.client()
     assert client.get_bucket_versioning(Bucket=bucket_name)["Status"] == "Enabled"
@@ -156,7 +156,7 @@ def test_versioning_refused_by_server_without_versioning(tmp_path, env, s3, buck
     env = s3.env(env)
     repo = make_annex_repo(tmp_path / "repo", env, {"v.txt": b"one\n"})
     failed = initremote(repo, env, "tree", s3, bucket_name, "exporttree=yes",
-                        "versioning=yes", "encryption=none", check=False)
+                        "bucketversioning=yes", "encryption=none", check=False)
     output = failed.stdout + failed.stderr
     assert failed.returncode != 0
     assert f"enabling versioning on bucket {bucket_name}" in output, output
