@@ -36,7 +36,7 @@ test-fast: setup
 lint: setup
 	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts
 
-bench: setup
+bench: setup annex-newest
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/bench.py $(BENCH_ARGS)
 
 docs: setup
