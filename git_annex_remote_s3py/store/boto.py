@@ -286,6 +286,24 @@ class BotoBucket:
                 self.client.head_bucket(Bucket=self.name)
         except (ObjectNotFound, BucketNotFound):
             return False
+        except AccessDenied as denied:
+            return self._listable(denied)
+        self._exists = True
+        return True
+
+    def _listable(self, denied: AccessDenied) -> bool:
+        """After a HEAD of the bucket answered 403: a HEAD has no body to say why, so one
+        listing request asks again, and its refusal names the cause (SignatureDoesNotMatch,
+        InvalidAccessKeyId...). A bucket that may be listed exists."""
+        try:
+            with self._errors(f"checking bucket {self.name}"):
+                self.client.list_objects_v2(Bucket=self.name, MaxKeys=1)
+        except (ObjectNotFound, BucketNotFound):
+            return False
+        except AccessDenied as explained:
+            raise explained from None
+        except StorageError:
+            raise denied from None
         self._exists = True
         return True
 
