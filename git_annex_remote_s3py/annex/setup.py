@@ -213,5 +213,5 @@ def _write_marker(annex: Any, settings: Settings, bucket: Any, marker: str, uuid
     why = getattr(bucket, "plain_uploads", "")
     if why:
         annex.setconfig("checksums", "when_required")
-        annex.info(f"{why} to an aws-chunked upload: recorded checksums=when_required, so "
-                   "uploads to this remote go as plain bodies")
+        annex.info(f"the server cannot take aws-chunked uploads ({why}): recorded "
+                   "checksums=when_required, so uploads to this remote go as plain bodies")
