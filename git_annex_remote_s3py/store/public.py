@@ -33,7 +33,13 @@ def tls_context() -> ssl.SSLContext | None:
     """The TLS context for https URLs: trusting only ``$AWS_CA_BUNDLE`` where it is set (as
     the signed path does), else None (urllib's default, the system store)."""
     cafile = os.environ.get(CA_BUNDLE_ENV)
-    return ssl.create_default_context(cafile=cafile) if cafile else None
+    if not cafile:
+        return None
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except (OSError, ssl.SSLError) as exc:
+        raise EndpointUnavailable(f"{CA_BUNDLE_ENV}={cafile} is no readable CA file ({exc}); "
+                                  "fix or unset it") from exc
 
 
 def _open(request: urllib.request.Request, what: str):

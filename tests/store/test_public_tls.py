@@ -66,3 +66,10 @@ def test_public_https_without_the_ca_is_refused(https_base, monkeypatch):
     monkeypatch.delenv("AWS_CA_BUNDLE", raising=False)
     with pytest.raises(errors.EndpointUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
         PublicStore(base, "pub-bucket").head("k")
+
+
+def test_unreadable_ca_bundle_is_named(https_base, tmp_path, monkeypatch):
+    base, _ = https_base
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "missing.pem"))
+    with pytest.raises(errors.EndpointUnavailable, match="AWS_CA_BUNDLE=.*missing.pem"):
+        PublicStore(base, "pub-bucket").head("k")
