@@ -6,9 +6,11 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-include mk/servers.mk
-
+.DEFAULT_GOAL := setup
 .PHONY: setup demo test test-fast lint bench docs clean
+
+include mk/servers.mk    # Ceph RGW and s3rver for tests/e2e/test_servers_e2e.py
+include mk/git-annex.mk  # the newest git-annex next to Debian's; the test-matrix target
 
 $(STAMP): pyproject.toml
 	@command -v git-annex >/dev/null || { $(SUDO) apt-get update -qq && \
@@ -23,12 +25,10 @@ setup: $(STAMP)
 demo: setup
 	$(PY) scripts/demo.py
 
-# The whole suite: every tier, the real git-annex and DataLad included.
-test: setup servers
-	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q $(PYTEST_ARGS)
+# ruff, unit/store/protocol once, e2e + DataLad against Debian's and the newest git-annex
+test: test-matrix
 
-# Lint and the fast tiers (tests/unit, tests/store, tests/protocol): no git-annex, < 10 s.
+# Lint and the fast tiers (tests/unit, tests/store, tests/protocol): no git-annex.
 test-fast: setup
 	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -m "not e2e" $(PYTEST_ARGS)
@@ -36,11 +36,11 @@ test-fast: setup
 lint: setup
 	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts
 
-bench: setup
+bench: setup annex-newest
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/bench.py $(BENCH_ARGS)
 
 docs: setup
 	$(PY) scripts/update_docs.py
 
 clean:
-	rm -rf $(VENV) demo bench-results .pytest_cache
+	rm -rf $(VENV) $(ANNEX_NEWEST_VENV) demo bench-results .pytest_cache

@@ -172,6 +172,14 @@ def is_anonymous(parsed: Mapping[str, Any], built: Mapping[str, Any]) -> bool:
     return parsed["signature"] == "anonymous"
 
 
+LEGACY_VERSIONING = "versioning"  # the setting's old name, still in older remotes' remote.log
+
+
+def versioning_either_name(parsed: Mapping[str, Any], built: Mapping[str, Any]) -> bool:
+    """``bucketversioning=yes``, or ``versioning=yes`` of a remote set up before the rename."""
+    return bool(parsed["bucketversioning"] or parsed[LEGACY_VERSIONING])
+
+
 # -- the table -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Setting:
@@ -240,8 +248,14 @@ SETTING_ROWS: tuple[Setting, ...] = (
             kind=bool),
     Setting("publicurl", "base URL for anonymous downloads (default derived from endpoint, "
             "bucket and request style)", parse_url),
-    Setting("versioning", "yes: enable bucket versioning and record each object's version ID",
-            parse_bool, default="no", kind=bool),
+    Setting("bucketversioning", "yes: enable bucket versioning and record each object's "
+            "version ID (formerly versioning=, a name newer git-annex reserves)",
+            parse_bool, default="no", attribute="versioning", kind=bool,
+            derive=versioning_either_name),
+    # The old name: still read from the remote.log of remotes set up before the rename, never
+    # listed (so initremote refuses it: git-annex 10.2024+ crashes on a listed `versioning`).
+    Setting(LEGACY_VERSIONING, "old name of bucketversioning", parse_bool, default="no",
+            shown=False, input_only=True),
     Setting("profile", "AWS shared-config profile for credentials"),
     Setting("sse", "server-side encryption: AES256 or aws:kms",
             parse_choice("AES256", "aws:kms", "")),

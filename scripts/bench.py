@@ -7,6 +7,8 @@ medians and the ratios s3py/built-in and s3py/boto3 (times: below 1 means s3py i
     python scripts/bench.py                                  # the sizes
     python scripts/bench.py --small 100 --large-mib 16 --repeat 1   # a quick look
     python scripts/bench.py --memory-only                    # 1 GiB store+retrieve, peak RSS
+    python scripts/bench.py --git-annex newest               # git-annex 10.20261026 (make
+                                                             # annex-newest installs it)
 
 Peak memory is the ``VmHWM`` of every ``git-annex-remote-s3py`` process below the git-annex
 command, polled from ``/proc``; "procs" counts those processes (1 with ASYNC at any -J).
@@ -27,12 +29,15 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support.local_s3 import ANNEX_BIN_VAR  # noqa: E402
 from support.repos import S3Server, isolated_env, make_annex_repo, run  # noqa: E402
 
 from git_annex_remote_s3py.cli import NO_ASYNC_ENV  # noqa: E402
 from git_annex_remote_s3py.store.client import NO_LEAN_ENV  # noqa: E402
 
 BUILTIN, S3PY, NOASYNC, BOTO3 = "built-in", "s3py", "s3py no-ASYNC", "boto3"
+# --git-annex newest: the binaries mk/git-annex.mk links there (only git-annex, git-annex-shell)
+NEWEST_ANNEX_BIN = Path(__file__).resolve().parent.parent / ".venv-annex-newest" / "annex-bin"
 MiB = 1024**2
 HANDSHAKE = "EXTENSIONS INFO GETGITREMOTENAME ASYNC"
 
@@ -436,6 +441,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip", default="", help="comma list of: small,fsck,large,export,"
                         "startup")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--git-annex", choices=("debian", "newest"), default="debian",
+                        help="debian: the git-annex on PATH; newest: the pinned PyPI wheel "
+                             "that `make annex-newest` installs")
     parser.add_argument("--no-lean", action="store_true", help="s3py sends every request "
                         "through botocore (the figures before the lean path)")
     return parser.parse_args(argv)
@@ -443,6 +451,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
+    if options.git_annex == "newest":
+        if not (NEWEST_ANNEX_BIN / "git-annex").exists():
+            raise SystemExit(f"{NEWEST_ANNEX_BIN}/git-annex is missing: run make annex-newest")
+        os.environ[ANNEX_BIN_VAR] = str(NEWEST_ANNEX_BIN)  # isolated_env puts it first on PATH
     skip = set(filter(None, options.skip.split(",")))
     workdir = Path(tempfile.mkdtemp(prefix="s3py-bench-"))
     bench = Bench(options, workdir)
@@ -460,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
         bench.server.stop()
         if not options.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    version = subprocess.run(["git", "annex", "version", "--raw"], text=True,
+    version = subprocess.run(["git", "annex", "version", "--raw"], text=True, env=bench.env,
                              capture_output=True).stdout.strip()
     print()
     print(f"git-annex {version}, "

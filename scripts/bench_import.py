@@ -9,7 +9,6 @@ fault proxy in front of one moto server on 127.0.0.1 (time, GETs and bytes read)
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -65,10 +64,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="s3py-import-bench-") as tmp, S3Server() as server:
         base = Path(tmp)
-        env = isolated_env(base / "home")
-        extra = os.environ.get("S3PY_TEST_GIT_ANNEX_BIN")
-        if extra:
-            env["PATH"] = extra + os.pathsep + env["PATH"]
+        env = isolated_env(base / "home")  # S3PY_TEST_GIT_ANNEX_BIN picks the git-annex
         version = run(["git", "annex", "version", "--raw"], base, env).stdout.strip()
         start = time.monotonic()
         fill(server, args.objects, args.size)

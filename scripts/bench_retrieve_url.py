@@ -5,7 +5,7 @@ times ``git annex get -J4 --from s3 .`` twice, in alternating order: once with
 ``annex.security.allowed-ip-addresses=127.0.0.1`` (s3py hands git-annex the public URL) and
 once with it set to another address (s3py downloads itself, as on a private endpoint).
 
-    python scripts/bench_retrieve_url.py --git-annex-bin /tmp/annex-newest-bin
+    python scripts/bench_retrieve_url.py --git-annex-bin DIR   # DIR: the newest git-annex's bin
     python scripts/bench_retrieve_url.py --files 50 --rounds 1        # a quick look
 
 Needs a git-annex that announces TRANSFER-RETRIEVE-URL (10.20261026 does; 10.20230126 does not,

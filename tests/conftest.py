@@ -20,7 +20,10 @@ from support.local_s3 import DUMMY_KEY as TEST_KEY
 from support.local_s3 import DUMMY_SECRET as TEST_SECRET
 from support.local_s3 import S3Server, isolated_env
 
-pytest_plugins = ["support.server_fixtures"]  # Ceph RGW, s3rver (tests/e2e/test_servers_e2e.py)
+pytest_plugins = [
+    "support.annex_version",  # which git-annex the e2e tiers use
+    "support.server_fixtures",  # Ceph RGW, s3rver (tests/e2e/test_servers_e2e.py)
+]
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from annexremote import ExportRemote, RemoteError
 
 from git_annex_remote_s3py import naming, urls
 from git_annex_remote_s3py.annex import importing, s3urls, setup, versions
+from git_annex_remote_s3py.annex.partfile import written_beside
 from git_annex_remote_s3py.annex.session import Session, public_base
 from git_annex_remote_s3py.config import SETTINGS_TABLE, Settings
 from git_annex_remote_s3py.errors import (
@@ -307,10 +308,14 @@ class S3Remote(ExportRemote):
 
     @annex_errors
     def transferexport_retrieve(self, key: str, local_file: str, remote_file: str) -> None:
-        """Download the path; pinned to the key's recorded version there, if any."""
+        """Download the path; pinned to the key's recorded version there, if any.
+
+        Written beside ``local_file`` and renamed onto it (``partfile``): git-annex 10.2026's
+        export tail verifier fails a fast in-place write."""
         name = self._export_name(remote_file)
         record = versions.version_record(self.annex, self.settings, key)
-        self._get(name, local_file, record[1] if record and record[0] == name else None)
+        with written_beside(local_file) as part:  # git-annex 10.2025+ hashes FILE as it grows
+            self._get(name, part, record[1] if record and record[0] == name else None)
 
     @annex_errors
     def checkpresentexport(self, key: str, remote_file: str) -> bool:
@@ -381,9 +386,8 @@ class S3Remote(ExportRemote):
         beside it and renamed into place (git-annex hashes the file as it grows)."""
         importer = self._importer()
         version_id = importer.check_unchanged(name, self._import_cid(name, local_file))
-        partial = local_file + ".s3py-part"
-        self._get(importer.object_name(name), partial, version_id)
-        os.replace(partial, local_file)
+        with written_beside(local_file) as part:
+            self._get(importer.object_name(name), part, version_id)
 
     @annex_errors
     def checkpresent_import(self, key: str, name: str) -> bool:

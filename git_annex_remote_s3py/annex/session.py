@@ -45,7 +45,9 @@ def default_bucket_factory(settings: Settings, creds: credentials.Credentials) -
     bucket = storage.Bucket(client, settings.bucket, partsize=settings.partsize,
                             upload_args=upload_args, verify_etag_md5=settings.sse != "aws:kms",
                             lean=connection.build_lean(settings, creds),
-                            flexible_checksums=settings.checksums == "when_supported")
+                            flexible_checksums=settings.checksums == "when_supported",
+                            plain_client=connection.plain_upload_client(settings, creds),
+                            endpoint=settings.endpoint or "")
     return presence.ListedBucket(bucket, settings.fileprefix)
 
 

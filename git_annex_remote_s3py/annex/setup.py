@@ -14,12 +14,15 @@ from git_annex_remote_s3py.errors import (
     BucketNotFound,
     ConfigError,
     CredentialsMissing,
+    IntegrityError,
     NotAnS3Endpoint,
     ObjectNotFound,
     S3pyError,
+    StorageError,
 )
 
 UUID_TEXT = re.compile(r"^[0-9a-fA-F-]{8,64}$")
+ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")  # not readable at once: the marker goes without
 INITIALIZED_FLAG = "s3py-initialized"
 LOCATION_CONFIG = "s3py-location"
 
@@ -64,7 +67,8 @@ def initremote(annex: Any, session: Session) -> None:
                                  "remote imports an existing bucket; fix bucket=")
         _finish(annex, location)
         return
-    if not bucket.exists():
+    created = not bucket.exists()
+    if created:
         bucket.create(settings.region_or_default)
         annex.info(f"created bucket {settings.bucket}")
     elif settings.region is None and settings.endpoint is None:
@@ -72,10 +76,25 @@ def initremote(annex: Any, session: Session) -> None:
         if region:
             annex.setconfig("region", region)
             location["region"] = region
-    if settings.versioning:
-        bucket.enable_versioning()
-    claim_prefix(annex, settings, bucket)
+    try:
+        if settings.versioning:
+            bucket.enable_versioning()
+        claim_prefix(annex, settings, bucket)
+    except S3pyError as exc:
+        if created:
+            raise type(exc)(f"{exc}; {_remove_created(bucket, settings)}") from exc
+        raise
     _finish(annex, location)
+
+
+def _remove_created(bucket: Any, settings: Settings) -> str:
+    """Remove the bucket this initremote created (it holds nothing of ours: a marker written
+    was removed on failure); say what became of it."""
+    try:
+        bucket.remove()
+    except StorageError as exc:
+        return f"bucket {settings.bucket}, created by this initremote, is left ({exc})"
+    return f"bucket {settings.bucket}, created by this initremote, was removed again"
 
 
 def _store_creds(annex: Any, settings: Settings) -> None:
@@ -148,11 +167,7 @@ def claim_prefix(annex: Any, settings: Settings, bucket: Any) -> None:
     try:
         found = bucket.get_text(marker).strip()
     except ObjectNotFound:
-        bucket.put_text(marker, uuid)
-        found = bucket.get_text(marker).strip()
-        if found != uuid:
-            raise NotAnS3Endpoint(f"wrote {marker} but read back other content: is "
-                                  "endpoint= an S3 API URL?") from None
+        _write_marker(annex, settings, bucket, marker, uuid)
         return
     if not UUID_TEXT.match(found):
         raise NotAnS3Endpoint(f"{marker} holds no UUID: is endpoint= an S3 API URL?")
@@ -161,3 +176,48 @@ def claim_prefix(annex: Any, settings: Settings, bucket: Any) -> None:
             f"bucket {settings.bucket} prefix '{settings.fileprefix}' already belongs to "
             f"git-annex remote {found}; choose another fileprefix=, or use initremote --sameas "
             "to add another way to reach that remote")
+
+
+def marker_args(bucket: Any) -> dict:
+    """The upload arguments (storage class, encryption, metadata) the marker is written with,
+    so that a server refusing them says so at initremote, not at every copy."""
+    args = dict(getattr(bucket, "upload_args", None) or {})
+    if str(args.get("StorageClass", "")).upper() in ARCHIVE_CLASSES:
+        del args["StorageClass"]
+    return args
+
+
+def upload_settings(settings: Settings) -> str:
+    """The settings behind the upload arguments, as the user wrote them."""
+    given = [("storageclass", settings.storageclass), ("sse", settings.sse),
+             ("ssekmskeyid", settings.ssekmskeyid),
+             ("metadata", ",".join(f"{k}={v}" for k, v in (settings.metadata or {}).items()))]
+    return " ".join(f"{name}={value}" for name, value in given if value)
+
+
+def _write_marker(annex: Any, settings: Settings, bucket: Any, marker: str, uuid: str) -> None:
+    """Write the marker (verified by the store); a server refusing the upload arguments is
+    named by the settings behind them; an automatic checksum fallback is recorded."""
+    args = marker_args(bucket)
+    try:
+        bucket.put_text(marker, uuid, args)
+    except IntegrityError as exc:
+        raise NotAnS3Endpoint(f"wrote {marker} but read back other content ({exc}): is "
+                              "endpoint= an S3 API URL?") from exc
+    except StorageError as exc:
+        if not args or type(exc) is not StorageError:
+            raise  # access, region, endpoint... say so themselves
+        try:
+            bucket.put_text(marker, uuid)
+        except StorageError:
+            raise exc from None
+        bucket.delete(marker)
+        raise ConfigError(f"bucket {settings.bucket} refuses uploads with "
+                          f"{upload_settings(settings)} ({exc}); set a value this server "
+                          "supports (a storage class it offers...) or leave the setting unset"
+                          ) from exc
+    why = getattr(bucket, "plain_uploads", "")
+    if why:
+        annex.setconfig("checksums", "when_required")
+        annex.info(f"the server cannot take aws-chunked uploads ({why}): recorded "
+                   "checksums=when_required, so uploads to this remote go as plain bodies")

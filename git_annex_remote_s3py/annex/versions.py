@@ -45,7 +45,7 @@ def key_location(annex: UrlLog, settings: Settings, key: str) -> tuple[str, str 
         return record
     if settings.exporttree:
         raise StorageError(f"no stored version of {key} is recorded for this export remote; "
-                           "it was exported without versioning=yes")
+                           "it was exported without bucketversioning=yes")
     return naming.key_object_name(settings.fileprefix, key), None
 
 

@@ -35,7 +35,12 @@ from git_annex_remote_s3py.publish.git import (
 )
 from git_annex_remote_s3py.publish.modes import pending, transfer
 from git_annex_remote_s3py.publish.options import Options
-from git_annex_remote_s3py.publish.remotes import configure_sibling, create_remote, remote_state
+from git_annex_remote_s3py.publish.remotes import (
+    configure_sibling,
+    confirm_remote,
+    create_remote,
+    remote_state,
+)
 
 # Importable from here as before the publisher was split into modules.
 __all__ = ["Options", "PublishError", "Result", "dataset_prefix", "main", "parse_remote_log",
@@ -71,6 +76,8 @@ def publish_one(top: Path, ds: Path, opts: Options, tick: Callable[[], None]) ->
                 uuid = create_remote(ds, opts, result.fileprefix)
             elif action == "enable":
                 run_git(ds, "annex", "enableremote", opts.remote)
+            if action != "create":
+                confirm_remote(ds, opts.remote)
             assert uuid
             result.sent = transfer(ds, opts, uuid, tick)
         if opts.sibling:

@@ -30,14 +30,26 @@ def exported_tree(ds: Path, uuid: str) -> Optional[str]:
     return newest[1]
 
 
+def refuse_newline_names(files: list[str]) -> list[str]:
+    """``files``, or ``PublishError`` when a name holds a newline: git-annex 10.20230126
+    sends it and s3py refuses it, git-annex 10.2025+ drops the newline unseen, so
+    ``new\\nline`` silently lands on (or collides with) ``newline``."""
+    bad = [path for path in files if "\n" in path]
+    if bad:
+        raise PublishError(f"{len(bad)} file name(s) contain a newline, e.g. {bad[0]!r}, "
+                           "which an export cannot hold (newer git-annex silently exports it "
+                           "without the newline); rename them, or use --mode key")
+    return files
+
+
 def export_pending(ds: Path, uuid: Optional[str]) -> list[str]:
     old = exported_tree(ds, uuid) if uuid else None
     if not old:
-        return tree_files(ds)
+        return refuse_newline_names(tree_files(ds))
     out = run_git(ds, "diff-tree", "-r", "-z", "--no-renames", "--diff-filter=AMT", old,
                   "HEAD^{tree}").stdout.split("\0")
-    return [path for meta, path in zip(out[0::2], out[1::2])
-            if meta and meta.split(" ")[1] != GITLINK_MODE]
+    return refuse_newline_names([path for meta, path in zip(out[0::2], out[1::2])
+                                 if meta and meta.split(" ")[1] != GITLINK_MODE])
 
 
 def key_pending(ds: Path, uuid: Optional[str]) -> list[str]:

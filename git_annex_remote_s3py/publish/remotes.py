@@ -7,13 +7,14 @@ from the settings table (``config.SETTING_ROWS``), as the remote itself reads th
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterable, Optional
 
 from git_annex_remote_s3py.annexlog import parse_remote_log
 from git_annex_remote_s3py.config import object_location_settings, setting_named
 from git_annex_remote_s3py.errors import ConfigError
-from git_annex_remote_s3py.publish.git import PublishError, run_git
+from git_annex_remote_s3py.publish.git import PublishError, last_words, run_git
 from git_annex_remote_s3py.publish.options import Options
 
 # Settings git-annex itself fixes at initremote: a remote differing in one is another layout.
@@ -35,7 +36,7 @@ def wanted_config(opts: Options, fileprefix: str) -> dict[str, str]:
         "exporttree": "yes" if opts.mode == "export" else "no",
         "endpoint": (opts.endpoint or "").rstrip("/"),
         "public": "yes" if opts.public else "no", "publicurl": (opts.publicurl or "").rstrip("/"),
-        "versioning": "yes" if opts.versioning else "no", "autoenable": "true",
+        "bucketversioning": "yes" if opts.versioning else "no", "autoenable": "true",
     }
     return config
 
@@ -62,6 +63,8 @@ def existing_value(existing: dict[str, str], key: str) -> str:
     """A recorded setting as ``wanted_config`` spells it (defaults filled, URLs and yes/no
     normalised as the settings table parses them; a value it refuses stays as recorded)."""
     value = existing.get(key, default_of(key))
+    if key == "bucketversioning" and key not in existing:  # a remote from before the rename
+        value = existing.get("versioning", value)
     row = setting_named(key)
     if row is None or not value:
         return value
@@ -122,7 +125,15 @@ def remote_state(ds: Path, opts: Options, fileprefix: str) -> tuple[str, Optiona
 def create_remote(ds: Path, opts: Options, fileprefix: str) -> str:
     params = [f"{k}={v}" for k, v in wanted_config(opts, fileprefix).items()
               if v and v != default_of(k)]
-    run_git(ds, "annex", "initremote", opts.remote, *params)
+    created = run_git(ds, "annex", "initremote", opts.remote, *params, check=False)
+    if created.returncode != 0 and "already a special remote named" in created.stderr:
+        raise PublishError(  # remote.log has no such name (remote_state): a renamed remote
+            f"git-annex refuses a new remote named {opts.remote!r} although none is recorded: "
+            "git-annex 10.2025+ keeps the old name of a remote renamed with renameremote in "
+            f".git/annex/verified-remote.log; remove the line holding name={opts.remote} "
+            "there, or publish under another --remote NAME")
+    if created.returncode != 0:
+        raise PublishError(f"git annex initremote failed: {last_words(created.stderr)}")
     return run_git(ds, "config", f"remote.{opts.remote}.annex-uuid").stdout.strip()
 
 
@@ -140,3 +151,23 @@ def configure_sibling(ds: Path, opts: Options) -> str:
     if not opts.dry_run:
         run_git(ds, "config", "--add", var, opts.remote)
     return f"{sibling} {'would ' if opts.dry_run else ''}depend on {opts.remote}"
+
+
+VERIFY_ID = re.compile(r"verifyremote \S+ --safe (\d+)")
+
+
+def confirm_remote(ds: Path, name: str) -> None:
+    """``git annex verifyremote NAME --safe ID`` for a remote git-annex 10.2025+ holds
+    unverified (enabled by ``enableremote``, or autoenabled by a clone), which blocks every
+    write and push. ``remote_state`` found its bucket, prefix, endpoint, mode and public
+    settings equal to the command line: that is the confirmation verifyremote asks for.
+    Older git-annex records no ``annex-verified`` state: nothing to do."""
+    state = run_git(ds, "config", f"remote.{name}.annex-verified", check=False).stdout.strip()
+    if state in ("", "verified"):
+        return
+    shown = run_git(ds, "annex", "verifyremote", name, check=False)
+    found = VERIFY_ID.search(shown.stdout + shown.stderr)
+    if not found:
+        raise PublishError(f"remote {name!r} is not verified ({state}) and git annex "
+                           f"verifyremote {name} offered no --safe ID: run it yourself")
+    run_git(ds, "annex", "verifyremote", name, "--safe", found.group(1))

@@ -53,6 +53,9 @@ class Store(Protocol):
 
     def create(self, region: str) -> None: ...
 
+    def remove(self) -> None:
+        """Delete the bucket itself (it must be empty)."""
+
     def region(self) -> str | None:
         """The bucket's region as the server reports it, or None."""
 

@@ -51,8 +51,13 @@ def error_parts(exc: BaseException | None) -> tuple[str, int, dict]:
     return code, int(meta.get("HTTPStatusCode") or 0), meta.get("HTTPHeaders", {}) or {}
 
 
-def _client_error(exc: Exception, what: str, bucket: str) -> StorageError:
+def _client_error(exc: Exception, what: str, bucket: str, endpoint: str = "") -> StorageError:
     code, status, headers = error_parts(exc)
+    if not_s3_answer(exc):
+        reason = (getattr(exc, "response", {}) or {}).get("Error", {}).get("Message", "")
+        return NotAnS3Endpoint(f"{what}: {endpoint or 'the endpoint'} does not speak the S3 "
+                               f"API (HTTP {status} {reason}, no S3 error in the answer): "
+                               "check endpoint=")
     if code in ("NoSuchBucket",):
         return BucketNotFound(f"bucket {bucket} does not exist ({what}); create it with "
                               "initremote or fix bucket=")
@@ -90,6 +95,45 @@ def _client_error(exc: Exception, what: str, bucket: str) -> StorageError:
     return StorageError(f"{what}: S3 error {status} {code}")
 
 
+def not_s3_answer(exc: BaseException | None) -> bool:
+    """Whether an error answer came from something else than an S3 API (a web server, a
+    console): no S3 error code in the body (botocore then names the HTTP status) and no
+    ``x-amz-*`` header, for a status S3 itself would explain (redirects, 404 on a GET, 405,
+    501...). A HEAD has no body, so only its redirects count; 403 and the 5xx a gateway may
+    send on S3's behalf stay what they are."""
+    code, status, headers = error_parts(exc)
+    if status == 0 or code not in ("", str(status)) or status in (403, 500, 502, 503, 504):
+        return False
+    if any(str(name).lower().startswith("x-amz") for name in headers):
+        return False
+    heading = str(getattr(exc, "operation_name", "")).startswith("Head")
+    return status in (301, 302, 307) or (not heading and status >= 300)
+
+
+CHUNKED_WORDS = ("checksum", "content-sha256", "contentsha256", "trailer", "aws-chunked",
+                 "decoded-content-length")
+
+
+def refuses_chunked_upload(exc: BaseException | None) -> str | None:
+    """The server's answer (``411 MissingContentLength``...) if ``exc`` (or what it wraps)
+    is a refusal of an aws-chunked upload body or of its trailing checksum, else None."""
+    seen: BaseException | None = exc
+    for _ in range(4):  # StorageError -> S3UploadFailedError -> ClientError
+        if seen is None:
+            return None
+        code, status, _ = error_parts(seen)
+        if status:
+            message = str((getattr(seen, "response", {}) or {}).get("Error", {})
+                          .get("Message", "") or "")
+            named = any(word in f"{code} {message}".lower() for word in CHUNKED_WORDS)
+            if (status == 411 or code in ("MissingContentLength", "NotImplemented")
+                    or (400 <= status < 500 and named)):
+                return f"{status} {code}".strip()
+            return None
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def _untrusted_certificate(exc: BaseException) -> str | None:
     """The verifier's reason if ``exc`` (or what it wraps) is a TLS certificate refusal."""
     seen: BaseException | None = exc
@@ -107,13 +151,13 @@ def _untrusted_certificate(exc: BaseException) -> str | None:
     return None
 
 
-def classify(exc: Exception, what: str, bucket: str) -> StorageError:
+def classify(exc: Exception, what: str, bucket: str, endpoint: str = "") -> StorageError:
     """Map a botocore (or s3transfer, urllib3, connection) exception to our error type; an
     exception of any other kind is re-raised as it is (a bug stays loud)."""
     from botocore import exceptions as bce
 
     if isinstance(exc, bce.ClientError):
-        return _client_error(exc, what, bucket)
+        return _client_error(exc, what, bucket, endpoint)
     if isinstance(exc, bce.FlexibleChecksumError):
         return IntegrityError(f"{what}: the bytes received fail the server's checksum")
     if isinstance(exc, bce.NoCredentialsError):
@@ -139,7 +183,7 @@ def classify(exc: Exception, what: str, bucket: str) -> StorageError:
     if _is_upload_failure(exc):  # s3transfer wraps the ClientError of a failed upload
         wrapped = exc.__cause__ or exc.__context__
         if isinstance(wrapped, Exception):
-            return classify(wrapped, what, bucket)
+            return classify(wrapped, what, bucket, endpoint)
         return StorageError(f"{what}: the upload failed ({exc})")
     raise exc  # a bug: stay loud
 
@@ -153,19 +197,42 @@ def _is_upload_failure(exc: Exception) -> bool:
 
 
 @contextlib.contextmanager
-def s3_errors(what: str, bucket: str) -> Iterator[None]:
-    """Translate botocore, s3transfer and connection errors raised inside the block."""
+def s3_errors(what: str, bucket: str, endpoint: str = "") -> Iterator[None]:
+    """Translate botocore, s3transfer and connection errors raised inside the block
+    (``endpoint``: the URL a not-S3 answer names)."""
     from botocore.exceptions import BotoCoreError, ClientError
     from urllib3.exceptions import HTTPError as Urllib3Error
 
     try:
         yield
     except (ClientError, BotoCoreError, Urllib3Error, ConnectionError, TimeoutError) as exc:
-        raise classify(exc, what, bucket) from exc
+        raise classify(exc, what, bucket, endpoint) from exc
     except Exception as exc:
         if not _is_upload_failure(exc):
             raise
-        raise classify(exc, what, bucket) from exc
+        raise classify(exc, what, bucket, endpoint) from exc
+
+
+# -- redirects -------------------------------------------------------------------------------------
+def follow_only_named_regions(client: Any) -> None:
+    """Have ``client`` follow a redirect (or a wrong-region answer) only where the answer
+    names the bucket's region. botocore otherwise HEADs the bucket to find it, and a web
+    server answering that HEAD with a redirect too makes it recurse (81 HEADs, then
+    RecursionError); the answer is then classified as it is (``not_s3_answer``...)."""
+    client.meta.events.register_first("needs-retry.s3", _no_region_hunt,
+                                      unique_id="s3py-no-region-hunt")
+
+
+def _no_region_hunt(request_dict: dict, response: Any, **_: Any) -> None:
+    if response is None or response[0] is None or response[0].status_code < 300:
+        return
+    parsed = response[1]
+    headers = parsed.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
+    if "x-amz-bucket-region" in headers or parsed.get("Error", {}).get("Region"):
+        return
+    redirect = request_dict.get("context", {}).get("s3_redirect")
+    if isinstance(redirect, dict):
+        redirect["redirected"] = True  # botocore's redirector then leaves it alone
 
 
 # -- one DEBUG record per request ----------------------------------------------------------------
@@ -199,11 +266,15 @@ class BotoBucket:
     """One bucket through one boto3 client (thread-safe): every request botocore sends."""
 
     def __init__(self, client: Any, name: str, *, partsize: int, upload_args: dict,
-                 verify_etag_md5: bool) -> None:
+                 verify_etag_md5: bool, endpoint: str = "") -> None:
         self.client, self.name, self.partsize = client, name, partsize
+        self.endpoint = endpoint
         self.upload_args, self.verify_etag_md5 = upload_args, verify_etag_md5
         self._exists: bool | None = None
         self.in_flight = InFlightUploads()  # aborted on SIGINT/SIGTERM/EOF (cli.stop_cleanly)
+
+    def _errors(self, what: str) -> Any:
+        return s3_errors(what, self.name, self.endpoint)
 
     # -- bucket ---------------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -211,10 +282,28 @@ class BotoBucket:
         if self._exists:
             return True
         try:
-            with s3_errors(f"checking bucket {self.name}", self.name):
+            with self._errors(f"checking bucket {self.name}"):
                 self.client.head_bucket(Bucket=self.name)
         except (ObjectNotFound, BucketNotFound):
             return False
+        except AccessDenied as denied:
+            return self._listable(denied)
+        self._exists = True
+        return True
+
+    def _listable(self, denied: AccessDenied) -> bool:
+        """After a HEAD of the bucket answered 403: a HEAD has no body to say why, so one
+        listing request asks again, and its refusal names the cause (SignatureDoesNotMatch,
+        InvalidAccessKeyId...). A bucket that may be listed exists."""
+        try:
+            with self._errors(f"checking bucket {self.name}"):
+                self.client.list_objects_v2(Bucket=self.name, MaxKeys=1)
+        except (ObjectNotFound, BucketNotFound):
+            return False
+        except AccessDenied as explained:
+            raise explained from None
+        except StorageError:
+            raise denied from None
         self._exists = True
         return True
 
@@ -222,7 +311,7 @@ class BotoBucket:
         kwargs: dict = {"Bucket": self.name}
         if region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-        with s3_errors(f"creating bucket {self.name}", self.name):
+        with self._errors(f"creating bucket {self.name}"):
             try:
                 self.client.create_bucket(**kwargs)
             except Exception as exc:
@@ -230,14 +319,20 @@ class BotoBucket:
                     raise
         self._exists = True
 
+    def remove(self) -> None:
+        """Delete the (empty) bucket itself."""
+        with self._errors(f"removing bucket {self.name}"):
+            self.client.delete_bucket(Bucket=self.name)
+        self._exists = None
+
     def region(self) -> str | None:
-        with s3_errors(f"finding the region of bucket {self.name}", self.name):
+        with self._errors(f"finding the region of bucket {self.name}"):
             answer = self.client.get_bucket_location(Bucket=self.name)
         location = answer.get("LocationConstraint")
         return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
 
     def enable_versioning(self) -> None:
-        with s3_errors(f"enabling versioning on bucket {self.name}", self.name):
+        with self._errors(f"enabling versioning on bucket {self.name}"):
             state = self.client.get_bucket_versioning(Bucket=self.name).get("Status")
             if state != "Enabled":
                 self.client.put_bucket_versioning(
@@ -250,7 +345,7 @@ class BotoBucket:
         if version_id:
             kwargs["VersionId"] = version_id
         try:
-            with s3_errors(f"checking {name}", self.name):
+            with self._errors(f"checking {name}"):
                 answer = self.client.head_object(**kwargs)
         except ObjectNotFound:
             if not self.exists():
@@ -268,7 +363,7 @@ class BotoBucket:
                    args: dict) -> integrity.Stored:
         """One PUT; what the server answered, for ``integrity.stored_is_sent`` to judge. With
         ``checksums=when_supported`` the server checks botocore's CRC32 before it stores."""
-        with open_for_upload(path) as handle, s3_errors(f"storing {name}", self.name):
+        with open_for_upload(path) as handle, self._errors(f"storing {name}"):
             answer = self.client.put_object(Bucket=self.name, Key=name,
                                             Body=ProgressReader(handle, report),
                                             ContentLength=size, **args)
@@ -292,7 +387,7 @@ class BotoBucket:
                                 max_concurrency=TRANSFER_THREADS, use_threads=True)
         self.in_flight.watch(self.client)
         try:
-            with s3_errors(f"storing {name}", self.name):
+            with self._errors(f"storing {name}"):
                 self.client.upload_file(path, self.name, name, ExtraArgs=args or None,
                                         Callback=sent, Config=config)
         except OSError as exc:
@@ -314,7 +409,7 @@ class BotoBucket:
         if offset:
             kwargs["Range"] = f"bytes={offset}-"
         try:
-            with s3_errors(f"retrieving {name}", self.name):
+            with self._errors(f"retrieving {name}"):
                 answer = self.client.get_object(**kwargs)
         except StorageError as exc:
             if offset and error_parts(exc.__cause__)[0] == "InvalidRange":
@@ -334,7 +429,7 @@ class BotoBucket:
         digest = hashlib.md5() if etag_md5 else None
         what = f"retrieving {name}"
         try:
-            with s3_errors(what, self.name):
+            with self._errors(what):
                 written = write_blocks(path, offset, answer["Body"].iter_chunks(READ_CHUNK),
                                        report, what, digest)
         except IntegrityError:
@@ -350,7 +445,7 @@ class BotoBucket:
         return written
 
     def delete(self, name: str) -> None:
-        with s3_errors(f"removing {name}", self.name):
+        with self._errors(f"removing {name}"):
             self.client.delete_object(Bucket=self.name, Key=name)
 
     def copy(self, source: str, destination: str, extra_args: dict | None = None) -> None:
@@ -365,16 +460,16 @@ class BotoBucket:
         args.update(extra_args or {})
         config = TransferConfig(multipart_threshold=min(self.partsize, 5 * 1024**3),
                                 multipart_chunksize=self.partsize)
-        with s3_errors(f"copying {source} to {destination}", self.name):
+        with self._errors(f"copying {source} to {destination}"):
             self.client.copy({"Bucket": self.name, "Key": source}, self.name, destination,
                              ExtraArgs=args or None, Config=config)
 
     def get_text(self, name: str) -> str:
-        with s3_errors(f"reading {name}", self.name):
+        with self._errors(f"reading {name}"):
             return self.client.get_object(Bucket=self.name, Key=name)["Body"].read().decode()
 
     def put_text(self, name: str, text: str, extra_args: dict | None = None) -> None:
-        with s3_errors(f"writing {name}", self.name):
+        with self._errors(f"writing {name}"):
             answer = self.client.put_object(Bucket=self.name, Key=name, Body=text.encode(),
                                             **(extra_args or {}))
         if not answer.get("ETag"):
@@ -390,7 +485,7 @@ class BotoBucket:
             from botocore.paginate import TokenEncoder
 
             pages["StartingToken"] = TokenEncoder().encode({"ContinuationToken": token})
-        with s3_errors(f"listing {prefix or 'the bucket'}", self.name):
+        with self._errors(f"listing {prefix or 'the bucket'}"):
             for page in paginator.paginate(Bucket=self.name, Prefix=prefix,
                                            PaginationConfig=pages):
                 for item in page.get("Contents", []):
@@ -399,18 +494,18 @@ class BotoBucket:
     def abandoned_uploads(self, prefix: str) -> list[tuple[str, str]]:
         found = []
         paginator = self.client.get_paginator("list_multipart_uploads")
-        with s3_errors(f"listing multipart uploads under {prefix}", self.name):
+        with self._errors(f"listing multipart uploads under {prefix}"):
             for page in paginator.paginate(Bucket=self.name, Prefix=prefix):
                 for upload in page.get("Uploads", []):
                     found.append((upload["Key"], upload["UploadId"]))
         return found
 
     def abort_upload(self, name: str, upload_id: str) -> None:
-        with s3_errors(f"aborting the upload of {name}", self.name):
+        with self._errors(f"aborting the upload of {name}"):
             self.client.abort_multipart_upload(Bucket=self.name, Key=name, UploadId=upload_id)
 
     def presign(self, name: str, expires: int) -> str:
-        with s3_errors(f"presigning {name}", self.name):
+        with self._errors(f"presigning {name}"):
             return self.client.generate_presigned_url(
                 "get_object", Params={"Bucket": self.name, "Key": name}, ExpiresIn=expires)
 

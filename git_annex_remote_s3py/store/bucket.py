@@ -4,6 +4,13 @@ and to botocore (store/boto.py) when the lean path hands it over; knows nothing 
 The hand-over rule, in ``Bucket._hand_over`` only: the first answer the lean path does not
 take (an error, a redirect, anything unexpected) turns it off for the whole process, and
 botocore sends every request from then on (it retries, classifies and follows redirects).
+
+The checksum fallback, in ``Bucket._plain_retry`` only: where botocore sends aws-chunked
+upload bodies with a trailing checksum (``checksums=when_supported`` over https) and the
+server refuses one (411 MissingContentLength, a 4xx naming the checksum) or stores other
+bytes than sent (the framing as data: the wrong object is removed first), botocore's client
+is replaced by the plain-body one (``checksums=when_required``) for the whole process and
+that upload is sent once more; ``plain_uploads`` then says why.
 """
 
 from __future__ import annotations
@@ -14,10 +21,20 @@ import threading
 from typing import Any, Callable, Iterator, TypeVar
 
 from git_annex_remote_s3py.config import DEFAULT_PART_SIZE
-from git_annex_remote_s3py.errors import AclNotSupported, LocalFileError
+from git_annex_remote_s3py.errors import (
+    AclNotSupported,
+    IntegrityError,
+    LocalFileError,
+    StorageError,
+)
 from git_annex_remote_s3py.store import integrity
 from git_annex_remote_s3py.store.base import ObjectInfo, Report
-from git_annex_remote_s3py.store.boto import BotoBucket, classify, s3_errors
+from git_annex_remote_s3py.store.boto import (
+    BotoBucket,
+    classify,
+    refuses_chunked_upload,
+    s3_errors,
+)
 from git_annex_remote_s3py.store.lean.objects import LeanObjects
 from git_annex_remote_s3py.store.lean.transport import LeanS3
 from git_annex_remote_s3py.store.localfile import partial_size
@@ -34,12 +51,15 @@ class Bucket:
 
     def __init__(self, client: Any, name: str, *, partsize: int = DEFAULT_PART_SIZE,
                  upload_args: dict | None = None, verify_etag_md5: bool = True,
-                 lean: LeanS3 | None = None, flexible_checksums: bool = True) -> None:
+                 lean: LeanS3 | None = None, flexible_checksums: bool = True,
+                 plain_client: Any = None, endpoint: str = "") -> None:
         self.client, self.name, self.partsize = client, name, partsize
         self.upload_args = dict(upload_args or {})
         self.verify_etag_md5 = verify_etag_md5
         self.boto = BotoBucket(client, name, partsize=partsize, upload_args=self.upload_args,
-                               verify_etag_md5=verify_etag_md5)
+                               verify_etag_md5=verify_etag_md5, endpoint=endpoint)
+        self._plain_client = plain_client  # None: uploads are plain already, no fallback
+        self.plain_uploads = ""  # why botocore sends plain upload bodies now (fallen back)
         self.lean: LeanObjects | None = None if lean is None else LeanObjects(
             lean, name, self._hand_over, flexible_checksums=flexible_checksums,
             verify_etag_md5=verify_etag_md5)
@@ -66,6 +86,37 @@ class Bucket:
                 return
             self.lean, self.lean_off_reason = None, why
         LOG.debug("lean request path off (%s); botocore sends every request from now on", why)
+
+    # -- the checksum fallback -----------------------------------------------------------------
+    def _plain_retry(self, upload: Callable[[], Answer]) -> Answer:
+        """``upload()``; where the server refused or mangled it as an aws-chunked body, once
+        more after falling back to plain bodies (a mangled object is removed already)."""
+        client = self.boto.client
+        try:
+            return upload()
+        except IntegrityError as exc:
+            why = f"the server stored other bytes than sent ({exc})"
+            if not self._fall_back(client, why):
+                raise
+        except StorageError as exc:
+            refusal = refuses_chunked_upload(exc)
+            if refusal is None or not self._fall_back(client, f"the server answered {refusal}"):
+                raise
+        return upload()
+
+    def _fall_back(self, used: Any, why: str) -> bool:
+        """Whether an upload sent with client ``used`` may be retried with plain bodies;
+        switches botocore's client once (and says so once, in DEBUG)."""
+        with self._lock:
+            if self._plain_client is None or used is self._plain_client:
+                return False
+            if not self.plain_uploads:
+                self.plain_uploads = why
+                self.client = self.boto.client = self._plain_client
+                LOG.debug("bucket %s: %s to an aws-chunked upload with a trailing checksum; "
+                          "sending plain upload bodies from now on (checksums=when_required)",
+                          self.name, why)
+        return True
 
     # -- objects ----------------------------------------------------------------------------
     def head(self, name: str, version_id: str | None = None) -> ObjectInfo:
@@ -94,13 +145,14 @@ class Bucket:
         except OSError as exc:
             raise LocalFileError(f"cannot read {path}: {exc.strerror}") from exc
         if size > self.partsize:
-            return self.boto.put_multipart(name, path, size, report, args)
+            return self._plain_retry(
+                lambda: self.boto.put_multipart(name, path, size, report, args))
         stored = self._lean_first(
             lambda lean: self._verified(name, path, lean.put(name, path, size, args, report),
                                         by_lean=True),
-            lambda: self._verified(name, path,
-                                   self.boto.put_single(name, path, size, report, args),
-                                   by_lean=False))
+            lambda: self._plain_retry(lambda: self._verified(
+                name, path, self.boto.put_single(name, path, size, report, args),
+                by_lean=False)))
         report(size)
         return ObjectInfo(size, stored.etag, stored.version_id)
 
@@ -155,7 +207,21 @@ class Bucket:
         return self.boto.get_text(name)
 
     def put_text(self, name: str, text: str, extra_args: dict | None = None) -> None:
+        """Write a small text object and read it back: one holding other bytes is removed
+        and the store fails (``IntegrityError``), after the checksum fallback's retry."""
+        self._plain_retry(lambda: self._put_text_verified(name, text, extra_args))
+
+    def _put_text_verified(self, name: str, text: str, extra_args: dict | None) -> None:
         self.boto.put_text(name, text, extra_args)
+        found = self.boto.get_text(name)
+        if found != text:
+            self.delete(name)
+            raise IntegrityError(f"writing {name}: read back {len(found)} bytes other than the "
+                                 f"{len(text)} written; the object was removed")
+
+    def remove(self) -> None:
+        """Delete the bucket itself (it must be empty)."""
+        self.boto.remove()
 
     def abandoned_uploads(self, prefix: str) -> list[tuple[str, str]]:
         """(name, upload id) of multipart uploads under ``prefix`` never completed."""

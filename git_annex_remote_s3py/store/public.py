@@ -7,6 +7,8 @@ Written on the standard library because it is a few lines and must start fast.
 
 from __future__ import annotations
 
+import os
+import ssl
 import urllib.error
 import urllib.request
 from typing import Callable, Iterator, NoReturn
@@ -24,11 +26,26 @@ from git_annex_remote_s3py.store.base import ObjectInfo, Report
 from git_annex_remote_s3py.store.localfile import READ_CHUNK, partial_size, write_blocks
 
 TIMEOUT = 60
+CA_BUNDLE_ENV = "AWS_CA_BUNDLE"  # as botocore: the CA file that replaces the system store
+
+
+def tls_context() -> ssl.SSLContext | None:
+    """The TLS context for https URLs: trusting only ``$AWS_CA_BUNDLE`` where it is set (as
+    the signed path does), else None (urllib's default, the system store)."""
+    cafile = os.environ.get(CA_BUNDLE_ENV)
+    if not cafile:
+        return None
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except (OSError, ssl.SSLError) as exc:
+        raise EndpointUnavailable(f"{CA_BUNDLE_ENV}={cafile} is no readable CA file ({exc}); "
+                                  "fix or unset it") from exc
 
 
 def _open(request: urllib.request.Request, what: str):
     try:
-        return urllib.request.urlopen(request, timeout=TIMEOUT)
+        context = tls_context() if request.full_url.lower().startswith("https:") else None
+        return urllib.request.urlopen(request, timeout=TIMEOUT, context=context)
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             raise ObjectNotFound(f"{what}: 404 at the public URL") from exc
@@ -130,6 +147,9 @@ class PublicStore:
         self._needs_credentials()
 
     def create(self, region: str) -> None:
+        self._needs_credentials()
+
+    def remove(self) -> None:
         self._needs_credentials()
 
     def enable_versioning(self) -> None:

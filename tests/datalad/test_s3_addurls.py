@@ -9,13 +9,12 @@ import hashlib
 
 import pytest
 from support.repos import run
-from support.s3data import OBJECTS, PREFIX, SHA_BODY, SHA_NAME, annex_env, fill_bucket
+from support.s3data import OBJECTS, PREFIX, SHA_BODY, SHA_NAME, fill_bucket
 
 pytestmark = pytest.mark.datalad
 
 
 def test_datalad_addurls_with_s3_urls(tmp_path, env, s3_server, s3_proxy, bucket_name):
-    env = annex_env(env)
     client = s3_server.client()
     fill_bucket(client, bucket_name, versioned=True)
     version = client.head_object(Bucket=bucket_name, Key=PREFIX + SHA_NAME)["VersionId"]

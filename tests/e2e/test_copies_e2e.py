@@ -77,11 +77,11 @@ def test_forget_public_urls_repairs_old_records(tmp_path, env, s3_server, bucket
 
 
 def test_version_records_count_for_no_other_remote(tmp_path, env, s3_server, bucket_name):
-    """versioning=yes records s3py://UUID@BUCKET/... URIs; git-annex's web remote does not
+    """bucketversioning=yes records s3py://UUID@BUCKET/... URIs; git-annex's web remote does not
     count them (they name this remote's UUID, and no http URL is recorded)."""
     repo = make_annex_repo(tmp_path / "repo", env, {"data.txt": b"versioned\n"})
     initremote(repo, env, "tree", s3_server, bucket_name, "encryption=none", "public=yes",
-               "exporttree=yes", "versioning=yes", "fileprefix=v/")
+               "exporttree=yes", "bucketversioning=yes", "fileprefix=v/")
     run(["git", "annex", "export", "HEAD", "--to", "tree"], repo, env)
     key = run(["git", "annex", "lookupkey", "data.txt"], repo, env).stdout.strip()
     log = run(["git", "show", f"git-annex:{hashed_log(repo, env, key)}.log.web"], repo,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from support.annex_version import strips_export_newlines
 from support.repos import initremote, make_annex_repo, run
+from support.verify import verify_remote
 
 AWKWARD = {
     " leading space.txt": b"leading\n",
@@ -47,11 +49,14 @@ def test_export_tree_renames_clone_unexport(tmp_path, env, s3_server, bucket_nam
     initremote(repo, env, "tree", s3_server, bucket_name, "encryption=none",
                "exporttree=yes", "fileprefix=tree/")
 
-    # a name S3 cannot hold fails that one file with a clear message; the rest is exported
     first = run(["git", "annex", "export", "HEAD", "--to", "tree"], repo, env, check=False)
-    assert first.returncode != 0
-    assert "'new\\nline' contains a newline" in first.stdout + first.stderr
-    assert bucket_tree(s3_server, bucket_name, "tree/") == AWKWARD
+    if strips_export_newlines():  # git-annex 10.2025+ drops the newline before s3py sees it
+        assert first.returncode == 0
+        assert bucket_tree(s3_server, bucket_name, "tree/") == {**AWKWARD, "newline": b"newline\n"}
+    else:  # a name S3 cannot hold fails that one file with a clear message; the rest is exported
+        assert first.returncode != 0
+        assert "'new\\nline' contains a newline" in first.stdout + first.stderr
+        assert bucket_tree(s3_server, bucket_name, "tree/") == AWKWARD
     whereis = run(["git", "annex", "whereis", "dup "], repo, env).stdout
     assert "tree" in whereis and f"{bucket_name}/tree/SHA256E" not in whereis  # no key names
 
@@ -77,6 +82,7 @@ def test_export_tree_renames_clone_unexport(tmp_path, env, s3_server, bucket_nam
     run(["git", "clone", "-q", str(repo), str(clone)], tmp_path, env)
     run(["git", "annex", "init", "-q", "clone"], clone, env)
     run(["git", "annex", "enableremote", "tree"], clone, env)
+    verify_remote(clone, env, "tree")
     run(["git", "remote", "remove", "origin"], clone, env)  # the export is the only source
     run(["git", "annex", "get", "-J2", "--from", "tree", "."], clone, env)
     assert tree_files(clone, env) == expected
@@ -96,7 +102,7 @@ def test_versioned_export_keeps_overwritten_content(tmp_path, env, s3_server, bu
     repo = make_annex_repo(tmp_path / "repo", env, {"data.txt": b"old bytes\n",
                                                     "other.txt": b"stays\n"})
     initremote(repo, env, "tree", s3_server, bucket_name, "encryption=none", "exporttree=yes",
-               "versioning=yes", "fileprefix=v/", "public=yes")
+               "bucketversioning=yes", "fileprefix=v/", "public=yes")
     versioning = s3_server.client().get_bucket_versioning(Bucket=bucket_name)
     assert versioning.get("Status") == "Enabled"
     run(["git", "annex", "export", "HEAD", "--to", "tree"], repo, env)
@@ -112,6 +118,7 @@ def test_versioned_export_keeps_overwritten_content(tmp_path, env, s3_server, bu
     run(["git", "clone", "-q", str(repo), str(clone)], tmp_path, env)
     run(["git", "annex", "init", "-q", "clone"], clone, env)
     run(["git", "annex", "enableremote", "tree"], clone, env)
+    verify_remote(clone, env, "tree")
     run(["git", "remote", "remove", "origin"], clone, env)  # the bucket is the only source
     run(["git", "checkout", "-q", "HEAD~1"], clone, env)
 
@@ -124,7 +131,7 @@ def test_versioned_export_keeps_overwritten_content(tmp_path, env, s3_server, bu
     # fsck re-marks it present, and get fetches that exact version with signed requests
     run(["git", "annex", "initremote", "history", "--sameas=tree", "type=external",
          "externaltype=s3py", "encryption=none", f"bucket={bucket_name}",
-         f"endpoint={s3_server.endpoint}", "fileprefix=v/", "versioning=yes"], clone, env)
+         f"endpoint={s3_server.endpoint}", "fileprefix=v/", "bucketversioning=yes"], clone, env)
     run(["git", "config", "remote.history.annex-readonly", "true"], clone, env)
     fsck = run(["git", "annex", "fsck", "--fast", "--from", "history", "data.txt"], clone, env)
     assert "fixing location log" in fsck.stdout

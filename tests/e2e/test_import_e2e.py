@@ -1,8 +1,8 @@
 """``importtree=yes``: a bucket filled with boto3 (not by git-annex) imported into a git-annex
 tree, with and without content, re-imported after changes, and read back by ``get``.
 
-Runs against the git-annex first on PATH; ``S3PY_TEST_GIT_ANNEX_BIN`` (a directory) is put
-first on PATH, so the module runs once per binary. git-annex 10.20230126 refuses importtree=yes
+Runs against the git-annex ``S3PY_TEST_GIT_ANNEX_BIN`` names (``isolated_env``), so once per
+binary. git-annex 10.20230126 refuses importtree=yes
 for external remotes: each test then asserts that answer."""
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from support.s3data import (
     PREFIX,
     SHA_BODY,
     SHA_NAME,
-    annex_env,
     fill_bucket,
     imports_external,
 )
@@ -76,7 +75,6 @@ def calckey(repo: Path, env: dict[str, str], backend: str, path: str) -> str:
 
 def test_import_without_content_makes_verifiable_keys_then_get(env, tmp_path, s3_server,
                                                                s3_proxy, bucket_name):
-    env = annex_env(env)
     fill_bucket(s3_server.client(), bucket_name)
     repo = new_repo(tmp_path, env)
     if not init_import_remote(repo, env, s3_proxy.endpoint, bucket_name):
@@ -104,7 +102,6 @@ def test_import_without_content_makes_verifiable_keys_then_get(env, tmp_path, s3
 
 def test_content_import_then_reimport_reads_only_changes(env, tmp_path, s3_server, s3_proxy,
                                                          bucket_name):
-    env = annex_env(env)
     client = s3_server.client()
     fill_bucket(client, bucket_name)
     repo = new_repo(tmp_path, env)
@@ -127,7 +124,6 @@ def test_content_import_then_reimport_reads_only_changes(env, tmp_path, s3_serve
 
 def test_get_reads_the_imported_version_or_fails_clearly(env, tmp_path, s3_server, s3_proxy,
                                                          bucket_name):
-    env = annex_env(env)
     client = s3_server.client()
     versioned = bucket_name + "-v"
     fill_bucket(client, bucket_name)
@@ -152,7 +148,6 @@ def test_get_reads_the_imported_version_or_fails_clearly(env, tmp_path, s3_serve
 
 def test_import_remote_is_read_only_and_writes_no_marker(env, tmp_path, s3_server, s3_proxy,
                                                          bucket_name):
-    env = annex_env(env)
     client = s3_server.client()
     fill_bucket(client, bucket_name)
     before = s3_server.objects(bucket_name)
@@ -181,7 +176,6 @@ def test_key_extensions_are_git_annexs_own(env, tmp_path):
     git-annex versions."""
     from git_annex_remote_s3py.annex.importing import key_extension
 
-    env = annex_env(env)
     repo = new_repo(tmp_path, env)
     for name in EXTENSION_NAMES:
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
@@ -193,7 +187,6 @@ def test_key_extensions_are_git_annexs_own(env, tmp_path):
 def test_import_keeps_to_the_remotes_preferred_content(env, tmp_path, s3_server, bucket_name):
     """Filtering is git-annex's own: ``git annex wanted lab 'include=...'`` selects what
     ``import`` takes (docs/import.md maps Bacalhau's Key wildcard and Filter onto it)."""
-    env = annex_env(env)
     fill_bucket(s3_server.client(), bucket_name)
     repo = new_repo(tmp_path, env)
     if not init_import_remote(repo, env, s3_server.endpoint, bucket_name):
@@ -208,7 +201,7 @@ def test_anonymous_import_of_a_public_bucket(tmp_path, s3_server, s3_proxy, buck
     listing, HEADs and GETs only (moto serves unsigned requests as a public bucket would)."""
     from support.local_s3 import isolated_env
 
-    env = annex_env(isolated_env(tmp_path / "nohome", with_credentials=False))
+    env = isolated_env(tmp_path / "nohome", with_credentials=False)
     client = s3_server.client()
     fill_bucket(client, bucket_name)
     client.put_bucket_acl(Bucket=bucket_name, ACL="public-read")

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from support.annex_version import needs_verifyremote
 from support.faultproxy import Rule
 from support.public import (
     FILES,
@@ -27,6 +28,7 @@ from support.public import (
     key_objects,
 )
 from support.repos import make_annex_repo, run
+from support.verify import verify_remote
 
 REMOTE = "public-s3"
 
@@ -92,8 +94,14 @@ def test_key_mode_urls_and_credential_free_clone(tmp_path, env, s3_proxy, s3_ser
     (cloned / "new.txt").write_text("new content\n")
     run(["git", "annex", "add", "new.txt"], cloned, free)
     mark = s3_proxy.mark()
-    for command in (["copy", "--to", REMOTE, "new.txt"],
-                    ["drop", "--from", REMOTE, "README"]):
+    writes = (["copy", "--to", REMOTE, "new.txt"], ["drop", "--from", REMOTE, "README"])
+    if needs_verifyremote():  # git-annex 10.2025+ refuses an autoenabled remote's writes first
+        for command in writes:
+            failed = run(["git", "annex", *command], cloned, free, check=False)
+            assert failed.returncode != 0
+            assert f"git-annex verifyremote {REMOTE}" in failed.stdout + failed.stderr, failed
+        verify_remote(cloned, free, REMOTE)  # then s3py itself refuses: no credentials
+    for command in writes:
         failed = run(["git", "annex", *command], cloned, free, check=False)
         assert failed.returncode != 0
         assert "AWS_ACCESS_KEY_ID" in failed.stdout + failed.stderr, failed

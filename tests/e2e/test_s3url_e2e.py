@@ -12,7 +12,7 @@ from pathlib import Path
 
 from support.faultproxy import Rule
 from support.repos import run
-from support.s3data import MULTI, MULTI_NAME, OBJECTS, PREFIX, SHA_BODY, SHA_NAME, annex_env
+from support.s3data import MULTI, MULTI_NAME, OBJECTS, PREFIX, SHA_BODY, SHA_NAME
 from support.s3data import fill_bucket as fill
 
 UNVERIFIED_SETTING = "annex.security.allow-unverified-downloads"
@@ -36,7 +36,6 @@ def key_of(repo: Path, env: dict[str, str], path: str) -> str:
 
 
 def test_addurl_single_object_then_get_again(env, tmp_path, s3_server, s3_proxy, bucket_name):
-    env = annex_env(env)
     fill(s3_server.client(), bucket_name)
     repo = url_repo(tmp_path, env, s3_proxy.endpoint, bucket_name + "-own")
     url = f"s3://{bucket_name}/{PREFIX}plain.txt"
@@ -56,7 +55,6 @@ def test_addurl_single_object_then_get_again(env, tmp_path, s3_server, s3_proxy,
 
 
 def test_addurl_version_id_pins_a_version(env, tmp_path, s3_server, s3_proxy, bucket_name):
-    env = annex_env(env)
     client = s3_server.client()
     fill(client, bucket_name, versioned=True)
     first = client.head_object(Bucket=bucket_name, Key=PREFIX + "plain.txt")["VersionId"]
@@ -72,7 +70,6 @@ def test_addurl_version_id_pins_a_version(env, tmp_path, s3_server, s3_proxy, bu
 
 def test_addurl_prefix_adds_every_object_under_it(env, tmp_path, s3_server, s3_proxy,
                                                   bucket_name):
-    env = annex_env(env)
     fill(s3_server.client(), bucket_name)
     repo = url_repo(tmp_path, env, s3_proxy.endpoint, bucket_name + "-own")
     run(["git", "annex", "addurl", f"s3://{bucket_name}/{PREFIX}"], repo, env)
@@ -88,7 +85,6 @@ def test_addurl_prefix_adds_every_object_under_it(env, tmp_path, s3_server, s3_p
 
 def test_addurl_fast_and_relaxed_read_no_content(env, tmp_path, s3_server, s3_proxy,
                                                  bucket_name):
-    env = annex_env(env)
     fill(s3_server.client(), bucket_name)
     repo = url_repo(tmp_path, env, s3_proxy.endpoint, bucket_name + "-own")
     url = f"s3://{bucket_name}/{PREFIX}{SHA_NAME}"
@@ -112,7 +108,6 @@ def test_addurl_fast_and_relaxed_read_no_content(env, tmp_path, s3_server, s3_pr
 
 def test_addurl_refuses_bytes_that_fail_s3s_checksum(env, tmp_path, s3_server, s3_proxy,
                                                      bucket_name):
-    env = annex_env(env)
     fill(s3_server.client(), bucket_name)
     repo = url_repo(tmp_path, env, s3_proxy.endpoint, bucket_name + "-own")
     s3_proxy.set_rules(Rule("corrupt", method="GET", path=f"/{bucket_name}/{PREFIX}.*",

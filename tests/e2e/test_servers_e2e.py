@@ -2,9 +2,9 @@
 
 Every journey runs on ``moto`` (http), ``ceph-http``, ``ceph-https``, ``s3rver-http`` and
 ``s3rver-https`` (support/server_fixtures.py; ``make servers`` installs Ceph and s3rver).
-Journeys that fail today because of a known s3py bug assert the correct behaviour and are
-marked ``xfail(strict=True)`` with the bug's name (docs/servers.md lists them); the last test
-compares git-annex's built-in ``type=S3`` remote on the same servers.
+A journey that fails because of a known s3py bug asserts the correct behaviour and is marked
+``xfail(strict=True)`` with the bug's name (docs/servers.md lists them; none today); the last
+test compares git-annex's built-in ``type=S3`` remote on the same servers.
 """
 
 from __future__ import annotations
@@ -22,13 +22,6 @@ from support.server_info import ServerInfo
 
 MiB = 1024 * 1024
 REMOTE = "s3"
-B1 = ("B1: over https botocore sends aws-chunked uploads with a trailing CRC32 "
-      "(checksums=when_supported); Ceph RGW 16 answers 411 MissingContentLength")
-B5 = ("B5: over https s3rver stores the aws-chunked framing as the object; initremote "
-      "blames the endpoint instead of falling back to checksums=when_required")
-B7 = ("B7: anonymous public reads (store/public.py) use urllib's default CA store, "
-      "not AWS_CA_BUNDLE, so a public https remote with a private CA cannot be read")
-HTTPS_DEFAULTS = {"ceph-https": B1, "s3rver-https": B5}
 AWKWARD = ["a space.txt", "ünïcödé.txt", "-leading-dash", "hash#tag.txt", "percent%.txt",
            "pct%41.txt", "plus+sign.txt", "question?.txt", "amp&eq=.txt", "semi;colon.txt",
            "quote'single.txt", 'quote"double.txt', "back\\slash.txt", "pipe|bar.txt",
@@ -60,7 +53,7 @@ def assert_files(repo: Path, files: dict[str, bytes]) -> None:
         assert (repo / name).read_bytes() == data, name
 
 
-@pytest.mark.parametrize("s3", server_params(HTTPS_DEFAULTS), indirect=True)
+@pytest.mark.parametrize("s3", server_params(), indirect=True)
 def test_key_mode_multipart_copy_drop_get_fsck(tmp_path, env, s3, bucket_name):
     env = s3.env(env)
     files = {"small.txt": content("small"), "sub dir/mid.bin": content("mid", 3 * MiB // 2),
@@ -81,7 +74,7 @@ def test_key_mode_multipart_copy_drop_get_fsck(tmp_path, env, s3, bucket_name):
     assert len(results) == len(files) and all(r["success"] for r in results), fsck.stdout
 
 
-@pytest.mark.parametrize("s3", server_params(HTTPS_DEFAULTS), indirect=True)
+@pytest.mark.parametrize("s3", server_params(), indirect=True)
 def test_encryption_shared_chunked_round_trip(tmp_path, env, s3, bucket_name):
     env = s3.env(env)
     files = {"note.txt": content("note"), "data.bin": content("data", 5 * MiB // 2)}
@@ -104,7 +97,7 @@ def export_listing(s3: ServerInfo, bucket: str) -> dict[str, bytes]:
     return listing
 
 
-@pytest.mark.parametrize("s3", server_params(HTTPS_DEFAULTS), indirect=True)
+@pytest.mark.parametrize("s3", server_params(), indirect=True)
 def test_export_awkward_names_and_renames(tmp_path, env, s3, bucket_name):
     env = s3.env(env)
     files = {name: content(name) for name in AWKWARD}
@@ -127,13 +120,12 @@ def test_export_awkward_names_and_renames(tmp_path, env, s3, bucket_name):
     assert export_listing(s3, bucket_name) == files
 
 
-@pytest.mark.parametrize("s3", server_params(HTTPS_DEFAULTS,
-                                             ("moto", "ceph-http", "ceph-https")),
+@pytest.mark.parametrize("s3", server_params(names=("moto", "ceph-http", "ceph-https")),
                          indirect=True)
 def test_versioned_export_keeps_old_versions(tmp_path, env, s3, bucket_name):
     env = s3.env(env)
     repo = make_annex_repo(tmp_path / "repo", env, {"v.txt": b"version one\n"})
-    initremote(repo, env, "tree", s3, bucket_name, "exporttree=yes", "versioning=yes",
+    initremote(repo, env, "tree", s3, bucket_name, "exporttree=yes", "bucketversioning=yes",
                "encryption=none")
     client = s3.client()
     assert client.get_bucket_versioning(Bucket=bucket_name)["Status"] == "Enabled"
@@ -156,7 +148,7 @@ def test_versioning_refused_by_server_without_versioning(tmp_path, env, s3, buck
     env = s3.env(env)
     repo = make_annex_repo(tmp_path / "repo", env, {"v.txt": b"one\n"})
     failed = initremote(repo, env, "tree", s3, bucket_name, "exporttree=yes",
-                        "versioning=yes", "encryption=none", check=False)
+                        "bucketversioning=yes", "encryption=none", check=False)
     output = failed.stdout + failed.stderr
     assert failed.returncode != 0
     assert f"enabling versioning on bucket {bucket_name}" in output, output
@@ -200,21 +192,20 @@ def public_journey(tmp_path: Path, env: dict[str, str], s3: ServerInfo, bucket: 
     assert_files(cloned, files)
 
 
-@pytest.mark.parametrize("s3", server_params({"ceph-https": B1, "s3rver-https": B5}),
+@pytest.mark.parametrize("s3", server_params(),
                          indirect=True)
 def test_public_clone_without_credentials(tmp_path, env, s3, bucket_name):
     public_journey(tmp_path, env, s3, bucket_name)
 
 
-@pytest.mark.parametrize("s3", server_params({"ceph-https": B7, "s3rver-https": B7},
-                                             ("ceph-https", "s3rver-https")),
+@pytest.mark.parametrize("s3", server_params(names=("ceph-https", "s3rver-https")),
                          indirect=True)
 def test_public_https_clone_with_checksums_when_required(tmp_path, env, s3, bucket_name):
     """Past B1/B5 (checksums=when_required): the credential-free clone over https."""
     public_journey(tmp_path, env, s3, bucket_name, "checksums=when_required")
 
 
-@pytest.mark.parametrize("s3", server_params(HTTPS_DEFAULTS), indirect=True)
+@pytest.mark.parametrize("s3", server_params(), indirect=True)
 def test_testremote_fast(tmp_path, env, s3, bucket_name):
     env = s3.env(env)
     repo = make_annex_repo(tmp_path / "repo", env, {"f.txt": content("f")})
@@ -240,13 +231,8 @@ def test_https_with_checksums_when_required(tmp_path, env, s3, bucket_name):
     run(["git", "annex", "fsck", "--from", REMOTE, "."], repo, env)
 
 
-@pytest.mark.parametrize("s3", server_params(
-    {"ceph-https": "B1/B2: with checksums=when_supported every UploadPart is aws-chunked; "
-                   "Ceph answers 411 and the copy fails as 'internal error: "
-                   "S3UploadFailedError'",
-     "s3rver-https": "B4/B5: s3rver stores the aws-chunked framing of each part; the copy "
-                     "fails its size check and leaves the wrong object in the bucket"},
-    ("ceph-https", "s3rver-https")), indirect=True)
+@pytest.mark.parametrize("s3", server_params(names=("ceph-https", "s3rver-https")),
+                         indirect=True)
 def test_https_default_checksums_multipart_after_enableremote(tmp_path, env, s3, bucket_name):
     """A remote set up with when_required and set back to the default still stores a file
     above partsize correctly (the bucket holds exactly the file's bytes, nothing else)."""

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 from support.repos import initremote, make_annex_repo, run
+from support.verify import verify_remote
 
 from git_annex_remote_s3py.naming import key_object_name
 
@@ -63,6 +64,7 @@ def test_two_clones_never_go_below_numcopies(tmp_path, env, s3_server, bucket_na
     run(["git", "clone", "-q", str(a), str(b)], tmp_path, env)
     run(["git", "annex", "init", "-q", "b"], b, env)
     run(["git", "annex", "enableremote", "s3"], b, env)
+    verify_remote(b, env, "s3")  # git-annex 10.2025+: an enabled remote is unusable until then
     run(["git", "remote", "add", "b", str(b)], a, env)  # each can lock the other's copies
     run(["git", "annex", "numcopies", "2"], a, env)
     b_files = {f"b{i}.bin": f"clone B file {i}\n".encode() * (i + 2) for i in range(6)}

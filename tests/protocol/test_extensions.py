@@ -1,6 +1,6 @@
 """Protocol extensions of newer git-annex, used only when announced (the real executable, pipes).
 
-The announced lists are the ones git-annex sends (measured, /work/shared/NEWEST-GIT-ANNEX.md 2.1):
+The announced lists are the ones git-annex sends (measured: NEWEST-GIT-ANNEX.md 2.1 of the notes):
 10.20230126 announces ``INFO GETGITREMOTENAME ASYNC``, 10.20261026 also ``UNAVAILABLERESPONSE
 TRANSFER-RETRIEVE-URL CHECKPRESENT-URL IMPORTKEY DELEGATE``. Both refuse a remote whose
 EXTENSIONS reply names one they did not announce.

@@ -15,6 +15,15 @@ from pathlib import Path
 
 DUMMY_KEY, DUMMY_SECRET = "testing-access-key", "testing-secret-key"
 BIN_DIR = str(Path(sys.executable).parent)
+# A directory holding the git-annex (and git-annex-shell) the e2e tiers must use, e.g. the
+# newest release's (make test-e2e-newest); unset or empty: whatever git-annex is on PATH.
+ANNEX_BIN_VAR = "S3PY_TEST_GIT_ANNEX_BIN"
+
+
+def annex_path_prefix() -> str:
+    """``$S3PY_TEST_GIT_ANNEX_BIN`` + ``os.pathsep`` when set, else ``""``: put it first."""
+    chosen = os.environ.get(ANNEX_BIN_VAR, "")
+    return chosen + os.pathsep if chosen else ""
 
 
 def free_port() -> int:
@@ -87,12 +96,13 @@ GITCONFIG = (
 
 
 def isolated_env(home: Path, with_credentials: bool = True) -> dict[str, str]:
-    """Environment for subprocesses: temporary HOME and git config, our bin dir first."""
+    """Environment for subprocesses: temporary HOME and git config, the chosen git-annex's
+    bin dir (``S3PY_TEST_GIT_ANNEX_BIN``) and our bin dir first."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AWS_", "GIT_", "DATALAD_"))}
     env.update({
         "HOME": str(home),
-        "PATH": BIN_DIR + os.pathsep + env.get("PATH", ""),
+        "PATH": annex_path_prefix() + BIN_DIR + os.pathsep + env.get("PATH", ""),
         "AWS_CONFIG_FILE": str(home / "no-aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-aws-credentials"),
         "AWS_EC2_METADATA_DISABLED": "true",

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 from support.faultproxy import Seen
+from support.local_s3 import annex_path_prefix
 from support.repos import isolated_env, run
 
 # Names that need escaping in URLs: space, unicode, '#', '?'.
@@ -31,9 +32,9 @@ def credential_free_env(home: Path, without_s3py: bool = False) -> dict[str, str
     """No AWS variables, an empty HOME (just .gitconfig); optionally no s3py on PATH."""
     env = isolated_env(home, with_credentials=False)
     if without_s3py:
-        env["PATH"] = NO_S3PY_PATH
-        assert shutil.which("git-annex-remote-s3py", path=NO_S3PY_PATH) is None
-        assert shutil.which("git-annex", path=NO_S3PY_PATH) is not None
+        env["PATH"] = annex_path_prefix() + NO_S3PY_PATH
+        assert shutil.which("git-annex-remote-s3py", path=env["PATH"]) is None
+        assert shutil.which("git-annex", path=env["PATH"]) is not None
     return env
 
 

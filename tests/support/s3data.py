@@ -1,15 +1,12 @@
 """A bucket filled with boto3 the way users' buckets are (not by git-annex): objects under a
 prefix and outside it, single-part, SHA-256-checksummed, multipart, a folder placeholder, names
-with spaces and unicode; and the git-annex binary chosen for a test run."""
+with spaces and unicode; and whether the git-annex under test imports from external remotes."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from support.repos import run
-
-GIT_ANNEX_BIN_VAR = "S3PY_TEST_GIT_ANNEX_BIN"
 
 PREFIX = "lab/"
 PART = 5 * 1024 * 1024
@@ -22,12 +19,6 @@ OBJECTS = {  # relative to PREFIX
 SHA_NAME, SHA_BODY = "checksummed.bin", b"stored with a SHA-256 checksum"
 MULTI_NAME = "big/multi.dat"
 OUTSIDE = {"other/outside.txt": b"not under the prefix", "labx/near.txt": b"prefix lookalike"}
-
-
-def annex_env(env: dict[str, str]) -> dict[str, str]:
-    """``env`` with ``$S3PY_TEST_GIT_ANNEX_BIN`` first on PATH, when set."""
-    extra = os.environ.get(GIT_ANNEX_BIN_VAR)
-    return {**env, "PATH": extra + os.pathsep + env["PATH"]} if extra else env
 
 
 def imports_external(env: dict[str, str]) -> bool:

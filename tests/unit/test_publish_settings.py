@@ -21,7 +21,7 @@ def test_layout_and_other_settings(mode):
     wanted = wanted_config(Options(bucket="b-1", mode=mode), "ds/")
     assert layout_keys(wanted) == ["type", "externaltype", "encryption", "bucket", "fileprefix",
                                    "exporttree", "endpoint"]
-    assert other_keys(wanted) == ["public", "publicurl", "versioning"]
+    assert other_keys(wanted) == ["public", "publicurl", "bucketversioning"]
     assert set(layout_keys(wanted)) - {"type", "externaltype", "encryption", "exporttree"} \
         <= set(object_location_settings())
 
@@ -29,7 +29,7 @@ def test_layout_and_other_settings(mode):
 def test_defaults_come_from_the_table():
     wanted = wanted_config(Options(bucket="b-1"), "ds/")
     assert {k: default_of(k) for k in wanted if default_of(k)} == {
-        "exporttree": "no", "public": "no", "versioning": "no"}
+        "exporttree": "no", "public": "no", "bucketversioning": "no"}
     assert default_of("autoenable") == default_of("type") == ""
 
 
@@ -37,6 +37,7 @@ def test_defaults_come_from_the_table():
     ({}, "public", "no"),
     ({}, "exporttree", "no"),
     ({"public": "true"}, "public", "yes"),
+    ({"versioning": "yes"}, "bucketversioning", "yes"),  # a remote from before the rename
     ({"public": "On"}, "public", "yes"),
     ({"versioning": "0"}, "versioning", "no"),
     ({"public": "maybe"}, "public", "maybe"),

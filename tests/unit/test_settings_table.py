@@ -30,6 +30,7 @@ SAMPLES = {
     "port": {"host": "h.example.org", "port": "9000"},
     "protocol": {"host": "h.example.org", "protocol": "http"},
     "region": {"region": "EU"},
+    "versioning": {"versioning": "yes"},  # the old name of bucketversioning, still read
 }
 
 
@@ -67,7 +68,7 @@ def test_listconfigs_lists_every_shown_row_and_alias():
     assert list(listed) == shown == [s.name for s in SETTINGS_TABLE]
     assert all(listed[row.name] == row.description for row in SETTING_ROWS if row.shown)
     hidden = [row.name for row in SETTING_ROWS if not row.shown]
-    assert hidden == ["exporttree"] and not set(hidden) & set(listed)
+    assert hidden == ["versioning", "exporttree"] and not set(hidden) & set(listed)
 
 
 def test_settings_page_shows_every_row():
@@ -77,7 +78,7 @@ def test_settings_page_shows_every_row():
         if row.shown:
             assert f"| `{row.name}` | {row.default} | {row.description} |" in page
             assert all(f"| `{alias}` |" in page for alias in row.aliases)
-        else:  # git-annex's own setting, named in the text under the table
+        else:  # git-annex's own setting or an old name, named in the text under the table
             assert f"`{row.name}`" in page.split("<!-- settings-table:end -->")[1]
 
 
