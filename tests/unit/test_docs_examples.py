@@ -103,3 +103,20 @@ def test_every_documented_example_is_accepted(where, settings):
         load_settings(lambda name: settings.get(name, ""))
     except ConfigError as exc:
         pytest.fail(f"{where}: s3py refuses it: {exc}")
+
+
+# The install lines tests/e2e/test_install_e2e.py runs (README's Install section), as the docs
+# may write them.
+TESTED_INSTALLS = {"~/s3py-venv/bin/pip install .", "~/s3py-venv/bin/pip install '.[datalad]'",
+                   "pip install '.[datalad]'"}
+
+
+def test_every_install_line_is_one_the_install_test_runs():
+    found = []
+    for page in PAGES:
+        text = page.read_text()
+        for command in code_blocks(text) + inline_spans(text):
+            if "pip install" in command:
+                found.append((page.name, command.split(" #", 1)[0].strip()))
+    assert len(found) >= 3
+    assert [(page, line) for page, line in found if line not in TESTED_INSTALLS] == []
