@@ -288,13 +288,12 @@ class S3Remote(ExportRemote):
         """Where the credentials come from, or that there are none and what that means."""
         if settings.anonymous:
             return "none"
-        found = self.session.creds(self.annex)
         try:
-            signed = found.explicit or self.session.can_sign(self.annex)
+            signed = self.session.can_sign(self.annex)
         except S3pyError as exc:
             return f"none: {one_line(exc)}"
         if signed:
-            return found.source
+            return self.session.creds(self.annex).source
         if public_base(settings):
             return "none: reads through the public URL, read-only"
         return ("none found: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or set "
