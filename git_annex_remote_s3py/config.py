@@ -27,6 +27,21 @@ NO = ("no", "false", "0", "off", "")
 DATACENTER_ALIASES = {"US": "us-east-1", "EU": "eu-west-1"}
 DEFAULT_REGION = "us-east-1"
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+# Every region of every AWS partition that serves S3 (botocore's endpoint data; a unit test
+# keeps this in step with it). With no endpoint= the region must be one of them; with an
+# endpoint= (Ceph's "default", MinIO's any string, a region newer than this list through
+# endpoint=https://s3.REGION.amazonaws.com) any region is the server's business.
+AWS_REGIONS = frozenset((
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2",
+    "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
+    "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
+    "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1",
+    "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1",
+    "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1",
+    "us-west-2", "cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1",
+    "us-iso-east-1", "us-iso-west-1", "us-isob-east-1", "us-isob-west-1", "eu-isoe-west-1",
+    "us-isof-east-1", "us-isof-south-1", "eusc-de-east-1",
+))
 SIZE_UNITS = {
     "": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2,
     "mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3,
@@ -101,6 +116,12 @@ def check_bucket_name(bucket: str, shown_as: str) -> None:
     if not BUCKET_NAME.match(bucket) or ".." in bucket:
         raise ConfigError(f"{shown_as} is not a valid S3 bucket name (3-63 characters: "
                           "lower-case letters, digits, dots and hyphens)")
+    try:
+        ipaddress.IPv4Address(bucket)
+    except ValueError:
+        return
+    raise ConfigError(f"{shown_as} is shaped like an IP address, which S3 refuses as a bucket "
+                      "name; choose a name with a letter in it, e.g. data-192-168-5-4")
 
 
 def parse_bucket(name: str, value: str) -> str:
@@ -108,8 +129,26 @@ def parse_bucket(name: str, value: str) -> str:
     return value
 
 
+def parse_fileprefix(name: str, value: str) -> str:
+    """A prefix kept byte for byte (``ds1/``, ``ds1-``), refused where a URL would not reach
+    the objects: a leading ``/``, an empty, ``.`` or ``..`` path component, a newline."""
+    if "\n" in value or "\x00" in value:
+        raise ConfigError(f"{name}={value!r} holds a newline or NUL; write e.g. {name}=ds1/")
+    *dirs, last = value.split("/")
+    if any(p in ("", ".", "..") for p in dirs) or last in (".", ".."):
+        kept = [p for p in dirs if p not in ("", ".", "..")]
+        last = "" if last in (".", "..") else last
+        fixed = "/".join([*kept, last]) if kept else last
+        raise ConfigError(f"{name}={value!r} has a leading '/' or an empty, '.' or '..' "
+                          "component, which URLs resolve to other names (its public URLs "
+                          f"would 404); write {name}={fixed}" + ("" if fixed else " (empty: "
+                                                                "the bucket root)"))
+    return value
+
+
 def parse_region(name: str, value: str) -> str:
-    """An AWS region; ``US`` and ``EU`` as the built-in S3 remote's datacenters."""
+    """A region; ``US`` and ``EU`` as the built-in S3 remote's datacenters. Whether an AWS
+    region exists is checked with the endpoint (``region_exists_on_aws``)."""
     return DATACENTER_ALIASES.get(value, value)
 
 
@@ -221,7 +260,7 @@ SETTING_ROWS: tuple[Setting, ...] = (
             parse_bucket, changes_object_location=True, kind=str, required=True,
             example="my-dataset-bucket"),
     Setting("fileprefix", "prefix of every object name, e.g. ds1/ (default: bucket root)",
-            changes_object_location=True, kind=str, parse_empty=True),
+            parse_fileprefix, changes_object_location=True, kind=str, parse_empty=True),
     Setting("endpoint", "URL of an S3-compatible service, e.g. http://127.0.0.1:9000 "
             "(default: AWS)", parse_url, changes_object_location=True,
             derive=endpoint_from_parts),
@@ -306,7 +345,16 @@ def kms_key_needs_kms(parsed: Mapping[str, Any]) -> None:
         raise ConfigError("ssekmskeyid= needs sse=aws:kms")
 
 
-CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], None], ...] = (kms_key_needs_kms,)
+def region_exists_on_aws(parsed: Mapping[str, Any]) -> None:
+    """Without an endpoint (AWS), the region must be an AWS region."""
+    region = parsed["region"]
+    if region and region not in AWS_REGIONS and not parsed["endpoint"] and not parsed["host"]:
+        raise ConfigError(f"region={region!r} is not an AWS region; write e.g. region=eu-west-1 "
+                          "(with an S3-compatible server, give its endpoint= too)")
+
+
+CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], None], ...] = (kms_key_needs_kms,
+                                                                 region_exists_on_aws)
 
 
 def _parse_rows(texts: Mapping[str, str]) -> dict[str, Any]:

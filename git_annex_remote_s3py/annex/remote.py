@@ -263,7 +263,7 @@ class S3Remote(ExportRemote):
             settings = self.settings
         except S3pyError as exc:
             return {"s3py error": one_line(exc)}
-        creds = "none" if settings.anonymous else self.session.creds(self.annex).source
+        creds = self._credentials_info(settings)
         fields = {
             "bucket": settings.bucket,
             "endpoint": settings.endpoint or f"AWS ({settings.region_or_default})",
@@ -284,6 +284,21 @@ class S3Remote(ExportRemote):
     @info.setter
     def info(self, value: dict) -> None:  # annexremote's constructor assigns {}
         pass
+
+    def _credentials_info(self, settings: Settings) -> str:
+        """Where the credentials come from, or that there are none and what that means."""
+        if settings.anonymous:
+            return "none"
+        try:
+            signed = self.session.can_sign(self.annex)
+        except S3pyError as exc:
+            return f"none: {one_line(exc)}"
+        if signed:
+            return self.session.creds(self.annex).source
+        if public_base(settings):
+            return "none: reads through the public URL, read-only"
+        return ("none found: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or set "
+                "profile=)")
 
     # -- export mode --------------------------------------------------------------------------
     def exportsupported(self) -> bool:

@@ -132,7 +132,8 @@ def test_no_credentials_anywhere_refuses_to_store(tmp_path, annex_dir, remote_co
     assert reply.startswith(f"TRANSFER-FAILURE STORE {annex_key(b'x')} ")
     assert "AWS_ACCESS_KEY_ID" in reply
     info = annex.transcript("GETINFO")
-    assert "INFOVALUE AWS credential chain (profile, SSO, role)" in info
+    assert ("INFOVALUE none found: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or set "
+            "profile=)") in info
     assert finish(annex) == 0
 
 
