@@ -34,12 +34,14 @@ class Bucket:
 
     def __init__(self, client: Any, name: str, *, partsize: int = DEFAULT_PART_SIZE,
                  upload_args: dict | None = None, verify_etag_md5: bool = True,
-                 lean: LeanS3 | None = None, flexible_checksums: bool = True) -> None:
+                 lean: LeanS3 | None = None, flexible_checksums: bool = True,
+                 restore: bool = False, list_version: str = "2") -> None:
         self.client, self.name, self.partsize = client, name, partsize
         self.upload_args = dict(upload_args or {})
         self.verify_etag_md5 = verify_etag_md5
         self.boto = BotoBucket(client, name, partsize=partsize, upload_args=self.upload_args,
-                               verify_etag_md5=verify_etag_md5)
+                               verify_etag_md5=verify_etag_md5, restore=restore,
+                               list_version=list_version)
         self.lean: LeanObjects | None = None if lean is None else LeanObjects(
             lean, name, self._hand_over, flexible_checksums=flexible_checksums,
             verify_etag_md5=verify_etag_md5)
