@@ -146,6 +146,7 @@ class S3Remote(ExportRemote):
 
     @annex_errors
     def initremote(self) -> None:
+        self.session.initializing = True  # the git remote has no name yet (session.local)
         setup.initremote(self.annex, self.session)
 
     @annex_errors

@@ -79,15 +79,22 @@ def default_bucket_factory(settings: Settings, creds: credentials.Credentials,
     return presence.ListedBucket(bucket, settings.fileprefix)
 
 
-def local_git_config(annex: AnnexQueries) -> dict[str, str]:
-    """This clone's ``remote.NAME.s3py-*`` git config (name without the prefix -> value); empty
-    where git-annex does not name the remote (GETGITREMOTENAME)."""
-    try:
-        name = annex.getgitremotename()
-    except Exception as exc:  # annexremote.ProtocolError: git-annex did not announce it
-        if type(exc).__name__ != "ProtocolError":
-            raise
-        return {}
+def local_git_config(annex: AnnexQueries, initializing: bool = False) -> dict[str, str]:
+    """This clone's ``remote.NAME.s3py-*`` git config (name without the prefix -> value).
+
+    NAME is GETGITREMOTENAME's answer; during INITREMOTE (initremote, enableremote) git-annex
+    does not know it yet (it answers ERROR and closes the connection), so there it is the
+    remote's ``name=``, which git-annex gives the git remote it creates. Empty where git-annex
+    announced no GETGITREMOTENAME."""
+    if initializing:
+        name = annex.getconfig("name")
+    else:
+        try:
+            name = annex.getgitremotename()
+        except Exception as exc:  # annexremote.ProtocolError: git-annex did not announce it
+            if type(exc).__name__ != "ProtocolError":
+                raise
+            return {}
     if not name:
         return {}
     listed = subprocess.run(["git", "--git-dir", annex.getgitdir(), "config", "-z", "--list"],
@@ -147,6 +154,7 @@ class Session:
     acl_refused: bool = False
     lock: threading.RLock = field(default_factory=threading.RLock)
     loaded_local: LocalSettings | None = None
+    initializing: bool = False  # serving INITREMOTE: GETGITREMOTENAME is not answered yet
     make_bucket: Callable[[Settings, credentials.Credentials, LocalSettings], Any] = (
         default_bucket_factory)
     make_public_store: Callable[[str, str], Any] = public_store_factory
@@ -162,7 +170,8 @@ class Session:
         """This clone's own settings (``config.LOCAL_SETTING_ROWS``), read once."""
         with self.lock:
             if self.loaded_local is None:
-                self.loaded_local = load_local_settings(local_git_config(annex), os.environ)
+                self.loaded_local = load_local_settings(
+                    local_git_config(annex, self.initializing), os.environ)
             return self.loaded_local
 
     def creds(self, annex: AnnexQueries) -> credentials.Credentials:
