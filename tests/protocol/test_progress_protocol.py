@@ -5,21 +5,11 @@ key and export mode, through the lean path and through botocore (multipart)."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from support.pipes import RemotePipe, annex_key, without_debug
-from support.repos import run
 
 MiB = 1024**2
-
-
-@pytest.fixture
-def annex_dir(tmp_path: Path, env: dict[str, str]) -> Path:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    run(["git", "init", "-q"], repo, env)
-    return repo
 
 
 def started(env, annex_dir, config) -> RemotePipe:

@@ -22,15 +22,6 @@ def finish(annex: RemotePipe) -> int:
 
 
 @pytest.fixture
-def annex_dir(tmp_path: Path, env: dict[str, str]) -> Path:
-    """An empty git repository for GETGITDIR (where git-annex keeps local creds)."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    run(["git", "init", "-q"], repo, env)
-    return repo
-
-
-@pytest.fixture
 def remote_config(s3_server, bucket_name) -> dict[str, str]:
     return {"bucket": bucket_name, "endpoint": s3_server.endpoint, "fileprefix": "ds1/"}
 
