@@ -66,7 +66,18 @@ def open_bucket(config: dict[str, str], doing: str = "sign requests to"):
     return session.settings(annex), session.writable(annex, doing)
 
 
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 presigned URLs live at most 7 days
+
+
+def check_expires(seconds: int) -> None:
+    """Refuse a lifetime S3 would refuse (or one that has already run out)."""
+    if not 0 < seconds <= MAX_PRESIGN_SECONDS:
+        raise S3pyError(f"--expires {seconds}: S3 accepts 1..{MAX_PRESIGN_SECONDS} seconds "
+                        f"(7 days); give e.g. --expires 3600")
+
+
 def presign(options: Namespace) -> int:
+    check_expires(options.expires)
     config = pick_remote(options.remote)
     settings, bucket = open_bucket(config, "presign URLs of")
     top = _git("rev-parse", "--show-toplevel").strip()

@@ -27,6 +27,21 @@ NO = ("no", "false", "0", "off", "")
 DATACENTER_ALIASES = {"US": "us-east-1", "EU": "eu-west-1"}
 DEFAULT_REGION = "us-east-1"
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+# Every region of every AWS partition that serves S3 (botocore's endpoint data; a unit test
+# keeps this in step with it). With no endpoint= the region must be one of them; with an
+# endpoint= (Ceph's "default", MinIO's any string, a region newer than this list through
+# endpoint=https://s3.REGION.amazonaws.com) any region is the server's business.
+AWS_REGIONS = frozenset((
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2",
+    "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
+    "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
+    "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1",
+    "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1",
+    "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1",
+    "us-west-2", "cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1",
+    "us-iso-east-1", "us-iso-west-1", "us-isob-east-1", "us-isob-west-1", "eu-isoe-west-1",
+    "us-isof-east-1", "us-isof-south-1", "eusc-de-east-1",
+))
 SIZE_UNITS = {
     "": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2,
     "mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3,
@@ -35,6 +50,12 @@ DEFAULT_PART_SIZE = 64 * 1024**2
 MIN_PART_SIZE = 5 * 1024**2
 MAX_PART_SIZE = 5 * 1024**3
 META_PREFIX = "x-amz-meta-"
+# S3's canned ACLs (PutObject's x-amz-acl), as DVC's acl= takes them.
+CANNED_ACLS = ("private", "public-read", "public-read-write", "authenticated-read",
+               "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control")
+GRANT_SETTINGS = {"grant_read": "GrantRead", "grant_full_control": "GrantFullControl",
+                  "grant_read_acp": "GrantReadACP", "grant_write_acp": "GrantWriteACP"}
+GRANTEE = re.compile(r'\s*(id|emailAddress|uri)=("[^"]+"|[^,"\s]+)\s*')
 
 Parser = Callable[[str, str], Any]
 # setting name -> its parsed value (None when not given), attribute -> value built so far
@@ -101,6 +122,12 @@ def check_bucket_name(bucket: str, shown_as: str) -> None:
     if not BUCKET_NAME.match(bucket) or ".." in bucket:
         raise ConfigError(f"{shown_as} is not a valid S3 bucket name (3-63 characters: "
                           "lower-case letters, digits, dots and hyphens)")
+    try:
+        ipaddress.IPv4Address(bucket)
+    except ValueError:
+        return
+    raise ConfigError(f"{shown_as} is shaped like an IP address, which S3 refuses as a bucket "
+                      "name; choose a name with a letter in it, e.g. data-192-168-5-4")
 
 
 def parse_bucket(name: str, value: str) -> str:
@@ -108,8 +135,26 @@ def parse_bucket(name: str, value: str) -> str:
     return value
 
 
+def parse_fileprefix(name: str, value: str) -> str:
+    """A prefix kept byte for byte (``ds1/``, ``ds1-``), refused where a URL would not reach
+    the objects: a leading ``/``, an empty, ``.`` or ``..`` path component, a newline."""
+    if "\n" in value or "\x00" in value:
+        raise ConfigError(f"{name}={value!r} holds a newline or NUL; write e.g. {name}=ds1/")
+    *dirs, last = value.split("/")
+    if any(p in ("", ".", "..") for p in dirs) or last in (".", ".."):
+        kept = [p for p in dirs if p not in ("", ".", "..")]
+        last = "" if last in (".", "..") else last
+        fixed = "/".join([*kept, last]) if kept else last
+        raise ConfigError(f"{name}={value!r} has a leading '/' or an empty, '.' or '..' "
+                          "component, which URLs resolve to other names (its public URLs "
+                          f"would 404); write {name}={fixed}" + ("" if fixed else " (empty: "
+                                                                "the bucket root)"))
+    return value
+
+
 def parse_region(name: str, value: str) -> str:
-    """An AWS region; ``US`` and ``EU`` as the built-in S3 remote's datacenters."""
+    """A region; ``US`` and ``EU`` as the built-in S3 remote's datacenters. Whether an AWS
+    region exists is checked with the endpoint (``region_exists_on_aws``)."""
     return DATACENTER_ALIASES.get(value, value)
 
 
@@ -124,6 +169,41 @@ def parse_metadata(value: str) -> dict[str, str]:
             raise ConfigError(f"metadata item {item!r} is not NAME=VALUE; write metadata=a=1,b=2")
         metadata[name.lower()] = val.strip()
     return metadata
+
+
+def parse_grants(name: str, value: str) -> str:
+    """S3's grantee list: ``id=...``, ``emailAddress=...`` or ``uri=...``, comma-separated."""
+    items = value.split(",")
+    if not all(GRANTEE.fullmatch(item) for item in items):
+        raise ConfigError(f"{name}={value!r} is not a grantee list; write e.g. "
+                          f"{name}=id=CANONICAL_USER_ID or "
+                          f'{name}=uri="http://acs.amazonaws.com/groups/global/AllUsers"')
+    return ",".join(item.strip() for item in items)
+
+
+def parse_seconds(name: str, value: str) -> float:
+    """A positive number of seconds."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 86400:  # NaN fails this too
+        raise ConfigError(f"{name}={value!r} is not a number of seconds; write e.g. {name}=30")
+    return seconds
+
+
+def parse_tagging(name: str, value: str) -> str:
+    """Object tags as S3's x-amz-tagging header takes them: ``key=value&key2=value2``."""
+    from urllib.parse import parse_qsl
+
+    try:
+        tags = parse_qsl(value, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        tags = []
+    if not tags or len(tags) > 10 or any(not key for key, _ in tags):
+        raise ConfigError(f"{name}={value!r} is not a tag list (at most 10); write e.g. "
+                          f"{name}=project=demo&owner=me")
+    return value
 
 
 def parse_metadata_setting(name: str, value: str) -> dict[str, str]:
@@ -221,7 +301,7 @@ SETTING_ROWS: tuple[Setting, ...] = (
             parse_bucket, changes_object_location=True, kind=str, required=True,
             example="my-dataset-bucket"),
     Setting("fileprefix", "prefix of every object name, e.g. ds1/ (default: bucket root)",
-            changes_object_location=True, kind=str, parse_empty=True),
+            parse_fileprefix, changes_object_location=True, kind=str, parse_empty=True),
     Setting("endpoint", "URL of an S3-compatible service, e.g. http://127.0.0.1:9000 "
             "(default: AWS)", parse_url, changes_object_location=True,
             derive=endpoint_from_parts),
@@ -256,9 +336,12 @@ SETTING_ROWS: tuple[Setting, ...] = (
     # listed (so initremote refuses it: git-annex 10.2024+ crashes on a listed `versioning`).
     Setting(LEGACY_VERSIONING, "old name of bucketversioning", parse_bool, default="no",
             shown=False, input_only=True),
-    Setting("profile", "AWS shared-config profile for credentials"),
-    Setting("sse", "server-side encryption: AES256 or aws:kms",
-            parse_choice("AES256", "aws:kms", "")),
+    Setting("profile", "AWS shared-config profile for credentials (a section of "
+            "~/.aws/credentials or ~/.aws/config: one per endpoint or account)"),
+    Setting("sse", "server-side encryption: AES256, aws:kms, or customer (SSE-C: the key "
+            "from git config remote.NAME.s3py-sse-c-key-file or $"
+            "GIT_ANNEX_REMOTE_S3PY_SSE_C_KEY_FILE, never from the branch)",
+            parse_choice("AES256", "aws:kms", "customer", "")),
     Setting("ssekmskeyid", "KMS key ID with sse=aws:kms"),
     Setting("checksums", "when_supported (default) or when_required: how eagerly to send the "
             "newer CRC checksum headers", parse_choice("when_supported", "when_required", ""),
@@ -266,6 +349,24 @@ SETTING_ROWS: tuple[Setting, ...] = (
     Setting("metadata", "user metadata on every upload: name=value pairs separated by commas "
             "(sent as x-amz-meta-NAME)", parse_metadata_setting, kind=dict[str, str],
             parse_empty=True),
+    Setting("acl", "canned ACL of every stored object: " + ", ".join(CANNED_ACLS)
+            + " (not with public=yes unless public-read, nor with grant_*)",
+            parse_choice(*CANNED_ACLS, "")),
+    *(Setting(name, f"grantees of {name[len('grant_'):].upper()} on every stored object, "
+              'e.g. id=CANONICAL_ID or uri="http://acs.amazonaws.com/groups/global/AllUsers"',
+              parse_grants) for name in GRANT_SETTINGS),
+    Setting("x-amz-tagging", "object tags of every stored object, as the built-in S3 remote "
+            "spells it: key=value&key2=value2", parse_tagging, attribute="tagging"),
+    Setting("restore", "yes: a get of a GLACIER or DEEP_ARCHIVE object asks S3 to restore it "
+            "(then fails until the restore is done)", parse_bool, default="no", kind=bool),
+    Setting("requesterpays", "yes: the bucket is Requester Pays and this remote pays "
+            "(RequestPayer=requester on every request)", parse_bool, default="no", kind=bool),
+    Setting("connecttimeout", "seconds to wait for a connection (default 10)", parse_seconds,
+            kind=Optional[float]),
+    Setting("readtimeout", "seconds to wait for an answer or the next bytes (default 60)",
+            parse_seconds, kind=Optional[float]),
+    Setting("listversion", "2 (default) or 1: ListObjects v1 for old servers that lack v2",
+            parse_choice("1", "2", ""), default="2", kind=str),
     Setting("exporttree", "git-annex's own: yes for a remote that holds the tree under its "
             "file names", parse_bool, default="no", shown=False, kind=bool),
 )
@@ -306,7 +407,31 @@ def kms_key_needs_kms(parsed: Mapping[str, Any]) -> None:
         raise ConfigError("ssekmskeyid= needs sse=aws:kms")
 
 
-CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], None], ...] = (kms_key_needs_kms,)
+def region_exists_on_aws(parsed: Mapping[str, Any]) -> None:
+    """Without an endpoint (AWS), the region must be an AWS region."""
+    region = parsed["region"]
+    if region and region not in AWS_REGIONS and not parsed["endpoint"] and not parsed["host"]:
+        raise ConfigError(f"region={region!r} is not an AWS region; write e.g. region=eu-west-1 "
+                          "(with an S3-compatible server, give its endpoint= too)")
+
+
+def acl_settings_agree(parsed: Mapping[str, Any]) -> None:
+    """``acl=``, ``public=yes`` and ``grant_*=`` each set the object ACL: refuse two that
+    disagree (S3 refuses a canned ACL with grants). ``public=yes acl=public-read`` agree."""
+    grants = [name for name in GRANT_SETTINGS if parsed[name]]
+    if parsed["acl"] and grants:
+        raise ConfigError(f"acl= and {grants[0]}= both set the object ACL; keep one")
+    if parsed["public"] and grants:
+        raise ConfigError(f"public=yes and {grants[0]}= both set the object ACL; grant "
+                          'READ to uri="http://acs.amazonaws.com/groups/global/AllUsers" '
+                          "instead of public=yes, or drop the grants")
+    if parsed["public"] and parsed["acl"] not in (None, "public-read"):
+        raise ConfigError(f"public=yes and acl={parsed['acl']} contradict (public=yes is "
+                          "acl=public-read); keep one")
+
+
+CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], None], ...] = (
+    kms_key_needs_kms, region_exists_on_aws, acl_settings_agree)
 
 
 def _parse_rows(texts: Mapping[str, str]) -> dict[str, Any]:
@@ -361,11 +486,68 @@ def load_settings(getconfig: Callable[[str], str]) -> Settings:
     return Settings(**_attributes(parsed))
 
 
+# -- local settings: this repository's git config (or the environment), never the branch ---------
+@dataclass(frozen=True)
+class LocalSetting:
+    """One setting read from ``git config remote.NAME.<git_name>`` (else ``$<env>``): what a
+    clone must not receive from the shared remote config (RELIABILITY rule 10)."""
+
+    git_name: str
+    env: str
+    attribute: str
+    description: str
+
+
+LOCAL_SETTING_ROWS: tuple[LocalSetting, ...] = (
+    LocalSetting("s3py-ca-bundle", "AWS_CA_BUNDLE", "ca_bundle",
+                 "PEM file of the CA certificates to trust for the endpoint's TLS"),
+    LocalSetting("s3py-sslverify", "", "ssl_verify",
+                 "no: do not verify the endpoint's TLS certificate (default yes; only "
+                 "ever for a test server)"),
+    LocalSetting("s3py-sse-c-key-file", "GIT_ANNEX_REMOTE_S3PY_SSE_C_KEY_FILE",
+                 "sse_customer_key_file", "file holding the 256-bit SSE-C key (32 bytes, "
+                 "raw or base64), for sse=customer"),
+    LocalSetting("s3py-credentials-csv", "GIT_ANNEX_REMOTE_S3PY_CREDENTIALS_CSV",
+                 "credentials_csv", "the credentials CSV the AWS console downloads (IAM "
+                 "user or root key format); used before every other source"),
+)
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    """This clone's own settings of one remote (``LOCAL_SETTING_ROWS``)."""
+
+    ca_bundle: Optional[str] = None
+    ssl_verify: bool = True
+    sse_customer_key_file: Optional[str] = None
+    credentials_csv: Optional[str] = None
+
+
+def load_local_settings(git_config: Mapping[str, str],
+                        environ: Mapping[str, str]) -> LocalSettings:
+    """From ``git_config`` (``s3py-...`` name -> value of this remote) and ``environ``."""
+    values: dict[str, Any] = {}
+    for row in LOCAL_SETTING_ROWS:
+        text = git_config.get(row.git_name) or (environ.get(row.env, "") if row.env else "")
+        if row.attribute == "ssl_verify":
+            values[row.attribute] = parse_bool(f"git config remote.NAME.{row.git_name}",
+                                               text or "yes")
+        elif text:
+            values[row.attribute] = text
+    return LocalSettings(**values)
+
+
 def settings_markdown() -> str:
-    """The settings reference page, generated from the table."""
+    """The settings reference page, generated from the tables."""
     rows = ["| setting | default | meaning |", "|---|---|---|"]
     for s in SETTINGS_TABLE:
         rows.append(f"| `{s.name}` | {s.default or ''} | {s.description} |")
+    rows += ["", "Local settings, per clone: `git config remote.NAME.SETTING VALUE` (or the "
+             "environment variable). Never in the git-annex branch, so a clone never receives "
+             "them.", "", "| git config | environment | meaning |", "|---|---|---|"]
+    for local in LOCAL_SETTING_ROWS:
+        env = f"`{local.env}`" if local.env else ""
+        rows.append(f"| `remote.NAME.{local.git_name}` | {env} | {local.description} |")
     return "\n".join(rows) + "\n"
 
 

@@ -77,3 +77,60 @@ def write_cache(path: str, access_key: str, secret_key: str) -> None:
         handle.write(f"{access_key}\n{secret_key}\n")
     os.replace(temporary, path)
 
+
+
+CSV_SOURCE = "credentials CSV (s3py-credentials-csv)"
+SSE_C_KEY_BYTES = 32
+
+
+def from_csv(path: str) -> Credentials:
+    """The key pair in a credentials CSV as the AWS console downloads it: an IAM user's
+    (a header with "Access key ID" and "Secret access key", then one row) or the root
+    account's (``AWSAccessKeyID=...`` and ``AWSSecretKey=...`` lines)."""
+    import csv
+
+    from git_annex_remote_s3py.errors import CredentialsMissing
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            rows = [row for row in csv.reader(handle) if row]
+    except (OSError, csv.Error, UnicodeDecodeError) as exc:
+        raise CredentialsMissing(f"cannot read the credentials CSV {path}: "
+                                 f"{getattr(exc, 'strerror', None) or exc}") from exc
+    pairs = dict(row[0].partition("=")[::2] for row in rows if len(row) == 1 and "=" in row[0])
+    access, secret = pairs.get("AWSAccessKeyID", "").strip(), pairs.get("AWSSecretKey", "").strip()
+    if not (access and secret) and len(rows) >= 2:
+        header = [name.strip().lower() for name in rows[0]]
+        if "access key id" in header and "secret access key" in header:
+            row = rows[1] + [""] * len(header)
+            access = row[header.index("access key id")].strip()
+            secret = row[header.index("secret access key")].strip()
+    if not (access and secret):
+        raise CredentialsMissing(f"the credentials CSV {path} holds no access key ID and secret "
+                                 "access key (expected the file the AWS console downloads)")
+    return Credentials(access, secret, None, CSV_SOURCE)
+
+
+def read_sse_customer_key(path: str) -> bytes:
+    """The 256-bit SSE-C key in ``path``: 32 raw bytes, or their base64 (one line)."""
+    import base64
+    import binascii
+
+    from git_annex_remote_s3py.errors import ConfigError
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise ConfigError(f"sse=customer: cannot read the key file {path}: "
+                          f"{exc.strerror}") from exc
+    if len(data) == SSE_C_KEY_BYTES:
+        return data
+    try:
+        key = base64.b64decode(data.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != SSE_C_KEY_BYTES:
+        raise ConfigError(f"sse=customer: the key file {path} holds no 256-bit key (32 bytes, "
+                          "raw or base64); make one with: openssl rand 32 > FILE")
+    return key

@@ -15,7 +15,9 @@ class Throttled:
     Transfer callbacks arrive from worker threads; git-annex's stall detection only needs a
     steady trickle, not one message per 8 KiB. The first message waits ``interval`` too: a
     transfer done sooner sends none (TRANSFER-SUCCESS says it all), which spares git-annex a
-    progress update per small file.
+    progress update per part of a small file. ``finish`` sends the whole size once a transfer
+    is done, so that every transfer ends at 100 % as with git-annex's built-in S3 remote (the
+    last report before it may have fallen inside an interval and been dropped).
     """
 
     def __init__(self, send: Callable[[int], None], interval: float = DEFAULT_INTERVAL,
@@ -31,4 +33,13 @@ class Throttled:
             if total <= self._sent or now - self._last < self._interval:
                 return
             self._sent, self._last = total, now
+        self._send(total)
+
+    def finish(self, total: int) -> None:
+        """The transfer is done with ``total`` bytes: send it, unless it was the last count
+        sent (or is 0)."""
+        with self._lock:
+            if total <= self._sent:
+                return
+            self._sent = total
         self._send(total)

@@ -84,3 +84,13 @@ def pytest_collection_modifyitems(config, items):
         tier = Path(str(item.fspath)).parent.name
         for marker in TIER_MARKERS.get(tier, ()):
             item.add_marker(marker)
+
+
+@pytest.fixture
+def annex_dir(tmp_path: Path, env: dict[str, str]) -> Path:
+    """An empty git repository for GETGITDIR (where git-annex keeps local creds), with the
+    test HOME's git config (127.0.0.1 allowed)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, env=env, check=True, capture_output=True)
+    return repo

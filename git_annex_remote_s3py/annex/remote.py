@@ -19,7 +19,7 @@ from git_annex_remote_s3py import naming, urls
 from git_annex_remote_s3py.annex import importing, s3urls, setup, versions
 from git_annex_remote_s3py.annex.partfile import written_beside
 from git_annex_remote_s3py.annex.session import Session, public_base
-from git_annex_remote_s3py.config import SETTINGS_TABLE, Settings
+from git_annex_remote_s3py.config import GRANT_SETTINGS, SETTINGS_TABLE, Settings, format_size
 from git_annex_remote_s3py.errors import (
     AccessDenied,
     EndpointUnavailable,
@@ -79,8 +79,11 @@ class S3Remote(ExportRemote):
 
     def _put(self, object_name: str, local_file: str) -> Any:
         store = self.session.writable(self.annex)
-        return self._with_acl(lambda args: store.put_file(object_name, local_file,
-                                                          self._progress(), args))
+        progress = self._progress()
+        stored = self._with_acl(lambda args: store.put_file(object_name, local_file, progress,
+                                                            args))
+        progress.finish(stored.size)
+        return stored
 
     def _with_acl(self, write: Callable[[dict[str, str]], Any]) -> Any:
         """``write(upload_args)``; where the bucket refuses the public ACL, again without it,
@@ -113,7 +116,8 @@ class S3Remote(ExportRemote):
                                         policy=policy, why=why))
 
     def _get(self, object_name: str, local_file: str, version_id: str | None = None) -> None:
-        self.store.get_file(object_name, local_file, self._progress(), version_id)
+        progress = self._progress()
+        progress.finish(self.store.get_file(object_name, local_file, progress, version_id))
 
     def _present(self, key: str, object_name: str, version_id: str | None = None) -> bool:
         expected = naming.expected_object_size(key)
@@ -143,6 +147,7 @@ class S3Remote(ExportRemote):
 
     @annex_errors
     def initremote(self) -> None:
+        self.session.initializing = True  # the git remote has no name yet (session.local)
         setup.initremote(self.annex, self.session)
 
     @annex_errors
@@ -267,7 +272,7 @@ class S3Remote(ExportRemote):
             settings = self.settings
         except S3pyError as exc:
             return {"s3py error": one_line(exc)}
-        creds = "none" if settings.anonymous else self.session.creds(self.annex).source
+        creds = self._credentials_info(settings)
         fields = {
             "bucket": settings.bucket,
             "endpoint": settings.endpoint or f"AWS ({settings.region_or_default})",
@@ -275,7 +280,7 @@ class S3Remote(ExportRemote):
             "fileprefix": settings.fileprefix or "(bucket root)",
             "request style": settings.requeststyle,
             "signature": "anonymous" if settings.anonymous else "v4",
-            "partsize": str(settings.partsize),
+            "partsize": format_size(settings.partsize),
             "public": "yes" if settings.public else "no",
             "versioning": "yes" if settings.versioning else "no",
             "credentials": creds,
@@ -283,11 +288,27 @@ class S3Remote(ExportRemote):
         base = public_base(settings)
         if base:
             fields["publicurl"] = base
+        fields.update(storage_fields(settings))
         return fields
 
     @info.setter
     def info(self, value: dict) -> None:  # annexremote's constructor assigns {}
         pass
+
+    def _credentials_info(self, settings: Settings) -> str:
+        """Where the credentials come from, or that there are none and what that means."""
+        if settings.anonymous:
+            return "none"
+        try:
+            signed = self.session.can_sign(self.annex)
+        except S3pyError as exc:
+            return f"none: {one_line(exc)}"
+        if signed:
+            return self.session.creds(self.annex).source
+        if public_base(settings):
+            return "none: reads through the public URL, read-only"
+        return ("none found: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or set "
+                "profile=)")
 
     # -- export mode --------------------------------------------------------------------------
     def exportsupported(self) -> bool:
@@ -339,7 +360,6 @@ class S3Remote(ExportRemote):
         store = self.session.writable(self.annex)
         self._with_acl(lambda args: store.copy(old, new, args))
         store.delete(old)
-
 
     # -- import (importtree=yes) and s3:// URLs: docs/import.md ------------------------------
     def importsupported(self) -> bool:
@@ -461,6 +481,23 @@ class S3Remote(ExportRemote):
             if expected is None or info.size == expected:
                 return True
         return False
+
+
+def storage_fields(settings: Settings) -> dict[str, str]:
+    """``git annex info`` lines for the upload settings that are set (none is a secret: the
+    SSE-C key stays in this clone's local file)."""
+    sse = {"customer": "SSE-C (customer key, local key file)"}.get(settings.sse or "",
+                                                                  settings.sse or "")
+    if sse and settings.ssekmskeyid:
+        sse += f" (key {settings.ssekmskeyid})"
+    fields = {"storage class": settings.storageclass or "", "server-side encryption": sse,
+              "metadata": ", ".join(f"{k}={v}" for k, v in sorted(settings.metadata.items())),
+              "tags": settings.tagging or "", "acl": settings.acl or "",
+              **{name.replace("_", " "): getattr(settings, name) or ""
+                 for name in GRANT_SETTINGS},
+              "requester pays": "yes" if settings.requesterpays else "",
+              "restore": "yes" if settings.restore else ""}
+    return {name: value for name, value in fields.items() if value}
 
 
 __all__ = ["S3Remote", "Session", "StorageError"]

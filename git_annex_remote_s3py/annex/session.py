@@ -8,12 +8,20 @@ takes ``annex``: anything answering ``getconfig``/``getuuid``/``getgitdir``/``ge
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
 from git_annex_remote_s3py import credentials, urls
-from git_annex_remote_s3py.config import Settings, load_settings
+from git_annex_remote_s3py.config import (
+    LOCAL_SETTING_ROWS,
+    LocalSettings,
+    Settings,
+    load_local_settings,
+    load_settings,
+)
 from git_annex_remote_s3py.errors import CredentialsMissing
 
 
@@ -24,31 +32,83 @@ class AnnexQueries(Protocol):
     def getuuid(self) -> str: ...
     def getgitdir(self) -> str: ...
     def getcreds(self, setting: str) -> dict: ...
+    def getgitremotename(self) -> str: ...
 
 
-def default_bucket_factory(settings: Settings, creds: credentials.Credentials) -> Any:
-    """The S3 ``Bucket`` for ``settings``, behind the presence cache of ``ListedBucket``."""
-    from git_annex_remote_s3py.store import bucket as storage
-    from git_annex_remote_s3py.store import client as connection
-    from git_annex_remote_s3py.store import listing as presence
+def upload_args_of(settings: Settings) -> dict[str, Any]:
+    """botocore's arguments for every upload (and copy) of this remote."""
+    from git_annex_remote_s3py.config import GRANT_SETTINGS
 
     upload_args: dict[str, Any] = {}
+    if settings.acl:
+        upload_args["ACL"] = settings.acl
+    for name, argument in GRANT_SETTINGS.items():
+        if getattr(settings, name):
+            upload_args[argument] = getattr(settings, name)
+    if settings.tagging:
+        upload_args["Tagging"] = settings.tagging
     if settings.storageclass:
         upload_args["StorageClass"] = settings.storageclass
-    if settings.sse:
+    if settings.sse and settings.sse != "customer":  # SSE-C: every request (store/client.py)
         upload_args["ServerSideEncryption"] = settings.sse
     if settings.ssekmskeyid:
         upload_args["SSEKMSKeyId"] = settings.ssekmskeyid
     if settings.metadata:
         upload_args["Metadata"] = dict(settings.metadata)
-    client = connection.LazyClient(lambda: connection.build_client(settings, creds))
+    return upload_args
+
+
+def default_bucket_factory(settings: Settings, creds: credentials.Credentials,
+                           local: LocalSettings | None = None) -> Any:
+    """The S3 ``Bucket`` for ``settings`` and this clone's ``local`` settings, behind the
+    presence cache of ``ListedBucket``."""
+    from git_annex_remote_s3py.store import bucket as storage
+    from git_annex_remote_s3py.store import client as connection
+    from git_annex_remote_s3py.store import listing as presence
+
+    local = local or LocalSettings()
+    options = connection.ClientOptions.of(settings, local)
+    client = connection.LazyClient(lambda: connection.build_client(settings, creds,
+                                                                   options=options))
     bucket = storage.Bucket(client, settings.bucket, partsize=settings.partsize,
-                            upload_args=upload_args, verify_etag_md5=settings.sse != "aws:kms",
-                            lean=connection.build_lean(settings, creds),
+                            upload_args=upload_args_of(settings),
+                            verify_etag_md5=settings.sse not in ("aws:kms", "customer"),
+                            lean=connection.build_lean(settings, creds, options),
                             flexible_checksums=settings.checksums == "when_supported",
-                            plain_client=connection.plain_upload_client(settings, creds),
-                            endpoint=settings.endpoint or "")
+                            plain_client=connection.plain_upload_client(settings, creds, options),
+                            endpoint=settings.endpoint or "",
+                            restore=settings.restore, list_version=settings.listversion)
     return presence.ListedBucket(bucket, settings.fileprefix)
+
+
+def local_git_config(annex: AnnexQueries, initializing: bool = False) -> dict[str, str]:
+    """This clone's ``remote.NAME.s3py-*`` git config (name without the prefix -> value).
+
+    NAME is GETGITREMOTENAME's answer; during INITREMOTE (initremote, enableremote) git-annex
+    does not know it yet (it answers ERROR and closes the connection), so there it is the
+    remote's ``name=``, which git-annex gives the git remote it creates. Empty where git-annex
+    announced no GETGITREMOTENAME."""
+    if initializing:
+        name = annex.getconfig("name")
+    else:
+        try:
+            name = annex.getgitremotename()
+        except Exception as exc:  # annexremote.ProtocolError: git-annex did not announce it
+            if type(exc).__name__ != "ProtocolError":
+                raise
+            return {}
+    if not name:
+        return {}
+    listed = subprocess.run(["git", "--git-dir", annex.getgitdir(), "config", "-z", "--list"],
+                            capture_output=True, check=False)
+    prefix = f"remote.{name}.".lower()
+    wanted = {row.git_name for row in LOCAL_SETTING_ROWS}
+    found: dict[str, str] = {}
+    for entry in listed.stdout.decode("utf-8", "replace").split("\0"):
+        key, _, value = entry.partition("\n")
+        if key.lower().startswith(prefix) and key[len(prefix):].lower() in wanted:
+            found[key[len(prefix):].lower()] = value
+    return found
 
 
 def public_store_factory(base_url: str, bucket: str) -> Any:
@@ -95,7 +155,10 @@ class Session:
     has_credentials: bool | None = None
     acl_refused: bool = False
     lock: threading.RLock = field(default_factory=threading.RLock)
-    make_bucket: Callable[[Settings, credentials.Credentials], Any] = default_bucket_factory
+    loaded_local: LocalSettings | None = None
+    initializing: bool = False  # serving INITREMOTE: GETGITREMOTENAME is not answered yet
+    make_bucket: Callable[[Settings, credentials.Credentials, LocalSettings], Any] = (
+        default_bucket_factory)
     make_public_store: Callable[[str, str], Any] = public_store_factory
     url_fetch_blockers: dict[str, str] = field(default_factory=dict)  # host -> why ("" = none)
 
@@ -105,10 +168,21 @@ class Session:
                 self.loaded_settings = load_settings(annex.getconfig)
             return self.loaded_settings
 
+    def local(self, annex: AnnexQueries) -> LocalSettings:
+        """This clone's own settings (``config.LOCAL_SETTING_ROWS``), read once."""
+        with self.lock:
+            if self.loaded_local is None:
+                self.loaded_local = load_local_settings(
+                    local_git_config(annex, self.initializing), os.environ)
+            return self.loaded_local
+
     def creds(self, annex: AnnexQueries) -> credentials.Credentials:
+        """The credentials CSV if this clone names one, else ``credentials.resolve``."""
         with self.lock:
             if self.resolved_creds is None:
-                self.resolved_creds = credentials.resolve(lambda: stored_creds(annex))
+                csv_path = self.local(annex).credentials_csv
+                self.resolved_creds = (credentials.from_csv(csv_path) if csv_path else
+                                       credentials.resolve(lambda: stored_creds(annex)))
             return self.resolved_creds
 
     def can_sign(self, annex: AnnexQueries) -> bool:
@@ -142,7 +216,8 @@ class Session:
                 settings = self.settings(annex)
                 base = self.anonymous_base(annex)
                 self.chosen_store = (self.make_public_store(base, settings.bucket) if base else
-                               self.make_bucket(settings, self.creds(annex)))
+                               self.make_bucket(settings, self.creds(annex),
+                                                self.local(annex)))
             return self.chosen_store
 
     def writable(self, annex: AnnexQueries, doing: str = "write to") -> Any:
@@ -186,6 +261,9 @@ class BranchAnnex:
 
     def getgitdir(self) -> str:
         return self.git_dir
+
+    def getgitremotename(self) -> str:
+        return self.config.get("name", "")
 
     def getcreds(self, setting: str) -> dict[str, str]:
         if self.config.get("cipherkeys"):  # gpg-encrypted in the branch: only git-annex reads

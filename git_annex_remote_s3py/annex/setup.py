@@ -49,9 +49,7 @@ def initremote(annex: Any, session: Session) -> None:
             raise _refusal(annex, settings, moved, "and without credentials its annex-uuid "
                            "marker cannot be checked")
         if already or settings.anonymous or public_base(settings):
-            annex.info(f"no AWS credentials: bucket {settings.bucket} is used read-only"
-                       " through its public URL" if not settings.anonymous else
-                       f"signature=anonymous: bucket {settings.bucket} is read-only")
+            annex.info(_without_credentials(settings))
             _finish(annex, location_of(settings))
             return
         raise CredentialsMissing(
@@ -95,6 +93,18 @@ def _remove_created(bucket: Any, settings: Settings) -> str:
     except StorageError as exc:
         return f"bucket {settings.bucket}, created by this initremote, is left ({exc})"
     return f"bucket {settings.bucket}, created by this initremote, was removed again"
+
+
+def _without_credentials(settings: Settings) -> str:
+    """What a remote enabled without credentials can do, truly said."""
+    if settings.anonymous:
+        return f"signature=anonymous: bucket {settings.bucket} is read-only"
+    if public_base(settings):
+        return (f"no AWS credentials: bucket {settings.bucket} is used read-only through its "
+                "public URL")
+    return (f"no AWS credentials and no public URL: bucket {settings.bucket} can be neither "
+            "read nor written from this repository; export AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY (or set profile=) to use it")
 
 
 def _store_creds(annex: Any, settings: Settings) -> None:

@@ -29,6 +29,8 @@ class Result:
         where = f"s3://{bucket}/{self.fileprefix}"
         if self.status == "error":
             return f"error    {self.dataset}: {self.message}"
+        if self.status == "skipped":
+            return f"skipped  {self.dataset}: {self.message}"
         if self.status == "planned":
             names = ", ".join(self.to_send[:5]) + (", ..." if len(self.to_send) > 5 else "")
             detail = f"would send {len(self.to_send)} file(s)" + (f": {names}" if names else "")
@@ -82,11 +84,14 @@ class Progress:
 
 def summary(results: list[Result], opts: Options) -> str:
     failed = [r for r in results if r.status == "error"]
+    skipped = [r for r in results if r.status == "skipped"]
     where = f"s3://{opts.bucket}/{normalise_prefix(opts.prefix)}"
     if opts.dry_run:
         files = sum(len(r.to_send) for r in results)
         text = f"dry run: {len(results)} dataset(s), {files} file(s) to send to {where}"
     else:
-        text = (f"published {len(results) - len(failed)} of {len(results)} dataset(s) to "
+        published = len(results) - len(failed) - len(skipped)
+        text = (f"published {published} of {len(results)} dataset(s) to "
                 f"{where}: {sum(r.sent for r in results)} file(s) sent")
-    return text + (f"; {len(failed)} failed" if failed else "")
+    return (text + (f"; {len(failed)} failed" if failed else "")
+            + (f"; {len(skipped)} not installed, skipped" if skipped else ""))

@@ -74,8 +74,9 @@ def list_datasets(top: Path) -> list[Path]:
     try:
         from datalad.api import Dataset
     except ImportError as exc:
-        raise PublishError("DataLad is not installed: pip install "
-                           "'git-annex-remote-s3py[datalad]'") from exc
+        raise PublishError("DataLad is not installed: pip install datalad (or, from a "
+                           "checkout of git-annex-remote-s3py, pip install '.[datalad]')"
+                           ) from exc
     ds = Dataset(str(top))
     if not ds.is_installed():
         raise PublishError(f"{top} is not an installed DataLad dataset")
@@ -83,6 +84,16 @@ def list_datasets(top: Path) -> list[Path]:
                           return_type="list", on_failure="ignore")
     paths = sorted(Path(r["path"]) for r in subs if r.get("status") == "ok")
     return [top, *paths]
+
+
+def absent_subdatasets(top: Path) -> list[Path]:
+    """Subdatasets registered in an installed dataset but not installed (not published)."""
+    from datalad.api import Dataset
+
+    subs = Dataset(str(top)).subdatasets(recursive=True, state="absent",
+                                         result_renderer="disabled", return_type="list",
+                                         on_failure="ignore")
+    return sorted(Path(r["path"]) for r in subs if r.get("status") == "ok")
 
 
 def tree_files(ds: Path, tree: str = "HEAD") -> list[str]:
@@ -96,8 +107,11 @@ def tree_files(ds: Path, tree: str = "HEAD") -> list[str]:
     return files
 
 
-def annex_json(ds: Path, args: list[str], on_record: Callable[[dict], None]) -> list[str]:
-    """Run ``git annex ARGS --json``, feed each record to ``on_record``; return error lines."""
+def annex_json(ds: Path, args: list[str], on_record: Callable[[dict], None],
+               no_reason: Callable[[dict], str] = lambda record: "git-annex gave no reason"
+               ) -> list[str]:
+    """Run ``git annex ARGS --json``, feed each record to ``on_record``; return error lines
+    (``no_reason`` says why for a failed record that carries no error message)."""
     errors: list[str] = []
     with tempfile.TemporaryFile(mode="w+") as stderr:
         proc = subprocess.Popen(["git", "annex", *args, "--json", "--json-error-messages"],
@@ -106,8 +120,9 @@ def annex_json(ds: Path, args: list[str], on_record: Callable[[dict], None]) -> 
         for line in proc.stdout:
             record = json.loads(line) if line.startswith("{") else {}
             if record and not record.get("success", True):
+                reason = one_line(" ".join(record.get("error-messages", [])))
                 errors.append(f"{record.get('file') or record.get('key')}: "
-                              + one_line(" ".join(record.get("error-messages", []))))
+                              + (reason or no_reason(record)))
             if record:
                 on_record(record)
         proc.wait()

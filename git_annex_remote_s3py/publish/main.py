@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Optional
 
+from git_annex_remote_s3py import __version__
 from git_annex_remote_s3py.annexlog import parse_remote_log
 from git_annex_remote_s3py.config import check_bucket_name, parse_url
 from git_annex_remote_s3py.errors import InvalidName, S3pyError
@@ -28,6 +30,7 @@ from git_annex_remote_s3py.naming import normalise_prefix
 from git_annex_remote_s3py.publish.display import Progress, Result, summary
 from git_annex_remote_s3py.publish.git import (
     PublishError,
+    absent_subdatasets,
     check_tools,
     list_datasets,
     parse_version,
@@ -79,7 +82,8 @@ def publish_one(top: Path, ds: Path, opts: Options, tick: Callable[[], None]) ->
             if action != "create":
                 confirm_remote(ds, opts.remote)
             assert uuid
-            result.sent = transfer(ds, opts, uuid, tick)
+            result.to_send = pending(ds, opts, uuid)
+            result.sent = transfer(ds, opts, uuid, tick, result.to_send)
         if opts.sibling:
             result.sibling = configure_sibling(ds, opts)
     except S3pyError as exc:
@@ -90,8 +94,11 @@ def publish_one(top: Path, ds: Path, opts: Options, tick: Callable[[], None]) ->
 def publish(top: Path, opts: Options) -> list[Result]:
     """Publish every dataset (in a thread pool of ``opts.jobs``); never stop at a failure."""
     datasets = list_datasets(top)
-    progress = Progress(len(datasets))
+    skipped = not_installed(top, opts)
+    progress = Progress(len(datasets) + len(skipped))
     progress.start()
+    for record in skipped:
+        progress.report(json.dumps(asdict(record)) if opts.json else record.line(opts.bucket))
 
     def one(ds: Path) -> Result:
         result = publish_one(top, ds, opts, progress.tick)
@@ -101,7 +108,20 @@ def publish(top: Path, opts: Options) -> list[Result]:
     with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
         results = list(pool.map(one, datasets))
     progress.close()
-    return results
+    return results + skipped
+
+
+def not_installed(top: Path, opts: Options) -> list[Result]:
+    """A "skipped" record for each subdataset that is not installed (nothing of it is sent)."""
+    records = []
+    for ds in absent_subdatasets(top):
+        rel = relative_name(top, ds)
+        install = f"datalad get -n -d {shlex.quote(str(top))} {shlex.quote(rel)}"
+        records.append(Result(dataset=rel, path=str(ds), status="skipped",
+                              fileprefix=dataset_prefix(opts.prefix, rel),
+                              message=f"not installed, so not published: install it with "
+                                      f"{install}, then run again"))
+    return records
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "git-annex jobs per dataset")
     p.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
     p.add_argument("--json", action="store_true", help="one JSON record per dataset on stdout")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
 

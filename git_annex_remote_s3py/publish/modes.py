@@ -43,13 +43,18 @@ def refuse_newline_names(files: list[str]) -> list[str]:
 
 
 def export_pending(ds: Path, uuid: Optional[str]) -> list[str]:
+    """Files of HEAD the export remote lacks: changed since the exported tree, and annexed
+    files whose export failed (git-annex records the tree of a failed export all the same)."""
     old = exported_tree(ds, uuid) if uuid else None
     if not old:
         return refuse_newline_names(tree_files(ds))
     out = run_git(ds, "diff-tree", "-r", "-z", "--no-renames", "--diff-filter=AMT", old,
                   "HEAD^{tree}").stdout.split("\0")
-    return refuse_newline_names([path for meta, path in zip(out[0::2], out[1::2])
-                                 if meta and meta.split(" ")[1] != GITLINK_MODE])
+    changed = [path for meta, path in zip(out[0::2], out[1::2])
+               if meta and meta.split(" ")[1] != GITLINK_MODE]
+    known = set(changed)
+    return refuse_newline_names(
+        changed + [path for path in key_pending(ds, uuid) if path not in known])
 
 
 def key_pending(ds: Path, uuid: Optional[str]) -> list[str]:
@@ -65,10 +70,30 @@ def pending(ds: Path, opts: Options, uuid: Optional[str]) -> list[str]:
     return export_pending(ds, uuid) if opts.mode == "export" else key_pending(ds, uuid)
 
 
-def transfer(ds: Path, opts: Options, uuid: str, tick: Callable[[], None]) -> int:
-    """Send what is missing; return how many files were sent."""
+def content_missing_here(ds: Path, remote: str) -> Callable[[dict], str]:
+    """Why git-annex failed a file without saying: its content is not in this dataset (the
+    annexed files lacking content are listed once, on the first failure asked about)."""
+    lacking: list[set[str]] = []
+
+    def reason(record: dict) -> str:
+        if not lacking:
+            out = run_git(ds, "annex", "find", "--not", "--in", "here", "--branch", "HEAD",
+                          "--include", "*", "--json", check=False).stdout
+            lacking.append({json.loads(line)["file"] for line in out.splitlines()
+                            if line.startswith("{")})
+        if record.get("file") in lacking[0]:
+            return "its content is not in this dataset: datalad get it, then run again"
+        return f"git-annex gave no reason (run git annex export HEAD --to {remote} in {ds})"
+
+    return reason
+
+
+def transfer(ds: Path, opts: Options, uuid: str, tick: Callable[[], None],
+             before: Optional[list[str]] = None) -> int:
+    """Send what is missing (``before``: what ``pending`` found); return how many files were
+    sent."""
     jobs = [f"--jobs={opts.jobs}"]
-    before = pending(ds, opts, uuid)
+    before = pending(ds, opts, uuid) if before is None else before
     sent = [0]
 
     def count(record: dict) -> None:
@@ -77,7 +102,8 @@ def transfer(ds: Path, opts: Options, uuid: str, tick: Callable[[], None]) -> in
             tick()
 
     if opts.mode == "export":
-        errors = annex_json(ds, ["export", "HEAD", "--to", opts.remote, *jobs], count)
+        errors = annex_json(ds, ["export", "HEAD", "--to", opts.remote, *jobs], count,
+                            content_missing_here(ds, opts.remote))
     else:
         errors = annex_json(ds, ["copy", "--to", opts.remote, "--branch", "HEAD", *jobs],
                             lambda r: None)

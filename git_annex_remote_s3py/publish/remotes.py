@@ -146,11 +146,29 @@ def configure_sibling(ds: Path, opts: Options) -> str:
                            f"siblings add -d . --name {sibling} --url URL")
     var = f"remote.{sibling}.datalad-publish-depends"
     current = run_git(ds, "config", "--get-all", var, check=False).stdout.split("\n")
+    if opts.mode == "export":
+        return export_sibling_note(opts, depends=opts.remote in current)
     if opts.remote in current:
         return f"{sibling} already depends on {opts.remote}"
     if not opts.dry_run:
         run_git(ds, "config", "--add", var, opts.remote)
-    return f"{sibling} {'would ' if opts.dry_run else ''}depend on {opts.remote}"
+    return f"{sibling} {'would depend' if opts.dry_run else 'now depends'} on {opts.remote}"
+
+
+def export_sibling_note(opts: Options, depends: bool) -> str:
+    """Why an export remote is not made a publication dependency of the sibling: datalad push
+    sends data with git annex copy, which git-annex refuses for export remotes, so the first
+    push after a new commit would fail with DataLad's raw error."""
+    sibling, remote = opts.sibling, opts.remote
+    why = ("datalad push sends data with git annex copy, which git-annex refuses for an export "
+           "remote")
+    if depends:
+        return (f"{sibling} depends on {remote}, but {why}: after a new commit, datalad push "
+                f"--to {sibling} fails; remove it (git config --unset-all "
+                f"remote.{sibling}.datalad-publish-depends '^{remote}$') and run s3py-publish "
+                f"before each datalad push --to {sibling}, or publish with --mode key")
+    return (f"{sibling} not made to depend on {remote}: {why}; after a new commit, run "
+            f"s3py-publish again, then datalad push --to {sibling} (or publish with --mode key)")
 
 
 VERIFY_ID = re.compile(r"verifyremote \S+ --safe (\d+)")

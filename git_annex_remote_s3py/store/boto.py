@@ -40,6 +40,7 @@ TRANSFER_THREADS = 4
 CHECKSUM_FIELDS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1",
                    "ChecksumSHA256")
 REQUEST_CONTEXT = "s3py_request"  # (method, object name) kept in botocore's request context
+RESTORE_DAYS = 7  # how long a restored copy of an archived object stays readable
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -266,10 +267,12 @@ class BotoBucket:
     """One bucket through one boto3 client (thread-safe): every request botocore sends."""
 
     def __init__(self, client: Any, name: str, *, partsize: int, upload_args: dict,
-                 verify_etag_md5: bool, endpoint: str = "") -> None:
+                 verify_etag_md5: bool, endpoint: str = "", restore: bool = False,
+                 list_version: str = "2") -> None:
         self.client, self.name, self.partsize = client, name, partsize
         self.endpoint = endpoint
         self.upload_args, self.verify_etag_md5 = upload_args, verify_etag_md5
+        self.restore, self.list_version = restore, list_version
         self._exists: bool | None = None
         self.in_flight = InFlightUploads()  # aborted on SIGINT/SIGTERM/EOF (cli.stop_cleanly)
 
@@ -412,6 +415,8 @@ class BotoBucket:
             with self._errors(f"retrieving {name}"):
                 answer = self.client.get_object(**kwargs)
         except StorageError as exc:
+            if error_parts(exc.__cause__)[0] == "InvalidObjectState":
+                raise self._archived(name, version_id) from exc
             if offset and error_parts(exc.__cause__)[0] == "InvalidRange":
                 if integrity.partial_is_whole(path, offset, self.head(name, version_id).size):
                     report(offset)
@@ -443,6 +448,32 @@ class BotoBucket:
             raise IntegrityError(f"retrieving {name}: the bytes received do not match the "
                                  "server's ETag (MD5); discarded, the next try starts over")
         return written
+
+    def _archived(self, name: str, version_id: str | None) -> StorageError:
+        """The failure of a GET of an archived (GLACIER, DEEP_ARCHIVE) object; with
+        ``restore=yes`` after asking S3 to restore it (RestoreObject)."""
+        what = f"retrieving {name}"
+        if not self.restore:
+            return StorageError(f"{what}: the object is archived (InvalidObjectState); set "
+                                "restore=yes (git annex enableremote REMOTE restore=yes) to have "
+                                "get ask S3 to restore it")
+        kwargs: dict = {"Bucket": self.name, "Key": name,
+                        "RestoreRequest": {"Days": RESTORE_DAYS,
+                                           "GlacierJobParameters": {"Tier": "Standard"}}}
+        if version_id:
+            kwargs["VersionId"] = version_id
+        try:
+            with s3_errors(f"restoring {name}", self.name):
+                self.client.restore_object(**kwargs)
+        except StorageError as exc:
+            if error_parts(exc.__cause__)[0] != "RestoreAlreadyInProgress":
+                raise
+            return StorageError(f"{what}: the object is archived and its restore is still in "
+                                "progress; retry after it completes (hours; up to 48 h for "
+                                "DEEP_ARCHIVE)")
+        return StorageError(f"{what}: the object is archived; restore requested (readable for "
+                            f"{RESTORE_DAYS} days once done): retry after it completes (hours; "
+                            "up to 48 h for DEEP_ARCHIVE)")
 
     def delete(self, name: str) -> None:
         with self._errors(f"removing {name}"):
@@ -478,8 +509,11 @@ class BotoBucket:
 
     def listing(self, prefix: str, token: str | None = None
                 ) -> Iterator[tuple[str, int, str]]:
-        """(name, size, etag) under ``prefix``, from S3's continuation ``token`` if given."""
-        paginator = self.client.get_paginator("list_objects_v2")
+        """(name, size, etag) under ``prefix``, from S3's continuation ``token`` if given
+        (ListObjectsV2; ListObjects with ``listversion=1``, where the lean path, which would
+        give a token, is off)."""
+        paginator = self.client.get_paginator(
+            "list_objects" if self.list_version == "1" else "list_objects_v2")
         pages = {}
         if token:  # the paginator takes its own token format, not S3's raw one
             from botocore.paginate import TokenEncoder

@@ -52,12 +52,14 @@ class Bucket:
     def __init__(self, client: Any, name: str, *, partsize: int = DEFAULT_PART_SIZE,
                  upload_args: dict | None = None, verify_etag_md5: bool = True,
                  lean: LeanS3 | None = None, flexible_checksums: bool = True,
-                 plain_client: Any = None, endpoint: str = "") -> None:
+                 plain_client: Any = None, endpoint: str = "", restore: bool = False,
+                 list_version: str = "2") -> None:
         self.client, self.name, self.partsize = client, name, partsize
         self.upload_args = dict(upload_args or {})
         self.verify_etag_md5 = verify_etag_md5
         self.boto = BotoBucket(client, name, partsize=partsize, upload_args=self.upload_args,
-                               verify_etag_md5=verify_etag_md5, endpoint=endpoint)
+                               verify_etag_md5=verify_etag_md5, endpoint=endpoint,
+                               restore=restore, list_version=list_version)
         self._plain_client = plain_client  # None: uploads are plain already, no fallback
         self.plain_uploads = ""  # why botocore sends plain upload bodies now (fallen back)
         self.lean: LeanObjects | None = None if lean is None else LeanObjects(

@@ -269,7 +269,7 @@ def _serve_in_process(lines: list[str]) -> tuple[list[str], bool]:
     from git_annex_remote_s3py.annex.remote import S3Remote
     from git_annex_remote_s3py.annex.session import Session
 
-    def no_bucket(settings, creds):
+    def no_bucket(settings, creds, local):
         raise _NoNetwork
 
     out = io.StringIO()

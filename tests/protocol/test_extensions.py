@@ -21,17 +21,9 @@ NEW = ("EXTENSIONS INFO GETGITREMOTENAME UNAVAILABLERESPONSE TRANSFER-RETRIEVE-U
 SMALL = b"small public content\n" * 50
 
 
-@pytest.fixture
-def cwd(tmp_path: Path, env: dict[str, str]) -> Path:
-    """A git repository for GETGITDIR (its config is the test HOME's: 127.0.0.1 allowed)."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    run(["git", "init", "-q"], repo, env)
-    return repo
-
-
-def start(env: dict[str, str], cwd: Path, config: dict[str, str], extensions: str) -> RemotePipe:
-    remote = RemotePipe(env, config, cwd)
+def start(env: dict[str, str], annex_dir: Path, config: dict[str, str],
+          extensions: str) -> RemotePipe:
+    remote = RemotePipe(env, config, annex_dir)
     remote.request(extensions)
     assert remote.request("PREPARE") == "PREPARE-SUCCESS"
     return remote
@@ -44,22 +36,22 @@ def start(env: dict[str, str], cwd: Path, config: dict[str, str], extensions: st
     ("EXTENSIONS GETGITREMOTENAME", "EXTENSIONS"),
     ("EXTENSIONS", "EXTENSIONS"),
 ])
-def test_extensions_echo_only_announced_names(env, cwd, announced, echoed):
-    remote = RemotePipe(env, {"bucket": "b-1", "endpoint": "http://127.0.0.1:9"}, cwd)
+def test_extensions_echo_only_announced_names(env, annex_dir, announced, echoed):
+    remote = RemotePipe(env, {"bucket": "b-1", "endpoint": "http://127.0.0.1:9"}, annex_dir)
     assert remote.request(announced) == echoed
     assert remote.close() == 0
 
 
 @pytest.mark.parametrize("announced", [OLD, NEW])
-def test_getordered_answers_ordered(env, cwd, announced):
-    remote = start(env, cwd, {"bucket": "b-1", "endpoint": "http://127.0.0.1:9"}, announced)
+def test_getordered_answers_ordered(env, annex_dir, announced):
+    remote = start(env, annex_dir, {"bucket": "b-1", "endpoint": "http://127.0.0.1:9"}, announced)
     assert remote.request("GETORDERED") == "ORDERED"
     assert remote.close() == 0
 
 
 # -- GETAVAILABILITY ------------------------------------------------------------------------------
-def availability(env, cwd, config, announced) -> str:
-    remote = start(env, cwd, config, announced)
+def availability(env, annex_dir, config, announced) -> str:
+    remote = start(env, annex_dir, config, announced)
     reply = remote.request("GETAVAILABILITY")
     assert remote.close() == 0
     return reply
@@ -67,38 +59,38 @@ def availability(env, cwd, config, announced) -> str:
 
 @pytest.mark.parametrize("announced, reply", [(OLD, "AVAILABILITY GLOBAL"),
                                               (NEW, "AVAILABILITY UNAVAILABLE")])
-def test_no_credentials_and_no_public_url_is_unavailable_when_announced(tmp_path, cwd, s3_server,
-                                                                         bucket_name, announced,
-                                                                         reply):
+def test_no_credentials_and_no_public_url_is_unavailable_when_announced(tmp_path, annex_dir,
+                                                                        s3_server, bucket_name,
+                                                                        announced, reply):
     bare_env = isolated_env(tmp_path / "bare-home", with_credentials=False)
     config = {"bucket": bucket_name, "endpoint": s3_server.endpoint}
-    assert availability(bare_env, cwd, config, announced) == reply
+    assert availability(bare_env, annex_dir, config, announced) == reply
 
 
 @pytest.mark.parametrize("announced, reply", [(OLD, "AVAILABILITY GLOBAL"),
                                               (NEW, "AVAILABILITY UNAVAILABLE")])
-def test_unreachable_endpoint_is_unavailable_when_announced(env, cwd, announced, reply):
+def test_unreachable_endpoint_is_unavailable_when_announced(env, annex_dir, announced, reply):
     config = {"bucket": "b-1", "endpoint": "http://127.0.0.1:9"}  # nothing listens there
-    assert availability(env, cwd, config, announced) == reply
+    assert availability(env, annex_dir, config, announced) == reply
 
 
 @pytest.mark.parametrize("announced, reply", [(OLD, "AVAILABILITY GLOBAL"),
                                               (NEW, "AVAILABILITY UNAVAILABLE")])
-def test_region_error_is_unavailable_when_announced(env, cwd, s3_proxy, bucket_name, announced,
-                                                    reply):
+def test_region_error_is_unavailable_when_announced(env, annex_dir, s3_proxy, bucket_name,
+                                                    announced, reply):
     s3_proxy.set_rules(Rule("301-region", method="HEAD"))
     config = {"bucket": bucket_name, "endpoint": s3_proxy.endpoint}
-    assert availability(env, cwd, config, announced) == reply
+    assert availability(env, annex_dir, config, announced) == reply
 
 
-def test_reachable_bucket_and_public_clone_stay_available(tmp_path, env, cwd, s3_server,
+def test_reachable_bucket_and_public_clone_stay_available(tmp_path, env, annex_dir, s3_server,
                                                           bucket_name):
     s3_server.client().create_bucket(Bucket=bucket_name)
     config = {"bucket": bucket_name, "endpoint": s3_server.endpoint}
-    assert availability(env, cwd, config, NEW) == "AVAILABILITY GLOBAL"
+    assert availability(env, annex_dir, config, NEW) == "AVAILABILITY GLOBAL"
     bare_env = isolated_env(tmp_path / "bare-home", with_credentials=False)
     public = {**config, "public": "yes"}
-    assert availability(bare_env, cwd, public, NEW) == "AVAILABILITY GLOBAL"
+    assert availability(bare_env, annex_dir, public, NEW) == "AVAILABILITY GLOBAL"
 
 
 # -- TRANSFER-RETRIEVE-URL ------------------------------------------------------------------------
@@ -121,10 +113,10 @@ def public_config(s3_server, bucket: str) -> dict[str, str]:
     return {"bucket": bucket, "endpoint": s3_server.endpoint, "public": "yes"}
 
 
-def test_credential_free_small_get_is_left_to_git_annex(bare_env, cwd, s3_server, public_bucket,
-                                                        tmp_path):
+def test_credential_free_small_get_is_left_to_git_annex(bare_env, annex_dir, s3_server,
+                                                        public_bucket, tmp_path):
     key = annex_key(SMALL)
-    remote = start(bare_env, cwd, public_config(s3_server, public_bucket), NEW)
+    remote = start(bare_env, annex_dir, public_config(s3_server, public_bucket), NEW)
     target = tmp_path / "got"
     assert remote.request(f"TRANSFER RETRIEVE {key} {target}") == (
         f"TRANSFER-RETRIEVE-URL {key} {s3_server.endpoint}/{public_bucket}/{key}")
@@ -135,9 +127,9 @@ def test_credential_free_small_get_is_left_to_git_annex(bare_env, cwd, s3_server
     assert remote.close() == 0
 
 
-def test_old_git_annex_never_gets_a_url(bare_env, cwd, s3_server, public_bucket, tmp_path):
+def test_old_git_annex_never_gets_a_url(bare_env, annex_dir, s3_server, public_bucket, tmp_path):
     key = annex_key(SMALL)
-    remote = start(bare_env, cwd, public_config(s3_server, public_bucket), OLD)
+    remote = start(bare_env, annex_dir, public_config(s3_server, public_bucket), OLD)
     target = tmp_path / "got"
     assert remote.request(f"TRANSFER RETRIEVE {key} {target}") == f"TRANSFER-SUCCESS RETRIEVE {key}"
     assert target.read_bytes() == SMALL
@@ -145,28 +137,28 @@ def test_old_git_annex_never_gets_a_url(bare_env, cwd, s3_server, public_bucket,
     assert remote.close() == 0
 
 
-def test_signed_large_and_disallowed_gets_stay_with_s3py(tmp_path, env, bare_env, cwd, s3_server,
-                                                         public_bucket):
+def test_signed_large_and_disallowed_gets_stay_with_s3py(tmp_path, env, bare_env, annex_dir,
+                                                         s3_server, public_bucket):
     key = annex_key(SMALL)
     big = b"\1" * (1024 * 1024 + 1)
     s3_server.client().put_object(Bucket=public_bucket, Key=annex_key(big), Body=big,
                                   ACL="public-read")
     config = public_config(s3_server, public_bucket)
 
-    signed = start(env, cwd, config, NEW)  # credentials: never a presigned URL
+    signed = start(env, annex_dir, config, NEW)  # credentials: never a presigned URL
     assert signed.request(f"TRANSFER RETRIEVE {key} {tmp_path / 's'}") == (
         f"TRANSFER-SUCCESS RETRIEVE {key}")
     assert signed.close() == 0
 
-    public = start(bare_env, cwd, config, NEW)
+    public = start(bare_env, annex_dir, config, NEW)
     assert public.request(f"TRANSFER RETRIEVE {annex_key(big)} {tmp_path / 'b'}") == (
         f"TRANSFER-SUCCESS RETRIEVE {annex_key(big)}")
     assert public.close() == 0
     assert (tmp_path / "s").read_bytes() == SMALL and (tmp_path / "b").read_bytes() == big
 
     # the repository does not allow 127.0.0.1 to git-annex's HTTP client: s3py fetches it
-    run(["git", "config", "annex.security.allowed-ip-addresses", "10.1.2.3"], cwd, bare_env)
-    loopback = start(bare_env, cwd, config, NEW)
+    run(["git", "config", "annex.security.allowed-ip-addresses", "10.1.2.3"], annex_dir, bare_env)
+    loopback = start(bare_env, annex_dir, config, NEW)
     assert loopback.request(f"TRANSFER RETRIEVE {key} {tmp_path / 'l'}") == (
         f"TRANSFER-SUCCESS RETRIEVE {key}")
     assert any("annex.security.allowed-ip-addresses does not allow" in line

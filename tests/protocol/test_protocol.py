@@ -22,15 +22,6 @@ def finish(annex: RemotePipe) -> int:
 
 
 @pytest.fixture
-def annex_dir(tmp_path: Path, env: dict[str, str]) -> Path:
-    """An empty git repository for GETGITDIR (where git-annex keeps local creds)."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    run(["git", "init", "-q"], repo, env)
-    return repo
-
-
-@pytest.fixture
 def remote_config(s3_server, bucket_name) -> dict[str, str]:
     return {"bucket": bucket_name, "endpoint": s3_server.endpoint, "fileprefix": "ds1/"}
 
@@ -132,7 +123,8 @@ def test_no_credentials_anywhere_refuses_to_store(tmp_path, annex_dir, remote_co
     assert reply.startswith(f"TRANSFER-FAILURE STORE {annex_key(b'x')} ")
     assert "AWS_ACCESS_KEY_ID" in reply
     info = annex.transcript("GETINFO")
-    assert "INFOVALUE AWS credential chain (profile, SSO, role)" in info
+    assert ("INFOVALUE none found: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or set "
+            "profile=)") in info
     assert finish(annex) == 0
 
 

@@ -79,6 +79,8 @@ class Seen:
     signed: bool  # an Authorization header or an X-Amz-Signature query
     acl: Optional[str]  # the x-amz-acl header
     status: int  # 0: the connection was reset or broke before an answer
+    query: str = ""  # the raw query string
+    amz_headers: tuple[tuple[str, str], ...] = ()  # every x-amz-* header (lower-case names)
 
 
 @dataclass
@@ -325,8 +327,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def _record(self, status: int) -> None:
         path, _, query = self.path.partition("?")
         signed = "Authorization" in self.headers or "x-amz-signature" in query.lower()
+        amz = tuple((k.lower(), v) for k, v in self.headers.items()
+                    if k.lower().startswith("x-amz-"))
         self.proxy.record(Seen(self.command, unquote(path), self.headers.get("Range"), signed,
-                               self.headers.get("x-amz-acl"), status))
+                               self.headers.get("x-amz-acl"), status, query, amz))
 
     def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         connection = http.client.HTTPConnection(self.proxy.upstream_host,

@@ -26,6 +26,15 @@ def annex_path_prefix() -> str:
     return chosen + os.pathsep if chosen else ""
 
 
+def objects_in(client, bucket: str, prefix: str = "") -> dict[str, bytes]:
+    """name -> bytes of every object under ``prefix``, read with the boto3 ``client``."""
+    found = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            found[item["Key"]] = client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -67,14 +76,7 @@ class S3Server:
 
     def objects(self, bucket: str, prefix: str = "") -> dict[str, bytes]:
         """name -> bytes of every object under ``prefix``."""
-        client = self.client()
-        found = {}
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket,
-                                                                      Prefix=prefix):
-            for item in page.get("Contents", []):
-                found[item["Key"]] = client.get_object(Bucket=bucket,
-                                                       Key=item["Key"])["Body"].read()
-        return found
+        return objects_in(self.client(), bucket, prefix)
 
     def stop(self) -> None:
         self.process.terminate()

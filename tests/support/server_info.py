@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Optional
 
+from support.local_s3 import objects_in
+
 
 @dataclass(frozen=True)
 class ServerInfo:
@@ -54,14 +56,7 @@ class ServerInfo:
 
     def objects(self, bucket: str, prefix: str = "") -> dict[str, bytes]:
         """name -> bytes of every object under ``prefix``."""
-        client = self.client()
-        found = {}
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket,
-                                                                      Prefix=prefix):
-            for item in page.get("Contents", []):
-                found[item["Key"]] = client.get_object(Bucket=bucket,
-                                                       Key=item["Key"])["Body"].read()
-        return found
+        return objects_in(self.client(), bucket, prefix)
 
     def anonymous_get(self, url: str) -> tuple[int, bytes]:
         """Status and body of an unsigned GET, trusting this server's CA."""

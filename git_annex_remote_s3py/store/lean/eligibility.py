@@ -19,18 +19,26 @@ PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "http
                    "all_proxy")
 
 
-def build_lean(settings: Settings, creds: Credentials) -> Any:
+def build_lean(settings: Settings, creds: Credentials, options: Any = None) -> Any:
     """The lean transport for this remote, or None where only botocore can do it right:
-    no credentials at all, anonymous, a proxy, on AWS a bucket of unknown region, another
+    no credentials at all, anonymous, a proxy, settings that every request must carry or
+    that change the listing (SSE-C keys, requester pays, ListObjects v1), TLS verification
+    off, on AWS a bucket of unknown region, another
     partition (China, ISO) or an endpoint chosen by AWS configuration (FIPS, dual-stack,
     accelerate, endpoint_url), a dotted bucket name or an endpoint with a path on
     virtual-hosted requests."""
-    from git_annex_remote_s3py.store.client import CONNECT_TIMEOUT, read_timeout
+    from git_annex_remote_s3py.config import LocalSettings
+    from git_annex_remote_s3py.store.client import ClientOptions
     from git_annex_remote_s3py.store.lean.transport import LeanS3
     from git_annex_remote_s3py.urls import default_public_url
 
     if (settings.anonymous or proxies_configured()
             or os.environ.get(NO_LEAN_ENV, "") not in ("", "0")):
+        return None
+    if settings.sse == "customer" or settings.requesterpays or settings.listversion == "1":
+        return None
+    options = options or ClientOptions.of(settings, LocalSettings())
+    if options.verify is False:
         return None
     if settings.endpoint is None and not _plain_aws_endpoint(settings):
         return None
@@ -47,8 +55,8 @@ def build_lean(settings: Settings, creds: Credentials) -> Any:
         if credentials is None:
             return None
     return LeanS3(default_public_url(settings), credentials, settings.region_or_default,
-                  timeout=read_timeout(), connect_timeout=CONNECT_TIMEOUT,
-                  ca_bundle=os.environ.get("AWS_CA_BUNDLE"))
+                  timeout=options.read_timeout, connect_timeout=options.connect_timeout,
+                  ca_bundle=options.lean_ca_bundle)
 
 
 def proxies_configured(environ: dict[str, str] | None = None) -> bool:
