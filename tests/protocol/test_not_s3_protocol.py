@@ -10,6 +10,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from support.faultproxy import POLL_INTERVAL
 from support.pipes import RemotePipe, annex_key, without_debug
 
 BUCKET = "web-bucket-1"
@@ -36,7 +37,8 @@ class WebServer:
         self.counts = counts
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL_INTERVAL,),
+                                       daemon=True)
         self.thread.start()
 
     def stop(self) -> None:

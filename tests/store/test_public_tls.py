@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from support.faultproxy import POLL_INTERVAL
 from support.tls import make_tls_files
 
 from git_annex_remote_s3py import errors
@@ -43,7 +44,7 @@ def https_base(tmp_path) -> Iterator[tuple[str, str]]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(tls.cert), str(tls.key))
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_INTERVAL,), daemon=True)
     thread.start()
     yield f"https://127.0.0.1:{server.server_address[1]}/pub-bucket", str(tls.ca)
     server.shutdown()

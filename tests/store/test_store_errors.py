@@ -17,6 +17,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.stub import Stubber
 from moto import mock_aws
+from support.faultproxy import POLL_INTERVAL
 
 from git_annex_remote_s3py import errors
 from git_annex_remote_s3py.store.bucket import Bucket
@@ -185,7 +186,7 @@ def tls_server(tmp_path):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_INTERVAL,), daemon=True)
     thread.start()
     yield f"https://127.0.0.1:{server.server_port}", cert
     server.shutdown()
