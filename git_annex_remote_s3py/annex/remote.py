@@ -299,12 +299,11 @@ class S3Remote(ExportRemote):
         """Where the credentials come from, or that there are none and what that means."""
         if settings.anonymous:
             return "none"
-        try:
-            signed = self.session.can_sign(self.annex)
+        try:  # e.g. an unreadable credentials CSV: say so, info still answers
+            if self.session.can_sign(self.annex):
+                return self.session.creds(self.annex).source
         except S3pyError as exc:
             return f"none: {one_line(exc)}"
-        if signed:
-            return self.session.creds(self.annex).source
         if public_base(settings):
             return "none: reads through the public URL, read-only"
         return ("none found: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or set "

@@ -86,3 +86,12 @@ def test_info_names_the_source_that_is_there(tmp_path, env, repo, s3_server, buc
     credentials = info_fields(annex)["credentials"]
     assert credentials.startswith("none: profile=nosuch: ") and "nosuch" in credentials[20:]
     assert annex.close() == 0
+
+
+def test_info_names_an_unreadable_credentials_csv(bare_env, repo, s3_server, bucket_name,
+                                                  tmp_path):
+    """GETINFO still answers, naming the problem, when the clone's credentials CSV is missing."""
+    env = {**bare_env, "GIT_ANNEX_REMOTE_S3PY_CREDENTIALS_CSV": str(tmp_path / "gone.csv")}
+    annex = start(env, repo, {"bucket": bucket_name, "endpoint": s3_server.endpoint})
+    credentials = info_fields(annex)["credentials"]
+    assert credentials.startswith("none: ") and "gone.csv" in credentials
