@@ -310,6 +310,18 @@ def startup_once(exe: str, env: dict[str, str], config: dict[str, str]) -> dict[
             elif line.startswith("GETCREDS "):
                 process.stdin.write("CREDS  \n")
                 process.stdin.flush()
+            elif line == "GETGITREMOTENAME":
+                process.stdin.write("VALUE s3py\n")
+                process.stdin.flush()
+            elif line == "GETGITDIR":  # where git-annex keeps local creds (none here)
+                process.stdin.write(f"VALUE {Path.cwd() / '.git'}\n")
+                process.stdin.flush()
+            elif line == "GETUUID":
+                process.stdin.write("VALUE 00000000-0000-0000-0000-0000000000b3\n")
+                process.stdin.flush()
+            elif line.startswith("GETURLS "):  # no s3:// URL recorded for the key
+                process.stdin.write("VALUE\n")
+                process.stdin.flush()
             elif line.startswith(done):
                 return
             elif not line.startswith(("DEBUG", "INFO")):
