@@ -21,8 +21,10 @@ class Throttled:
     """
 
     def __init__(self, send: Callable[[int], None], interval: float = DEFAULT_INTERVAL,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 send_last: Callable[[int], None] | None = None) -> None:
         self._send, self._interval, self._clock = send, interval, clock
+        self._send_last = send_last or send  # for finish: the reply follows right after it
         self._lock = threading.Lock()
         self._sent = 0
         self._last = clock()
@@ -42,4 +44,4 @@ class Throttled:
             if total <= self._sent:
                 return
             self._sent = total
-        self._send(total)
+        self._send_last(total)

@@ -236,10 +236,13 @@ class LineSink:
     def __init__(self, stream: TextIO) -> None:
         self._stream, self._lock = stream, threading.Lock()
 
-    def write(self, line: str) -> None:
+    def write(self, line: str, flush: bool = True) -> None:
+        """One line; ``flush=False`` leaves it for the next flushed line to carry (a DEBUG
+        line rides with the reply that follows it: one pipe write, one wake-up of git-annex)."""
         with self._lock:
             self._stream.write(line + "\n")
-            self._stream.flush()
+            if flush:
+                self._stream.flush()
 
 
 class Jobs:
@@ -299,10 +302,19 @@ class Channel(annexremote.Master):
         self.remote = remote
         self.protocol = ImportProtocol(remote, self.offer_async)
 
-    def _send(self, *args, **kwargs) -> None:
+    def _send(self, *args, held: bool = False) -> None:
+        """Write one message; ``held`` (and every DEBUG) leaves it in the buffer for the
+        next message to carry, so that git-annex wakes once for both."""
         line = " ".join(str(a) for a in args)
-        for part in line.split("\n"):  # LISTCONFIGS and GETINFO replies are several lines
-            self.sink.write(f"J {self.job} {part}" if self.job else part)
+        parts = line.split("\n")  # LISTCONFIGS and GETINFO replies are several lines
+        held = held or line.split(" ", 1)[0] == "DEBUG"
+        for number, part in enumerate(parts, 1):
+            self.sink.write(f"J {self.job} {part}" if self.job else part,
+                            flush=not held and number == len(parts))
+
+    def progress_before_reply(self, size: int) -> None:
+        """The last PROGRESS of a transfer, whose reply is written right after it."""
+        self._send("PROGRESS", int(size), held=True)
 
     def _read(self) -> str:
         line = self.read_line()

@@ -75,7 +75,8 @@ class S3Remote(ExportRemote):
         return self.session.store(self.annex)
 
     def _progress(self) -> Throttled:
-        return Throttled(self.annex.progress)
+        return Throttled(self.annex.progress,
+                         send_last=getattr(self.annex, "progress_before_reply", None))
 
     def _put(self, object_name: str, local_file: str) -> Any:
         store = self.session.writable(self.annex)
