@@ -22,10 +22,11 @@ def write_blocks(path: str, offset: int, blocks: Iterable[bytes], report: Callab
     position = offset
     try:
         with open(path, "r+b" if offset else "wb") as handle:
-            while digest is not None and handle.tell() < offset:
-                digest.update(handle.read(min(READ_CHUNK, offset - handle.tell())))
-            handle.seek(offset)
-            handle.truncate()
+            if offset:  # "wb" has emptied a fresh file already
+                while digest is not None and handle.tell() < offset:
+                    digest.update(handle.read(min(READ_CHUNK, offset - handle.tell())))
+                handle.seek(offset)
+                handle.truncate()
             for block in blocks:
                 if digest is not None:
                     digest.update(block)
