@@ -225,12 +225,5 @@ class Bucket:
         """Delete the bucket itself (it must be empty)."""
         self.boto.remove()
 
-    def abandoned_uploads(self, prefix: str) -> list[tuple[str, str]]:
-        """(name, upload id) of multipart uploads under ``prefix`` never completed."""
-        return self.boto.abandoned_uploads(prefix)
-
-    def abort_upload(self, name: str, upload_id: str) -> None:
-        self.boto.abort_upload(name, upload_id)
-
     def presign(self, name: str, expires: int) -> str:
         return self.boto.presign(name, expires)
