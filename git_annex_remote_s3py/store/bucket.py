@@ -66,7 +66,6 @@ class Bucket:
             lean, name, self._hand_over, flexible_checksums=flexible_checksums,
             verify_etag_md5=verify_etag_md5)
         self.in_flight = self.boto.in_flight
-        self.lean_off_reason = ""
         self.list_page = 1000  # names per lean listing page (S3's maximum)
         self._lock = threading.Lock()
 
@@ -86,7 +85,7 @@ class Bucket:
         with self._lock:
             if self.lean is None:
                 return
-            self.lean, self.lean_off_reason = None, why
+            self.lean = None
         LOG.debug("lean request path off (%s); botocore sends every request from now on", why)
 
     # -- the checksum fallback -----------------------------------------------------------------
