@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import logging
 import os
@@ -10,9 +9,12 @@ import queue
 import signal
 import sys
 import threading
-from typing import Any, Callable, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from git_annex_remote_s3py import __version__
+
+if TYPE_CHECKING:
+    import argparse
 
 DESCRIPTION = """\
 git-annex external special remote for Amazon S3 and S3-compatible stores.
@@ -145,6 +147,8 @@ def fast_exit() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse  # only the helper subcommands parse arguments (~2 ms per protocol start)
+
     parser = argparse.ArgumentParser(
         prog="git-annex-remote-s3py", description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -8,15 +8,13 @@ imports boto3; the store never sees annexremote.
 from __future__ import annotations
 
 import functools
-import json
 import os
-import shlex
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from annexremote import ExportRemote, RemoteError
 
 from git_annex_remote_s3py import naming, urls
-from git_annex_remote_s3py.annex import importing, s3urls, setup, versions
+from git_annex_remote_s3py.annex import s3urls, versions
 from git_annex_remote_s3py.annex.partfile import written_beside
 from git_annex_remote_s3py.annex.session import Session, public_base
 from git_annex_remote_s3py.config import GRANT_SETTINGS, SETTINGS_TABLE, Settings, format_size
@@ -31,6 +29,9 @@ from git_annex_remote_s3py.errors import (
     one_line,
 )
 from git_annex_remote_s3py.progress import Throttled
+
+if TYPE_CHECKING:
+    from git_annex_remote_s3py.annex import importing
 
 # Keys up to this size are left to git-annex's HTTP client (TRANSFER-RETRIEVE-URL) where it can
 # fetch them: faster for many small files, slower for big ones (docs/benchmarks.md).
@@ -110,6 +111,9 @@ class S3Remote(ExportRemote):
             return result
 
     def _acl_hint(self, why: str) -> None:
+        import json
+        import shlex
+
         bucket, prefix = self.settings.bucket, self.settings.fileprefix
         policy = json.dumps(urls.public_read_policy(bucket, prefix, self.settings.versioning),
                             separators=(",", ":"))
@@ -148,6 +152,8 @@ class S3Remote(ExportRemote):
 
     @annex_errors
     def initremote(self) -> None:
+        from git_annex_remote_s3py.annex import setup  # INITREMOTE only
+
         self.session.initializing = True  # the git remote has no name yet (session.local)
         setup.initremote(self.annex, self.session)
 
@@ -375,6 +381,8 @@ class S3Remote(ExportRemote):
         return client
 
     def _importer(self) -> importing.Importer:
+        from git_annex_remote_s3py.annex import importing  # importtree=yes only
+
         return importing.Importer(self._client(), self.settings.bucket,
                                   self.settings.fileprefix, self.settings.sse != "aws:kms")
 
@@ -390,11 +398,15 @@ class S3Remote(ExportRemote):
     def import_key(self, name: str, size: int, cid: str) -> str:
         """IMPORTKEY: the key of the object's content, recorded with its identifier so that
         a later get reads that version."""
+        from git_annex_remote_s3py.annex import importing  # importtree=yes only
+
         key = self._importer().key(name, size, cid)
         self.annex.setstate(key, importing.with_cid(self.annex.getstate(key), name, cid))
         return key
 
     def _import_cid(self, name: str, local_file: str) -> str | None:
+        from git_annex_remote_s3py.annex import importing  # importtree=yes only
+
         key, cid = importing.tmp_file_names(local_file)
         if cid is None and key is not None:
             cid = importing.recorded_cids(self.annex.getstate(key)).get(name)
@@ -413,6 +425,8 @@ class S3Remote(ExportRemote):
     def checkpresent_import(self, key: str, name: str) -> bool:
         """CHECKPRESENTIMPORT: present when the imported version still holds the key's size
         (and, without a version, the imported ETag); absent on a 404 or other content."""
+        from git_annex_remote_s3py.annex import importing  # importtree=yes only
+
         importer = self._importer()
         cid = importing.recorded_cids(self.annex.getstate(key)).get(name)
         try:
@@ -469,10 +483,10 @@ class S3Remote(ExportRemote):
         return False
 
     def _present_at_s3_url(self, key: str) -> bool:
-        from git_annex_remote_s3py.store import inventory
-
         expected = naming.expected_object_size(key)
         for found in self._s3_urls(key):
+            from git_annex_remote_s3py.store import inventory  # only for a recorded s3:// URL
+
             try:
                 info = inventory.describe(self._client(), found.bucket, found.key,
                                           found.version_id)

@@ -61,9 +61,4 @@ class Store(Protocol):
 
     def enable_versioning(self) -> None: ...
 
-    def abandoned_uploads(self, prefix: str) -> list[tuple[str, str]]:
-        """(name, upload id) of multipart uploads under ``prefix`` never completed."""
-
-    def abort_upload(self, name: str, upload_id: str) -> None: ...
-
     def presign(self, name: str, expires: int) -> str: ...

@@ -525,19 +525,6 @@ class BotoBucket:
                 for item in page.get("Contents", []):
                     yield item["Key"], int(item["Size"]), item.get("ETag", "").strip('"')
 
-    def abandoned_uploads(self, prefix: str) -> list[tuple[str, str]]:
-        found = []
-        paginator = self.client.get_paginator("list_multipart_uploads")
-        with self._errors(f"listing multipart uploads under {prefix}"):
-            for page in paginator.paginate(Bucket=self.name, Prefix=prefix):
-                for upload in page.get("Uploads", []):
-                    found.append((upload["Key"], upload["UploadId"]))
-        return found
-
-    def abort_upload(self, name: str, upload_id: str) -> None:
-        with self._errors(f"aborting the upload of {name}"):
-            self.client.abort_multipart_upload(Bucket=self.name, Key=name, UploadId=upload_id)
-
     def presign(self, name: str, expires: int) -> str:
         with self._errors(f"presigning {name}"):
             return self.client.generate_presigned_url(

@@ -66,7 +66,6 @@ class Bucket:
             lean, name, self._hand_over, flexible_checksums=flexible_checksums,
             verify_etag_md5=verify_etag_md5)
         self.in_flight = self.boto.in_flight
-        self.lean_off_reason = ""
         self.list_page = 1000  # names per lean listing page (S3's maximum)
         self._lock = threading.Lock()
 
@@ -86,7 +85,7 @@ class Bucket:
         with self._lock:
             if self.lean is None:
                 return
-            self.lean, self.lean_off_reason = None, why
+            self.lean = None
         LOG.debug("lean request path off (%s); botocore sends every request from now on", why)
 
     # -- the checksum fallback -----------------------------------------------------------------
@@ -224,13 +223,6 @@ class Bucket:
     def remove(self) -> None:
         """Delete the bucket itself (it must be empty)."""
         self.boto.remove()
-
-    def abandoned_uploads(self, prefix: str) -> list[tuple[str, str]]:
-        """(name, upload id) of multipart uploads under ``prefix`` never completed."""
-        return self.boto.abandoned_uploads(prefix)
-
-    def abort_upload(self, name: str, upload_id: str) -> None:
-        self.boto.abort_upload(name, upload_id)
 
     def presign(self, name: str, expires: int) -> str:
         return self.boto.presign(name, expires)

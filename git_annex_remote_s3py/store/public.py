@@ -155,14 +155,8 @@ class PublicStore:
     def enable_versioning(self) -> None:
         self._needs_credentials()
 
-    def abort_upload(self, name: str, upload_id: str) -> None:
-        self._needs_credentials()
-
     def list(self, prefix: str) -> Iterator[tuple[str, int, str]]:
         self._needs_credentials("list")
-
-    def abandoned_uploads(self, prefix: str) -> list[tuple[str, str]]:
-        self._needs_credentials("list the uploads of")
 
     def presign(self, name: str, expires: int) -> str:
         self._needs_credentials("presign URLs of")

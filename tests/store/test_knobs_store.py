@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from support.faultproxy import FaultProxy, Rule
+from support.handover import lean_off_reasons, watch_hand_overs
 from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
 
 from git_annex_remote_s3py.config import LocalSettings, load_settings
@@ -94,14 +95,16 @@ def test_requester_pays_goes_with_listings_and_bucket_calls(s3_server, proxy, bu
 
 
 # -- timeouts ----------------------------------------------------------------------------------
-def test_readtimeout_bounds_a_stalled_answer(s3_server, proxy, bucket_name):
+def test_readtimeout_bounds_a_stalled_answer(s3_server, proxy, bucket_name, caplog):
+    watch_hand_overs(caplog)
     s3_server.client().create_bucket(Bucket=bucket_name)
     s3_server.client().put_object(Bucket=bucket_name, Key="p/k", Body=b"abc")
     settings = settings_for(proxy.endpoint, bucket_name, readtimeout="1", connecttimeout="2")
     bucket = remote_bucket(settings)
     proxy.set_rules(Rule("stall", method="HEAD", stall=30, limit=1))
     assert bucket.head("p/k").size == 3  # the lean HEAD gave up after 1 s; botocore's answered
-    assert bucket.lean is None and "timeout" in bucket.lean_off_reason.lower()
+    reasons = lean_off_reasons(caplog)
+    assert bucket.lean is None and len(reasons) == 1 and "timeout" in reasons[0].lower()
     assert (bucket.client.meta.config.read_timeout,
             bucket.client.meta.config.connect_timeout) == (1.0, 2.0)
 

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from support.faultproxy import POLL_INTERVAL, Rule
+from support.handover import lean_off_reasons, watch_hand_overs
 from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
 
 from git_annex_remote_s3py import errors
@@ -141,8 +142,10 @@ def test_listing_handed_over_mid_way_lists_each_name_once(s3_server, s3_proxy, b
 
 
 @pytest.mark.parametrize("fault", ["503", "corrupt", "truncate", "reset-resp", "html200"])
-def test_unclean_get_goes_to_botocore(s3_server, s3_proxy, bucket_name, tmp_path, fault):
+def test_unclean_get_goes_to_botocore(s3_server, s3_proxy, bucket_name, tmp_path, fault,
+                                      caplog):
     """One bad answer: the lean path stops, botocore does that request and all later ones."""
+    watch_hand_overs(caplog)
     truth = s3_server.client()
     truth.create_bucket(Bucket=bucket_name)
     data = random.Random(2).randbytes(300_000)
@@ -152,7 +155,8 @@ def test_unclean_get_goes_to_botocore(s3_server, s3_proxy, bucket_name, tmp_path
     target = tmp_path / "got"
     assert bucket.get_file("k", str(target), lambda n: None) == len(data)
     assert target.read_bytes() == data
-    assert bucket.lean is None and bucket.lean_off_reason
+    reasons = lean_off_reasons(caplog)
+    assert bucket.lean is None and len(reasons) == 1 and reasons[0]
     assert built
     gets = [seen for seen in s3_proxy.requests if seen.method == "GET"]
     if fault == "truncate":  # the partial file is resumed, not fetched again
@@ -160,10 +164,11 @@ def test_unclean_get_goes_to_botocore(s3_server, s3_proxy, bucket_name, tmp_path
 
 
 def test_large_single_object_with_crc32_both_ways_without_boto3(s3_server, s3_proxy, bucket_name,
-                                                                 tmp_path, monkeypatch):
+                                                                 tmp_path, monkeypatch, caplog):
     """Above 8 MiB the lean PUT sends a CRC32 header (the server checks and echoes it) and
     the GET checks the bytes against the object's CRC32; a corrupted body is discarded and
     botocore fetches it again."""
+    watch_hand_overs(caplog)
     truth = s3_server.client()
     truth.create_bucket(Bucket=bucket_name)
     data = random.Random(4).randbytes(9 * 1024**2 + 7)
@@ -184,7 +189,8 @@ def test_large_single_object_with_crc32_both_ways_without_boto3(s3_server, s3_pr
     target.unlink()
     assert bucket.get_file("big", str(target), lambda n: None) == len(data)
     assert target.read_bytes() == data
-    assert bucket.lean is None and "checksum" in bucket.lean_off_reason
+    reasons = lean_off_reasons(caplog)
+    assert bucket.lean is None and len(reasons) == 1 and "checksum" in reasons[0]
 
 
 @pytest.mark.parametrize("s3_proxy", [[Rule("403", method="PUT")]], indirect=True)

@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from git_annex_remote_s3py import errors
 from git_annex_remote_s3py.store.bucket import Bucket
+from git_annex_remote_s3py.store.uploads import abort, list_uploads
 
 MiB = 1024**2
 NAME = "ds1/SHA256E-s11--abc"
@@ -106,7 +107,7 @@ def test_multipart_upload(moto_bucket, tmp_path):
     assert info.size == len(data) and info.etag.endswith("-3")  # three parts
     assert client.get_object(Bucket="b-1", Key=NAME)["Body"].read() == data
     assert max(sent) == len(data)
-    assert bucket.abandoned_uploads("ds1/") == []
+    assert list_uploads(bucket, "ds1/") == []
 
 
 def test_failed_multipart_upload_is_aborted(moto_bucket, tmp_path):
@@ -119,7 +120,7 @@ def test_failed_multipart_upload_is_aborted(moto_bucket, tmp_path):
     client.meta.events.register("before-parameter-build.s3.UploadPart", break_second_part)
     with pytest.raises(errors.EndpointUnavailable):
         bucket.put_file(NAME, write(tmp_path / "big", os.urandom(11 * MiB)), lambda n: None)
-    assert bucket.abandoned_uploads("") == []
+    assert list_uploads(bucket, "") == []
     assert "Contents" not in client.list_objects_v2(Bucket="b-1")
 
 
@@ -167,10 +168,11 @@ def test_abandoned_uploads_and_abort(moto_bucket):
     bucket, client = moto_bucket
     ours = client.create_multipart_upload(Bucket="b-1", Key="ds1/k")["UploadId"]
     client.create_multipart_upload(Bucket="b-1", Key="other/k")
-    assert bucket.abandoned_uploads("ds1/") == [("ds1/k", ours)]
-    bucket.abort_upload("ds1/k", ours)
-    assert bucket.abandoned_uploads("ds1/") == []
-    assert len(bucket.abandoned_uploads("")) == 1
+    found = list_uploads(bucket, "ds1/")
+    assert [(upload.name, upload.upload_id) for upload in found] == [("ds1/k", ours)]
+    abort(bucket, found[0])
+    assert list_uploads(bucket, "ds1/") == []
+    assert [upload.name for upload in list_uploads(bucket, "")] == ["other/k"]
 
 
 def test_create_and_exists(boto_session):
