@@ -7,6 +7,7 @@ server. Both remotes reach the server through that proxy, so both pay its cost p
 
 from __future__ import annotations
 
+import http.client
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,44 @@ class ScalePoint:
         return f"{total:.2f} ({methods})" if methods else "0"
 
 
+def counting_proxy(endpoint: str) -> FaultProxy:
+    """The recording proxy (no rules) for the server at ``endpoint``, made to add no delay of
+    its own: answers leave as written (no Nagle: a body written after its headers would
+    wait for the client's delayed ACK, 40 ms a GET), and where the server closes the
+    connection after every answer (moto), so does the proxy: on a kept-alive connection a
+    client that writes a PUT's headers and body apart waits 40 ms for the proxy's delayed
+    ACK, a wait that the client never has against that server."""
+    proxy = FaultProxy(endpoint)
+    handler = proxy.server.RequestHandlerClass  # this proxy's own subclass
+    handler.disable_nagle_algorithm = True
+    if closes_connections(endpoint):
+        proxy.server.RequestHandlerClass = closing_handler(handler)
+    return proxy
+
+
+def closes_connections(endpoint: str) -> bool:
+    """The server at ``endpoint`` answers ``Connection: close`` (or HTTP/1.0)."""
+    host, _, port = endpoint.split("://", 1)[1].rstrip("/").partition(":")
+    connection = http.client.HTTPConnection(host, int(port or 80), timeout=30)
+    try:
+        connection.request("GET", "/")
+        answer = connection.getresponse()
+        answer.read()
+        return answer.version == 10 or answer.getheader("Connection", "").lower() == "close"
+    finally:
+        connection.close()
+
+
+def closing_handler(handler: type) -> type:
+    class ClosingHandler(handler):
+        """Closes the client's connection after every answer, as the server does."""
+
+        def _answer(self, status, headers, payload, rule) -> None:
+            super()._answer(status, [*headers, ("Connection", "close")], payload, rule)
+
+    return ClosingHandler
+
+
 class ScaleRun:
     """The proxy in front of ``server`` and the points measured so far."""
 
@@ -59,7 +98,7 @@ class ScaleRun:
         self.server, self.env, self.workdir, self.tag, self.jobs = (server, env, workdir, tag,
                                                                     jobs)
         self.s3 = server.client()
-        self.proxy = FaultProxy(server.endpoint)
+        self.proxy = counting_proxy(server.endpoint)
         self.points: list[ScalePoint] = []
 
     def run(self, sizes: list[int]) -> list[ScalePoint]:
