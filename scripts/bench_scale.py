@@ -1,13 +1,12 @@
 """The scale row of ``make bench``: N small files (1-20 KiB) for each N through ``copy --to``,
 ``get --from``, ``fsck --fast --from`` and ``drop --from``, the built-in ``type=S3`` remote and
 s3py interleaved (plus "s3py self-verify" for the gets), every request counted by the test
-suite's recording proxy (tests/support/faultproxy.py, no rules) between git-annex and the
-server. Both remotes reach the server through that proxy, so both pay its cost per request.
+suite's recording proxy (tests/support/faultproxy.py, no rules; scripts/bench_proxy.py) between
+git-annex and the server. Both remotes reach the server through it.
 """
 
 from __future__ import annotations
 
-import http.client
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,8 @@ from bench_measure import (
     rotate,
     timed,
 )
+from bench_proxy import counting_proxy
 from bench_servers import BenchServer
-from support.faultproxy import FaultProxy
 from support.repos import run
 
 OPERATIONS = ("copy --to", "get --from", "fsck --fast --from", "drop --from")
@@ -50,44 +49,6 @@ class ScalePoint:
         methods = ", ".join(f"{method} {count / self.files:.2f}"
                             for method, count in sorted(self.requests.items()))
         return f"{total:.2f} ({methods})" if methods else "0"
-
-
-def counting_proxy(endpoint: str) -> FaultProxy:
-    """The recording proxy (no rules) for the server at ``endpoint``, made to add no delay of
-    its own: answers leave as written (no Nagle: a body written after its headers would
-    wait for the client's delayed ACK, 40 ms a GET), and where the server closes the
-    connection after every answer (moto), so does the proxy: on a kept-alive connection a
-    client that writes a PUT's headers and body apart waits 40 ms for the proxy's delayed
-    ACK, a wait that the client never has against that server."""
-    proxy = FaultProxy(endpoint)
-    handler = proxy.server.RequestHandlerClass  # this proxy's own subclass
-    handler.disable_nagle_algorithm = True
-    if closes_connections(endpoint):
-        proxy.server.RequestHandlerClass = closing_handler(handler)
-    return proxy
-
-
-def closes_connections(endpoint: str) -> bool:
-    """The server at ``endpoint`` answers ``Connection: close`` (or HTTP/1.0)."""
-    host, _, port = endpoint.split("://", 1)[1].rstrip("/").partition(":")
-    connection = http.client.HTTPConnection(host, int(port or 80), timeout=30)
-    try:
-        connection.request("GET", "/")
-        answer = connection.getresponse()
-        answer.read()
-        return answer.version == 10 or answer.getheader("Connection", "").lower() == "close"
-    finally:
-        connection.close()
-
-
-def closing_handler(handler: type) -> type:
-    class ClosingHandler(handler):
-        """Closes the client's connection after every answer, as the server does."""
-
-        def _answer(self, status, headers, payload, rule) -> None:
-            super()._answer(status, [*headers, ("Connection", "close")], payload, rule)
-
-    return ClosingHandler
 
 
 class ScaleRun:
