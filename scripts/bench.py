@@ -54,13 +54,14 @@ from support.repos import isolated_env, make_annex_repo, run  # noqa: E402
 from git_annex_remote_s3py.cli import NO_ASYNC_ENV  # noqa: E402
 from git_annex_remote_s3py.store.client import NO_LEAN_ENV  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent
 # --git-annex newest: the binaries mk/git-annex.mk links there (only git-annex, git-annex-shell)
-NEWEST_ANNEX_BIN = Path(__file__).resolve().parent.parent / ".venv-annex-newest" / "annex-bin"
+NEWEST_ANNEX_BIN = ROOT / ".venv-annex-newest" / "annex-bin"
 MiB = 1024**2
 HANDSHAKE = "EXTENSIONS INFO GETGITREMOTENAME ASYNC"
 ROWS = ("small", "fsck", "large", "export", "startup", "scale")
 DEFAULT_SCALE = "1000,10000"
-DEFAULT_PLOT = Path("docs/img/scale.png")
+DEFAULT_PLOT = ROOT / "docs" / "img" / "scale.png"
 
 
 # -- the raw boto3 ceiling: one Python process, the operation timed after client creation ----
@@ -392,7 +393,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale-jobs", type=int, default=1, help="-J of the scale row "
                         "(default 1)")
     parser.add_argument("--plot", type=Path, default=DEFAULT_PLOT, metavar="PATH",
-                        help=f"the scale row's PNG (default {DEFAULT_PLOT})")
+                        help="the scale row's PNG (default docs/img/scale.png)")
     parser.add_argument("--server", choices=SERVER_KINDS, default="moto",
                         help="the S3 server on 127.0.0.1 (ceph and s3rver: make servers)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -437,11 +438,12 @@ def main(argv: list[str] | None = None) -> int:
     skip, scale_sizes = chosen_rows(options)
     workdir = Path(tempfile.mkdtemp(prefix="s3py-bench-"))
     print(f"starting {options.server}", flush=True)
-    bench = Bench(options, workdir, start_server(options.server))
+    server = start_server(options.server)
     notes: list[str] = []
     startup: dict[str, list[float]] = {}
     scale: list[ScalePoint] = []
     try:
+        bench = Bench(options, workdir, server)
         if not options.memory_only:
             run_rows(bench, skip)
             if "startup" not in skip:
@@ -453,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         if options.memory or options.memory_only:
             notes += memory_check(bench, options.memory_gib)
     finally:
-        bench.server.stop()
+        server.stop()
         if not options.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     version = subprocess.run(["git", "annex", "version", "--raw"], text=True, env=bench.env,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from support.local_s3 import DUMMY_KEY, DUMMY_SECRET, S3Server
 from support.server_info import ServerInfo
@@ -58,17 +59,24 @@ def start_server(kind: str) -> BenchServer:
     if kind == "ceph":
         from support.ceph import CephRGW
 
-        try:
-            cluster = CephRGW()
-        except RuntimeError as error:
-            raise SystemExit(f"Ceph RGW did not start: {error}") from None
+        cluster = started(CephRGW, "Ceph RGW")
         return BenchServer(kind, cluster.http, cluster.stop)
     if kind == "s3rver":
         from support.s3rver import S3rver
 
-        try:
-            s3rver = S3rver()
-        except RuntimeError as error:
-            raise SystemExit(f"s3rver did not start: {error}") from None
+        s3rver = started(S3rver, "s3rver")
         return BenchServer(kind, s3rver.info, s3rver.stop)
     raise ValueError(f"unknown server {kind!r}; one of {SERVER_KINDS}")
+
+
+def started(start: Callable[[], Any], what: str) -> Any:
+    """``start()``, once more if it fails: the free port it picked can be taken by another
+    process before the server binds it (EADDRINUSE)."""
+    for attempt in (1, 2):
+        try:
+            return start()
+        except RuntimeError as error:
+            if attempt == 2:
+                raise SystemExit(f"{what} did not start: {error}") from None
+            print(f"{what} did not start, once more: {str(error)[-300:]}", flush=True)
+    raise AssertionError("unreachable")
