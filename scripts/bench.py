@@ -490,7 +490,7 @@ def report_scale(points: list[ScalePoint], options: argparse.Namespace, version:
     print(f"- {SELFVERIFY_NOTE}")
     for line in slope_lines(points):
         print(f"- {line}")
-    title = (f"ms per file vs N: git-annex {version}, {options.server}, "
+    title = (f"ms per file vs N: git-annex {version.split('-')[0]}, {options.server}, "
              f"-J{options.scale_jobs}")
     print(f"- {plot_scale(points, options.plot, title)}")
 
