@@ -36,7 +36,12 @@ test-fast: setup
 lint: setup
 	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts
 
-bench: setup annex-newest
+# matplotlib (the bench extra) draws the scale row's plot; nothing else needs it
+$(VENV)/.installed-bench: $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
+	@touch $@
+
+bench: setup annex-newest $(VENV)/.installed-bench
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/bench.py $(BENCH_ARGS)
 
 docs: setup

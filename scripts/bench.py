@@ -1,17 +1,21 @@
 """``make bench``: s3py against git-annex's built-in S3 remote and raw boto3, one run.
 
-Everything talks to ONE moto server on 127.0.0.1. Each repeat runs every contender of a row
-back to back, in a rotating order, so that machine noise hits them alike; the table shows
-medians and the ratios s3py/built-in and s3py/boto3 (times: below 1 means s3py is faster).
+Everything talks to ONE S3 server on 127.0.0.1 over http (``--server``: moto, Ceph RGW or
+s3rver; scripts/bench_servers.py). Each repeat runs every contender of a row back to back, in
+a rotating order, so that machine noise hits them alike; the table shows medians and the
+ratios s3py/built-in and s3py/boto3 (times: below 1 means s3py is faster).
 
     python scripts/bench.py                                  # the issue's sizes
     python scripts/bench.py --small 100 --large-mib 16 --repeat 1   # a quick look
     python scripts/bench.py --memory-only                    # 1 GiB store+retrieve, peak RSS
     python scripts/bench.py --git-annex newest               # git-annex 10.20261026 (make
                                                              # annex-newest installs it)
+    python scripts/bench.py --server ceph                    # Ceph RGW (make servers)
+    python scripts/bench.py --only scale --scale 1000,10000  # the scale row and its plot
 
 Peak memory is the ``VmHWM`` of every ``git-annex-remote-s3py`` process below the git-annex
 command, polled from ``/proc``; "procs" counts those processes (1 with ASYNC at any -J).
+The scale row (scripts/bench_scale.py) counts the requests at a proxy in front of the server.
 """
 
 from __future__ import annotations
@@ -23,98 +27,41 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from bench_measure import (  # noqa: E402
+    BOTO3,
+    BUILTIN,
+    NOASYNC,
+    S3PY,
+    SELFVERIFY,
+    SELFVERIFY_NOTE,
+    Measured,
+    annex_command,
+    count_objects,
+    make_tree,
+    rotate,
+    timed,
+)
+from bench_scale import ScalePoint, ScaleRun, scale_table, slope_lines  # noqa: E402
+from bench_servers import SERVER_KINDS, BenchServer, start_server  # noqa: E402
 from support.local_s3 import ANNEX_BIN_VAR  # noqa: E402
-from support.repos import S3Server, isolated_env, make_annex_repo, run  # noqa: E402
+from support.repos import isolated_env, make_annex_repo, run  # noqa: E402
 
 from git_annex_remote_s3py.cli import NO_ASYNC_ENV  # noqa: E402
 from git_annex_remote_s3py.store.client import NO_LEAN_ENV  # noqa: E402
 
-BUILTIN, S3PY, NOASYNC, BOTO3 = "built-in", "s3py", "s3py no-ASYNC", "boto3"
+ROOT = Path(__file__).resolve().parent.parent
 # --git-annex newest: the binaries mk/git-annex.mk links there (only git-annex, git-annex-shell)
-NEWEST_ANNEX_BIN = Path(__file__).resolve().parent.parent / ".venv-annex-newest" / "annex-bin"
+NEWEST_ANNEX_BIN = ROOT / ".venv-annex-newest" / "annex-bin"
 MiB = 1024**2
 HANDSHAKE = "EXTENSIONS INFO GETGITREMOTENAME ASYNC"
-
-
-# -- measuring git-annex commands --------------------------------------------------------------
-class RemoteWatcher(threading.Thread):
-    """Polls the descendants of one process for s3py remotes: count and peak VmHWM."""
-
-    def __init__(self, root: int, interval: float = 0.05) -> None:
-        super().__init__(daemon=True)
-        self.root, self.interval = root, interval
-        self.peaks: dict[int, int] = {}
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        while not self.done.is_set():
-            for pid in descendants(self.root):
-                hwm = s3py_hwm_kib(pid)
-                if hwm:
-                    self.peaks[pid] = max(hwm, self.peaks.get(pid, 0))
-            self.done.wait(self.interval)
-
-    @property
-    def peak_mib(self) -> float:
-        return max(self.peaks.values(), default=0) / 1024
-
-
-def descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            for tid in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{tid}/children") as handle:
-                    kids = [int(k) for k in handle.read().split()]
-                found.extend(kids)
-                todo.extend(kids)
-        except OSError:
-            continue
-    return found
-
-
-def s3py_hwm_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            if b"git-annex-remote-s3py" not in handle.read():
-                return 0
-        with open(f"/proc/{pid}/status") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-class Measured:
-    """Seconds, number of s3py processes and their peak memory for one command."""
-
-    def __init__(self, seconds: float, procs: int = 0, peak_mib: float = 0.0) -> None:
-        self.seconds, self.procs, self.peak_mib = seconds, procs, peak_mib
-
-
-def timed(args: list[str], cwd: Path, env: dict[str, str]) -> Measured:
-    start = time.perf_counter()
-    process = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    watcher = RemoteWatcher(process.pid)
-    watcher.start()
-    out, err = process.communicate()
-    seconds = time.perf_counter() - start
-    watcher.done.set()
-    watcher.join()
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed ({process.returncode}):\n{out[-2000:]}\n"
-                         f"{err[-2000:]}")
-    return Measured(seconds, len(watcher.peaks), watcher.peak_mib)
+ROWS = ("small", "fsck", "large", "export", "startup", "scale")
+DEFAULT_SCALE = "1000,10000"
+DEFAULT_PLOT = ROOT / "docs" / "img" / "scale.png"
 
 
 # -- the raw boto3 ceiling: one Python process, the operation timed after client creation ----
@@ -151,7 +98,7 @@ print(time.perf_counter() - start)
 '''
 
 
-def boto3_op(op: str, jobs: int, server: S3Server, bucket: str, local: Path,
+def boto3_op(op: str, jobs: int, server: BenchServer, bucket: str, local: Path,
              env: dict[str, str]) -> Measured:
     result = run([sys.executable, "-c", BOTO3_WORKER, op, str(jobs), server.endpoint, bucket,
                   str(local)], local, env)
@@ -160,16 +107,15 @@ def boto3_op(op: str, jobs: int, server: S3Server, bucket: str, local: Path,
 
 # -- fixtures of the benchmark ----------------------------------------------------------------
 class Bench:
-    """One moto server, the repositories and remotes, and the results table."""
+    """One S3 server, the repositories and remotes, and the results table."""
 
-    def __init__(self, options: argparse.Namespace, workdir: Path) -> None:
-        self.options, self.workdir = options, workdir
-        self.env = isolated_env(workdir / "home")
+    def __init__(self, options: argparse.Namespace, workdir: Path, server: BenchServer) -> None:
+        self.options, self.workdir, self.server = options, workdir, server
+        self.env = server.env(isolated_env(workdir / "home"))
         if options.no_lean:
             self.env[NO_LEAN_ENV] = "1"
         self.noasync_env = {**self.env, NO_ASYNC_ENV: "1"}
-        self.server = S3Server()
-        self.s3 = self.server.client()
+        self.s3 = server.client()
         self.results: dict[tuple[str, str], list[Measured]] = {}
         self.units: dict[str, tuple[str, float]] = {}
         self.tag = uuid.uuid4().hex[:6]
@@ -179,16 +125,17 @@ class Bench:
 
     def record(self, row: str, contender: str, measured: Measured) -> None:
         self.results.setdefault((row, contender), []).append(measured)
-        print(f"  {row:<26} {contender:<14} {measured.seconds:8.2f} s"
+        print(f"  {row:<26} {contender:<16} {measured.seconds:8.2f} s"
               + (f"  procs={measured.procs} peak={measured.peak_mib:.0f} MiB"
                  if measured.procs else ""), flush=True)
 
     def add_remotes(self, repo: Path, what: str, *extra: str, suffix: str = "") -> None:
+        """A built-in (its bucket made beforehand, as the suite does) and an s3py remote."""
         builtin, s3py = self.bucket(f"{what}-b{suffix}"), self.bucket(f"{what}-s{suffix}")
+        self.ensure_bucket(builtin)
         run(["git", "annex", "initremote", f"builtin{suffix}", "type=S3", "encryption=none",
-             f"bucket={builtin}", "host=127.0.0.1", f"port={self.server.port}",
-             "protocol=http", "requeststyle=path", "signature=v4", "datacenter=127.0.0.1",
-             *extra], repo, self.env)
+             f"bucket={builtin}", *self.server.builtin_settings(self.server.endpoint), *extra],
+            repo, self.env)
         run(["git", "annex", "initremote", f"s3py{suffix}", "type=external",
              "externaltype=s3py", "encryption=none", f"bucket={s3py}",
              f"endpoint={self.server.endpoint}", *extra], repo, self.env)
@@ -203,39 +150,25 @@ class Bench:
                 "Objects": [{"Key": n} for n in names[start:start + 1000]], "Quiet": True})
 
     def count(self, bucket: str) -> int:
-        return sum(1 for page in self.s3.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket) for o in page.get("Contents", []) if not o["Key"].endswith(
-            "annex-uuid"))
+        return count_objects(self.s3, bucket)
 
     def ensure_bucket(self, bucket: str) -> None:
         self.s3.create_bucket(Bucket=bucket)
 
 
-def rotate(items: list[str], by: int) -> list[str]:
-    by %= len(items)
-    return items[by:] + items[:by]
-
-
-def make_tree(path: Path, env: dict[str, str], count: int, low: int, high: int,
-              seed: int) -> Path:
-    import random
-
-    rng = random.Random(seed)
-    files = {f"d{i % 10}/f{i:05d}.bin": rng.randbytes(rng.randint(low, high))
-             for i in range(count)}
-    return make_annex_repo(path, env, files)
-
-
 # -- rows ---------------------------------------------------------------------------------------
 def copy_get_rows(bench: Bench, repo: Path, label: str, jobs: int, rep: int, expect: int,
                   noasync: bool) -> None:
-    """copy --to each contender (after emptying its bucket), then get from each."""
+    """copy --to each contender (after emptying its bucket), then get from each (and from
+    s3py once more with git-annex's verification off: the self-verify column)."""
     what = label.split()[0]
     contenders = [BUILTIN, S3PY, BOTO3] + ([NOASYNC] if noasync else [])
     buckets = {BUILTIN: bench.bucket(f"{what}-b"), S3PY: bench.bucket(f"{what}-s"),
-               NOASYNC: bench.bucket(f"{what}-s"), BOTO3: bench.bucket(f"{what}-raw")}
-    remotes = {BUILTIN: "builtin", S3PY: "s3py", NOASYNC: "s3py"}
-    envs = {BUILTIN: bench.env, S3PY: bench.env, NOASYNC: bench.noasync_env}
+               NOASYNC: bench.bucket(f"{what}-s"), SELFVERIFY: bench.bucket(f"{what}-s"),
+               BOTO3: bench.bucket(f"{what}-raw")}
+    remotes = {BUILTIN: "builtin", S3PY: "s3py", NOASYNC: "s3py", SELFVERIFY: "s3py"}
+    envs = {BUILTIN: bench.env, S3PY: bench.env, NOASYNC: bench.noasync_env,
+            SELFVERIFY: bench.env}
     order = rotate(contenders, rep)
     for who in order:
         bench.clear(buckets[who])
@@ -248,15 +181,15 @@ def copy_get_rows(bench: Bench, repo: Path, label: str, jobs: int, rep: int, exp
             raise SystemExit(f"{who}: bucket holds {bench.count(buckets[who])} objects, "
                              f"expected {expect}")
         bench.record(f"{label} copy -J{jobs}", who, measured)
-    for who in order:
+    for who in rotate(contenders + [SELFVERIFY], rep):
         if who == BOTO3:
             with tempfile.TemporaryDirectory(dir=bench.workdir) as into:
                 measured = boto3_op("get", jobs, bench.server, buckets[who], Path(into),
                                     bench.env)
         else:
             run(["git", "annex", "drop", "--force", "-q", "."], repo, bench.env)
-            measured = timed(["git", "annex", "get", "--from", remotes[who], f"-J{jobs}", "."],
-                             repo, envs[who])
+            measured = timed(annex_command(who, remotes[who], "get", "--from", remotes[who],
+                                           f"-J{jobs}", "."), repo, envs[who])
         bench.record(f"{label} get -J{jobs}", who, measured)
 
 
@@ -415,20 +348,20 @@ def median(values: list[float]) -> float:
 
 def table(bench: Bench) -> list[str]:
     rows = list(dict.fromkeys(row for row, _ in bench.results))
-    out = ["| row | built-in s | s3py s | s3py no-ASYNC s | boto3 s | s3py/built-in | "
-           "s3py/boto3 | s3py rate | s3py procs | s3py peak MiB |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| row | built-in s | s3py s | s3py no-ASYNC s | s3py self-verify s (get) | boto3 s "
+           "| s3py/built-in | s3py/boto3 | s3py rate | s3py procs | s3py peak MiB |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         cell = {who: median([m.seconds for m in bench.results.get((row, who), [])])
-                for who in (BUILTIN, S3PY, NOASYNC, BOTO3)}
+                for who in (BUILTIN, S3PY, NOASYNC, SELFVERIFY, BOTO3)}
         ours = bench.results.get((row, S3PY), [])
         unit, amount = bench.units.get(row.split()[0], ("files/s", 0))
         rate = f"{amount / cell[S3PY]:.0f} {unit}" if amount else ""
         fmt = lambda v: "" if v != v else f"{v:.2f}"  # noqa: E731 (nan: not measured)
         out.append(
             f"| {row} | {fmt(cell[BUILTIN])} | {fmt(cell[S3PY])} | {fmt(cell[NOASYNC])} | "
-            f"{fmt(cell[BOTO3])} | {fmt(cell[S3PY] / cell[BUILTIN])} | "
-            f"{fmt(cell[S3PY] / cell[BOTO3])} | {rate} | "
+            f"{fmt(cell[SELFVERIFY])} | {fmt(cell[BOTO3])} | "
+            f"{fmt(cell[S3PY] / cell[BUILTIN])} | {fmt(cell[S3PY] / cell[BOTO3])} | {rate} | "
             f"{max((m.procs for m in ours), default=0)} | "
             f"{max((m.peak_mib for m in ours), default=0):.0f} |")
     return out
@@ -450,15 +383,50 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="also store+retrieve a big file and check the peak RSS")
     parser.add_argument("--memory-only", action="store_true", help="only the memory check")
     parser.add_argument("--memory-gib", type=float, default=1.0)
-    parser.add_argument("--skip", default="", help="comma list of: small,fsck,large,export,"
-                        "startup")
+    parser.add_argument("--skip", default="", help=f"comma list of: {','.join(ROWS)}")
+    parser.add_argument("--only", default="", help="comma list of the rows to run (the same "
+                        "names); --only scale runs the scale row alone")
+    parser.add_argument("--scale", nargs="?", const=DEFAULT_SCALE, default=None,
+                        metavar="N,N,...", help="also run the scale row for these numbers of "
+                        f"small files (off by default; bare --scale or --only scale: "
+                        f"{DEFAULT_SCALE})")
+    parser.add_argument("--scale-jobs", type=int, default=1, help="-J of the scale row "
+                        "(default 1)")
+    parser.add_argument("--plot", type=Path, default=DEFAULT_PLOT, metavar="PATH",
+                        help="the scale row's PNG (default docs/img/scale.png)")
+    parser.add_argument("--server", choices=SERVER_KINDS, default="moto",
+                        help="the S3 server on 127.0.0.1 (ceph and s3rver: make servers)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--git-annex", choices=("debian", "newest"), default="debian",
                         help="debian: the git-annex on PATH; newest: the pinned PyPI wheel "
                              "that `make annex-newest` installs")
     parser.add_argument("--no-lean", action="store_true", help="s3py sends every request "
                         "through botocore (the figures before the lean path)")
-    return parser.parse_args(argv)
+    options = parser.parse_args(argv)
+    for flag, value in (("--skip", options.skip), ("--only", options.only)):
+        unknown = set(filter(None, value.split(","))) - set(ROWS)
+        if unknown:
+            parser.error(f"{flag}: unknown rows {', '.join(sorted(unknown))}; rows: "
+                         f"{', '.join(ROWS)}")
+    return options
+
+
+def chosen_rows(options: argparse.Namespace) -> tuple[set[str], list[int]]:
+    """The rows to skip and the scale row's sizes ([] when it does not run)."""
+    only = set(filter(None, options.only.split(",")))
+    skip = set(filter(None, options.skip.split(","))) | (set(ROWS) - only if only else set())
+    wanted = options.scale if options.scale else DEFAULT_SCALE if "scale" in only else ""
+    if "scale" in skip or not wanted:
+        return skip, []
+    try:
+        sizes = sorted({int(n) for n in wanted.split(",") if n.strip()})
+    except ValueError:
+        raise SystemExit(f"--scale {wanted}: give numbers of files, e.g. --scale "
+                         f"{DEFAULT_SCALE}") from None
+    if not sizes or sizes[0] < 1:
+        raise SystemExit(f"--scale {wanted}: give numbers of files >= 1, e.g. --scale "
+                         f"{DEFAULT_SCALE}")
+    return skip, sizes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -467,51 +435,85 @@ def main(argv: list[str] | None = None) -> int:
         if not (NEWEST_ANNEX_BIN / "git-annex").exists():
             raise SystemExit(f"{NEWEST_ANNEX_BIN}/git-annex is missing: run make annex-newest")
         os.environ[ANNEX_BIN_VAR] = str(NEWEST_ANNEX_BIN)  # isolated_env puts it first on PATH
-    skip = set(filter(None, options.skip.split(",")))
+    skip, scale_sizes = chosen_rows(options)
     workdir = Path(tempfile.mkdtemp(prefix="s3py-bench-"))
-    bench = Bench(options, workdir)
+    print(f"starting {options.server}", flush=True)
+    server = start_server(options.server)
     notes: list[str] = []
     startup: dict[str, list[float]] = {}
+    scale: list[ScalePoint] = []
     try:
+        bench = Bench(options, workdir, server)
         if not options.memory_only:
             run_rows(bench, skip)
             if "startup" not in skip:
                 startup = startup_rows(bench, max(options.repeat, 5))
                 notes += import_check(bench)
+            if scale_sizes:
+                scale = ScaleRun(bench.server, bench.env, workdir, bench.tag,
+                                 options.scale_jobs).run(scale_sizes)
         if options.memory or options.memory_only:
             notes += memory_check(bench, options.memory_gib)
     finally:
-        bench.server.stop()
+        server.stop()
         if not options.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     version = subprocess.run(["git", "annex", "version", "--raw"], text=True, env=bench.env,
                              capture_output=True).stdout.strip()
     print()
-    print(f"git-annex {version}, "
-          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-          f"small={options.small} large={options.large}x{options.large_mib}MiB "
-          f"repeat={options.repeat}: medians; ratios are s3py time / other time")
-    print("\n".join(table(bench)) if bench.results else "")
+    print(f"git-annex {version}, {options.server} server, "
+          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    if bench.results:
+        print(f"small={options.small} large={options.large}x{options.large_mib}MiB "
+              f"repeat={options.repeat}: medians; ratios are s3py time / other time")
+        print("\n".join(table(bench)))
+        if any(who == SELFVERIFY for _, who in bench.results):
+            print(f"- {SELFVERIFY_NOTE}")
     if startup:
         print()
         print("\n".join(startup_table(startup)))
     for line in notes:
         print(f"- {line}")
+    if scale:
+        report_scale(scale, options, version)
     return 0
+
+
+def report_scale(points: list[ScalePoint], options: argparse.Namespace, version: str) -> None:
+    """The scale table, the slopes and the plot."""
+    from bench_plot import plot_scale
+
+    print()
+    print(f"scale row: git-annex {version}, {options.server} server, -J{options.scale_jobs}, "
+          "every request through the counting proxy (once per contender and operation)")
+    print("\n".join(scale_table(points)))
+    print(f"- {SELFVERIFY_NOTE}")
+    for line in slope_lines(points):
+        print(f"- {line}")
+    title = (f"ms per file vs N: git-annex {version.split('-')[0]}, {options.server}, "
+             f"-J{options.scale_jobs}")
+    print(f"- {plot_scale(points, options.plot, title)}")
 
 
 def run_rows(bench: Bench, skip: set[str]) -> None:
     options = bench.options
-    print(f"work directory {bench.workdir}; moto at {bench.server.endpoint}", flush=True)
-    small = make_tree(bench.workdir / "small", bench.env, options.small, 1024, 20 * 1024, 1)
-    bench.add_remotes(small, "small")
-    bench.ensure_bucket(bench.bucket("small-raw"))
-    large = make_tree(bench.workdir / "large", bench.env, options.large,
-                      options.large_mib * MiB, options.large_mib * MiB, 2)
-    bench.add_remotes(large, "large")
-    bench.ensure_bucket(bench.bucket("large-raw"))
+    print(f"work directory {bench.workdir}; {options.server} at {bench.server.endpoint}",
+          flush=True)
+    small_rows = {"small", "fsck", "export"} - skip
+    if small_rows:
+        small = make_tree(bench.workdir / "small", bench.env, options.small, 1024, 20 * 1024,
+                          1)
+        bench.add_remotes(small, "small")
+        bench.ensure_bucket(bench.bucket("small-raw"))
+    if "large" not in skip:
+        large = make_tree(bench.workdir / "large", bench.env, options.large,
+                          options.large_mib * MiB, options.large_mib * MiB, 2)
+        bench.add_remotes(large, "large")
+        bench.ensure_bucket(bench.bucket("large-raw"))
     bench.units = {"small": ("files/s", options.small),
                    "large": ("MiB/s", options.large * options.large_mib)}
+    if not small_rows and "large" in skip:
+        return
     for rep in range(options.repeat):
         print(f"repeat {rep + 1}/{options.repeat}", flush=True)
         if "small" not in skip:

@@ -1,0 +1,126 @@
+"""Timing one git-annex command and the peak memory of the s3py remotes below it (for
+scripts/bench.py and scripts/bench_scale.py), and the trees of small files they run on.
+
+Peak memory is the ``VmHWM`` of every ``git-annex-remote-s3py`` process below the git-annex
+command, polled from ``/proc``; ``procs`` counts those processes.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from support.repos import make_annex_repo
+
+# the contenders, as the tables name them
+BUILTIN, S3PY, NOASYNC, BOTO3 = "built-in", "s3py", "s3py no-ASYNC", "boto3"
+SELFVERIFY = "s3py self-verify"  # the s3py remote with git-annex's own verification off
+SELFVERIFY_NOTE = ("s3py self-verify: the same s3py remote run as `git -c remote.<name>."
+                   "annex-verify=false annex get`: git-annex does not checksum what it "
+                   "received, so any check of the key is s3py's own, as the bytes arrive")
+
+
+class RemoteWatcher(threading.Thread):
+    """Polls the descendants of one process for s3py remotes: count and peak VmHWM."""
+
+    def __init__(self, root: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.root, self.interval = root, interval
+        self.peaks: dict[int, int] = {}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            for pid in descendants(self.root):
+                hwm = s3py_hwm_kib(pid)
+                if hwm:
+                    self.peaks[pid] = max(hwm, self.peaks.get(pid, 0))
+            self.done.wait(self.interval)
+
+    @property
+    def peak_mib(self) -> float:
+        return max(self.peaks.values(), default=0) / 1024
+
+
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            for tid in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{tid}/children") as handle:
+                    kids = [int(k) for k in handle.read().split()]
+                found.extend(kids)
+                todo.extend(kids)
+        except OSError:
+            continue
+    return found
+
+
+def s3py_hwm_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            if b"git-annex-remote-s3py" not in handle.read():
+                return 0
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class Measured:
+    """Seconds, number of s3py processes and their peak memory for one command."""
+
+    def __init__(self, seconds: float, procs: int = 0, peak_mib: float = 0.0) -> None:
+        self.seconds, self.procs, self.peak_mib = seconds, procs, peak_mib
+
+
+def timed(args: list[str], cwd: Path, env: dict[str, str]) -> Measured:
+    start = time.perf_counter()
+    process = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    watcher = RemoteWatcher(process.pid)
+    watcher.start()
+    out, err = process.communicate()
+    seconds = time.perf_counter() - start
+    watcher.done.set()
+    watcher.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({process.returncode}):\n{out[-2000:]}\n"
+                         f"{err[-2000:]}")
+    return Measured(seconds, len(watcher.peaks), watcher.peak_mib)
+
+
+def annex_command(who: str, remote: str, *args: str) -> list[str]:
+    """``git annex ARGS``; for the self-verify contender with ``annex-verify=false`` set for
+    ``remote`` on the command line."""
+    if who == SELFVERIFY:
+        return ["git", "-c", f"remote.{remote}.annex-verify=false", "annex", *args]
+    return ["git", "annex", *args]
+
+
+def rotate(items: list[str], by: int) -> list[str]:
+    by %= len(items)
+    return items[by:] + items[:by]
+
+
+def make_tree(path: Path, env: dict[str, str], count: int, low: int, high: int,
+              seed: int) -> Path:
+    """An annex repository of ``count`` files of ``low``-``high`` random bytes in 10 folders."""
+    rng = random.Random(seed)
+    files = {f"d{i % 10}/f{i:05d}.bin": rng.randbytes(rng.randint(low, high))
+             for i in range(count)}
+    return make_annex_repo(path, env, files)
+
+
+def count_objects(s3, bucket: str) -> int:
+    """Objects in ``bucket`` but the annex-uuid marker, listed with the boto3 client ``s3``."""
+    return sum(1 for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+               for o in page.get("Contents", []) if not o["Key"].endswith("annex-uuid"))
