@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import logging
+import socket
 import ssl
 import threading
 from datetime import datetime, timezone
@@ -29,6 +30,10 @@ from git_annex_remote_s3py.urls import SAFE
 
 LOG = logging.getLogger(__name__)
 SEND_BLOCK = 1024 * 1024  # http.client's 8 KiB default costs a system call per 8 KiB
+# Linux only. A server that writes an answer's headers and body in two writes, with Nagle on
+# (Ceph RGW 16), holds the body until the headers are ACKed; a kept-alive connection delays
+# that ACK by 40 ms: measured 44 ms per small GET and 0.8 ms with quick ACKs.
+QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 
 
 KeyTriple = tuple[str, str, "str | None"]
@@ -136,6 +141,7 @@ class LeanS3:
                     self._local.connection = self._new_connection()
                 connection = self._local.connection
                 connection.request(method, target, body=body, headers=headers)
+                ack_at_once(connection.sock)
                 return connection.getresponse()
             except (OSError, http.client.HTTPException, ValueError) as exc:
                 self._drop()  # ValueError: a header http.client will not send
@@ -144,6 +150,13 @@ class LeanS3:
                 if not (reused and stale and attempt == 1):
                     raise LeanUnavailable(f"{method}: {type(exc).__name__}") from exc
         raise AssertionError("unreachable")
+
+
+def ack_at_once(sock: socket.socket | None) -> None:
+    """ACK what arrives next without the delayed-ACK wait (Linux re-arms the delay itself,
+    so this is set again before every answer is read)."""
+    if QUICKACK is not None and sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
 
 
 def body_blocks(response: http.client.HTTPResponse, size: int) -> Iterator[bytes]:
