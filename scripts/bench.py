@@ -33,12 +33,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from bench_measure import (  # noqa: E402
+    ANNEX_VERIFY_OFF,
+    ANNEX_VERIFY_OFF_NOTE,
     BOTO3,
     BUILTIN,
     NOASYNC,
     S3PY,
-    SELFVERIFY,
-    SELFVERIFY_NOTE,
     Measured,
     annex_command,
     count_objects,
@@ -165,15 +165,15 @@ class Bench:
 def copy_get_rows(bench: Bench, repo: Path, label: str, jobs: int, rep: int, expect: int,
                   noasync: bool) -> None:
     """copy --to each contender (after emptying its bucket), then get from each (and from
-    s3py once more with git-annex's verification off: the self-verify column)."""
+    s3py once more with git-annex's verification off: the annex-verify=false column)."""
     what = label.split()[0]
     contenders = [BUILTIN, S3PY, BOTO3] + ([NOASYNC] if noasync else [])
     buckets = {BUILTIN: bench.bucket(f"{what}-b"), S3PY: bench.bucket(f"{what}-s"),
-               NOASYNC: bench.bucket(f"{what}-s"), SELFVERIFY: bench.bucket(f"{what}-s"),
+               NOASYNC: bench.bucket(f"{what}-s"), ANNEX_VERIFY_OFF: bench.bucket(f"{what}-s"),
                BOTO3: bench.bucket(f"{what}-raw")}
-    remotes = {BUILTIN: "builtin", S3PY: "s3py", NOASYNC: "s3py", SELFVERIFY: "s3py"}
+    remotes = {BUILTIN: "builtin", S3PY: "s3py", NOASYNC: "s3py", ANNEX_VERIFY_OFF: "s3py"}
     envs = {BUILTIN: bench.env, S3PY: bench.env, NOASYNC: bench.noasync_env,
-            SELFVERIFY: bench.env}
+            ANNEX_VERIFY_OFF: bench.env}
     order = rotate(contenders, rep)
     for who in order:
         bench.clear(buckets[who])
@@ -186,7 +186,7 @@ def copy_get_rows(bench: Bench, repo: Path, label: str, jobs: int, rep: int, exp
             raise SystemExit(f"{who}: bucket holds {bench.count(buckets[who])} objects, "
                              f"expected {expect}")
         bench.record(f"{label} copy -J{jobs}", who, measured)
-    for who in rotate(contenders + [SELFVERIFY], rep):
+    for who in rotate(contenders + [ANNEX_VERIFY_OFF], rep):
         if who == BOTO3:
             with tempfile.TemporaryDirectory(dir=bench.workdir) as into:
                 measured = boto3_op("get", jobs, bench.server, buckets[who], Path(into),
@@ -353,19 +353,20 @@ def median(values: list[float]) -> float:
 
 def table(bench: Bench) -> list[str]:
     rows = list(dict.fromkeys(row for row, _ in bench.results))
-    out = ["| row | built-in s | s3py s | s3py no-ASYNC s | s3py self-verify s (get) | boto3 s "
+    out = ["| row | built-in s | s3py s | s3py no-ASYNC s | s3py annex-verify=false s (get) "
+           "| boto3 s "
            "| s3py/built-in | s3py/boto3 | s3py rate | s3py procs | s3py peak MiB |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         cell = {who: median([m.seconds for m in bench.results.get((row, who), [])])
-                for who in (BUILTIN, S3PY, NOASYNC, SELFVERIFY, BOTO3)}
+                for who in (BUILTIN, S3PY, NOASYNC, ANNEX_VERIFY_OFF, BOTO3)}
         ours = bench.results.get((row, S3PY), [])
         unit, amount = bench.units.get(row.split()[0], ("files/s", 0))
         rate = f"{amount / cell[S3PY]:.0f} {unit}" if amount else ""
         fmt = lambda v: "" if v != v else f"{v:.2f}"  # noqa: E731 (nan: not measured)
         out.append(
             f"| {row} | {fmt(cell[BUILTIN])} | {fmt(cell[S3PY])} | {fmt(cell[NOASYNC])} | "
-            f"{fmt(cell[SELFVERIFY])} | {fmt(cell[BOTO3])} | "
+            f"{fmt(cell[ANNEX_VERIFY_OFF])} | {fmt(cell[BOTO3])} | "
             f"{fmt(cell[S3PY] / cell[BUILTIN])} | {fmt(cell[S3PY] / cell[BOTO3])} | {rate} | "
             f"{max((m.procs for m in ours), default=0)} | "
             f"{max((m.peak_mib for m in ours), default=0):.0f} |")
@@ -472,8 +473,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"small={options.small} large={options.large}x{options.large_mib}MiB "
               f"repeat={options.repeat}: medians; ratios are s3py time / other time")
         print("\n".join(table(bench)))
-        if any(who == SELFVERIFY for _, who in bench.results):
-            print(f"- {SELFVERIFY_NOTE}")
+        if any(who == ANNEX_VERIFY_OFF for _, who in bench.results):
+            print(f"- {ANNEX_VERIFY_OFF_NOTE}")
     if startup:
         print()
         print("\n".join(startup_table(startup)))
@@ -492,7 +493,7 @@ def report_scale(points: list[ScalePoint], options: argparse.Namespace, version:
     print(f"scale row: git-annex {version}, {options.server} server, -J{options.scale_jobs}, "
           "every request through the counting proxy (once per contender and operation)")
     print("\n".join(scale_table(points)))
-    print(f"- {SELFVERIFY_NOTE}")
+    print(f"- {ANNEX_VERIFY_OFF_NOTE}")
     for line in slope_lines(points):
         print(f"- {line}")
     title = (f"ms per file vs N: git-annex {version.split('-')[0]}, {options.server}, "

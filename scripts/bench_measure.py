@@ -18,10 +18,12 @@ from support.repos import make_annex_repo
 
 # the contenders, as the tables name them
 BUILTIN, S3PY, NOASYNC, BOTO3 = "built-in", "s3py", "s3py no-ASYNC", "boto3"
-SELFVERIFY = "s3py self-verify"  # the s3py remote with git-annex's own verification off
-SELFVERIFY_NOTE = ("s3py self-verify: the same s3py remote run as `git -c remote.<name>."
-                   "annex-verify=false annex get`: git-annex does not checksum what it "
-                   "received, so any check of the key is s3py's own, as the bytes arrive")
+ANNEX_VERIFY_OFF = "s3py annex-verify=false"  # the s3py remote without git-annex's tail verifier
+ANNEX_VERIFY_OFF_NOTE = (
+    "s3py annex-verify=false: the same s3py remote run as `git -c remote.<name>.annex-verify="
+    "false annex get`; git-annex still checks every hashing key's checksum (its policy for "
+    "external remotes), once the file is written instead of tailing it with inotify while "
+    "it is written (docs/benchmarks.md, 'Small gets')")
 
 
 class RemoteWatcher(threading.Thread):
@@ -99,9 +101,9 @@ def timed(args: list[str], cwd: Path, env: dict[str, str]) -> Measured:
 
 
 def annex_command(who: str, remote: str, *args: str) -> list[str]:
-    """``git annex ARGS``; for the self-verify contender with ``annex-verify=false`` set for
+    """``git annex ARGS``; for the annex-verify=false contender with ``annex-verify=false`` set for
     ``remote`` on the command line."""
-    if who == SELFVERIFY:
+    if who == ANNEX_VERIFY_OFF:
         return ["git", "-c", f"remote.{remote}.annex-verify=false", "annex", *args]
     return ["git", "annex", *args]
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench_measure import BUILTIN, S3PY, SELFVERIFY
+from bench_measure import ANNEX_VERIFY_OFF, BUILTIN, S3PY
 from bench_scale import OPERATIONS, ScalePoint, lines_of
 
-STYLES = {BUILTIN: ("--", "s"), S3PY: ("-", "o"), SELFVERIFY: (":", "^")}
+STYLES = {BUILTIN: ("--", "s"), S3PY: ("-", "o"), ANNEX_VERIFY_OFF: (":", "^")}
 COLOURS = dict(zip(OPERATIONS, ("tab:blue", "tab:orange", "tab:green", "tab:red")))
 
 

@@ -1,6 +1,6 @@
 """The scale row of ``make bench``: N small files (1-20 KiB) for each N through ``copy --to``,
 ``get --from``, ``fsck --fast --from`` and ``drop --from``, the built-in ``type=S3`` remote and
-s3py interleaved (plus "s3py self-verify" for the gets), every request counted by the test
+s3py interleaved (plus "s3py annex-verify=false" for the gets), every request counted by the test
 suite's recording proxy (tests/support/faultproxy.py, no rules; scripts/bench_proxy.py) between
 git-annex and the server. Both remotes reach the server through it.
 """
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench_measure import (
+    ANNEX_VERIFY_OFF,
     BUILTIN,
     S3PY,
-    SELFVERIFY,
     annex_command,
     count_objects,
     make_tree,
@@ -26,7 +26,7 @@ from bench_servers import BenchServer
 from support.repos import run
 
 OPERATIONS = ("copy --to", "get --from", "fsck --fast --from", "drop --from")
-REMOTES = {BUILTIN: "builtin", S3PY: "s3py", SELFVERIFY: "s3py"}
+REMOTES = {BUILTIN: "builtin", S3PY: "s3py", ANNEX_VERIFY_OFF: "s3py"}
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class ScaleRun:
         for who in order:
             self.measure(repo, files, "copy --to", who, "copy", "--to", REMOTES[who], jobs, ".")
             self.expect_objects(buckets[who], files, f"{who} after copy --to")
-        for who in rotate([BUILTIN, S3PY, SELFVERIFY], index):
+        for who in rotate([BUILTIN, S3PY, ANNEX_VERIFY_OFF], index):
             run(["git", "annex", "drop", "--force", "-q", "."], repo, self.env)
             self.measure(repo, files, "get --from", who, "get", "--from", REMOTES[who], jobs,
                          ".")
@@ -129,7 +129,7 @@ def lines_of(points: list[ScalePoint]) -> dict[tuple[str, str], list[ScalePoint]
     """(operation, contender) -> its points by growing N, in the order they were measured."""
     lines: dict[tuple[str, str], list[ScalePoint]] = {}
     for operation in OPERATIONS:
-        for who in (BUILTIN, S3PY, SELFVERIFY):
+        for who in (BUILTIN, S3PY, ANNEX_VERIFY_OFF):
             found = sorted((p for p in points if (p.operation, p.contender) == (operation, who)),
                            key=lambda p: p.files)
             if found:
