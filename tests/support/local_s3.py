@@ -53,15 +53,21 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
 
 
 class S3Server:
-    """moto's server mode in its own process, bound to 127.0.0.1."""
+    """moto's server mode in its own process, bound to 127.0.0.1 at a port of its own
+    (``moto_main.py``): ready, and listening, when the constructor returns."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(self.port)
+            [sys.executable, str(Path(__file__).with_name("moto_main.py"))],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        first_line = self.process.stdout.readline()
+        self.process.stdout.close()
+        if not first_line.strip().isdigit():
+            self.process.kill()
+            self.process.wait()
+            raise RuntimeError(f"moto's server did not start (exit {self.process.returncode})")
+        self.port = int(first_line)
+        self.endpoint = f"http://127.0.0.1:{self.port}"
         self._client = None
 
     def client(self):
