@@ -7,6 +7,7 @@ account or the user's git configuration. Needs ``moto[server]`` (the ``test`` ex
 from __future__ import annotations
 
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ BIN_DIR = str(Path(sys.executable).parent)
 # A directory holding the git-annex (and git-annex-shell) the e2e tiers must use, e.g. the
 # newest release's (make test-e2e-newest); unset or empty: whatever git-annex is on PATH.
 ANNEX_BIN_VAR = "S3PY_TEST_GIT_ANNEX_BIN"
+STARTUP_TIMEOUT = 60  # seconds moto's server may take to import and listen
 
 
 def annex_path_prefix() -> str:
@@ -60,7 +62,8 @@ class S3Server:
         self.process = subprocess.Popen(
             [sys.executable, str(Path(__file__).with_name("moto_main.py"))],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        first_line = self.process.stdout.readline()
+        said, _, _ = select.select([self.process.stdout], [], [], STARTUP_TIMEOUT)
+        first_line = self.process.stdout.readline() if said else b""
         self.process.stdout.close()
         if not first_line.strip().isdigit():
             self.process.kill()
