@@ -4,6 +4,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
+# The fast tiers run on pytest-xdist workers (one per core; PYTEST_WORKERS=0: one process).
+PYTEST_WORKERS ?= auto
+FAST_TIERS ?= tests/unit tests/store tests/protocol
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := setup
@@ -28,10 +31,13 @@ demo: setup
 # ruff, unit/store/protocol once, e2e + DataLad against Debian's and the newest git-annex
 test: test-matrix
 
-# Lint and the fast tiers (tests/unit, tests/store, tests/protocol): no git-annex.
+# Lint and the fast tiers (tests/unit, tests/store, tests/protocol): no git-annex. Bytecode is
+# cached (in the ignored __pycache__/) even where PYTHONDONTWRITEBYTECODE is set: each of the
+# remote's ~80 start-ups, and each worker's assertion rewriting, would otherwise compile again.
 test-fast: setup
 	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -m "not e2e" $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+	  $(PY) -m pytest -q -n $(PYTEST_WORKERS) -m "not e2e" $(FAST_TIERS) $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts

@@ -6,10 +6,16 @@ Tiers are folders, and markers follow them: ``unit/``, ``store/`` and ``protocol
 
 Every test runs with a temporary HOME, dummy AWS credentials and empty AWS config paths, so no
 test can touch a real account or the user's git config.
+
+Speed (``make test-fast`` runs on pytest-xdist workers): every botocore session in a test
+process reads botocore's data files (the S3 model, endpoints, partitions) through one shared
+loader, parsed once per worker instead of once per session (~100 ms each); the files are
+read-only, so no test sees another's state through it.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import uuid
@@ -24,6 +30,18 @@ pytest_plugins = [
     "support.annex_version",  # which git-annex the e2e tiers use
     "support.server_fixtures",  # Ceph RGW, s3rver (tests/e2e/test_servers_e2e.py)
 ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_botocore_loader():
+    """botocore sessions made in this process share one data loader (see the module doc)."""
+    import botocore.loaders
+    import botocore.session
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader",
+                      functools.lru_cache(maxsize=None)(botocore.loaders.create_loader))
+        yield
 
 
 @pytest.fixture(scope="session")

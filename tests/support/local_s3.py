@@ -7,6 +7,7 @@ account or the user's git configuration. Needs ``moto[server]`` (the ``test`` ex
 from __future__ import annotations
 
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ BIN_DIR = str(Path(sys.executable).parent)
 # A directory holding the git-annex (and git-annex-shell) the e2e tiers must use, e.g. the
 # newest release's (make test-e2e-newest); unset or empty: whatever git-annex is on PATH.
 ANNEX_BIN_VAR = "S3PY_TEST_GIT_ANNEX_BIN"
+STARTUP_TIMEOUT = 60  # seconds moto's server may take to import and listen
 
 
 def annex_path_prefix() -> str:
@@ -53,15 +55,22 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
 
 
 class S3Server:
-    """moto's server mode in its own process, bound to 127.0.0.1."""
+    """moto's server mode in its own process, bound to 127.0.0.1 at a port of its own
+    (``moto_main.py``): ready, and listening, when the constructor returns."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(self.port)
+            [sys.executable, str(Path(__file__).with_name("moto_main.py"))],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        said, _, _ = select.select([self.process.stdout], [], [], STARTUP_TIMEOUT)
+        first_line = self.process.stdout.readline() if said else b""
+        self.process.stdout.close()
+        if not first_line.strip().isdigit():
+            self.process.kill()
+            self.process.wait()
+            raise RuntimeError(f"moto's server did not start (exit {self.process.returncode})")
+        self.port = int(first_line)
+        self.endpoint = f"http://127.0.0.1:{self.port}"
         self._client = None
 
     def client(self):
