@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import threading
 from typing import Any, Callable
 
 from git_annex_remote_s3py.errors import (
@@ -45,6 +46,7 @@ class LeanObjects:
         self._hand_over = hand_over
         self.flexible_checksums, self.verify_etag_md5 = flexible_checksums, verify_etag_md5
         self._bucket_seen = False  # a HEAD of the bucket or of an object in it answered 200
+        self._bucket_check = threading.Lock()  # ASYNC jobs that meet 404s at once: one HEAD
 
     def _call(self, method: str, name: str | None, **kwargs: Any) -> tuple[int, Any, bytes]:
         """(status, headers, body) of one exchange; the body is read whole (small)."""
@@ -68,10 +70,11 @@ class LeanObjects:
                           http_date(headers.get("Last-Modified")))
 
     def _bucket_exists(self) -> bool:
-        if not self._bucket_seen:
-            status, _, _ = self._call("HEAD", None)
-            self._bucket_seen = status == 200
-        return self._bucket_seen
+        with self._bucket_check:
+            if not self._bucket_seen:
+                status, _, _ = self._call("HEAD", None)
+                self._bucket_seen = status == 200
+            return self._bucket_seen
 
     def get(self, name: str, path: str, report: Report, version_id: str | None) -> int | None:
         """Download one object whole, checked against its full-object CRC32 if the server
