@@ -1,15 +1,20 @@
 """The scale row's PNG: ms per file against N, one line per contender and operation.
 
 matplotlib is the ``bench`` extra (``pip install -e '.[bench]'``; ``make bench`` installs it),
-imported only here, when a plot is drawn.
+imported only here, when a plot is drawn. From a saved run's output:
+
+    python scripts/bench_plot.py BENCH_OUTPUT docs/img/scale.png "TITLE"
 """
 
 from __future__ import annotations
 
+import sys
+from collections import Counter
 from pathlib import Path
 
-from bench_measure import ANNEX_VERIFY_OFF, BUILTIN, S3PY
-from bench_scale import OPERATIONS, ScalePoint, lines_of
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # run on its own
+from bench_measure import ANNEX_VERIFY_OFF, BUILTIN, S3PY  # noqa: E402
+from bench_scale import OPERATIONS, ScalePoint, lines_of  # noqa: E402
 
 STYLES = {BUILTIN: ("--", "s"), S3PY: ("-", "o"), ANNEX_VERIFY_OFF: (":", "^")}
 COLOURS = dict(zip(OPERATIONS, ("tab:blue", "tab:orange", "tab:green", "tab:red")))
@@ -44,3 +49,30 @@ def plot_scale(points: list[ScalePoint], path: Path, title: str) -> str:
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return f"plot: {path}"
+
+
+def points_from_output(text: str) -> list[ScalePoint]:
+    """The scale table a bench run printed (``| files | operation | contender | seconds |``)
+    back into points, so that a run's PNG can be drawn from its saved output."""
+    points = []
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 7 and cells[0].isdigit() and cells[1] in OPERATIONS:
+            points.append(ScalePoint(int(cells[0]), cells[1], cells[2], float(cells[3]),
+                                     Counter(), float(cells[6] or 0)))
+    return points
+
+
+def main(argv: list[str]) -> int:
+    """``python scripts/bench_plot.py BENCH_OUTPUT PNG [TITLE]``."""
+    if len(argv) not in (2, 3):
+        raise SystemExit(main.__doc__)
+    points = points_from_output(Path(argv[0]).read_text())
+    if not points:
+        raise SystemExit(f"{argv[0]}: no scale table in it")
+    print(plot_scale(points, Path(argv[1]), argv[2] if len(argv) == 3 else "scale row"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
