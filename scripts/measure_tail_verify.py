@@ -3,12 +3,13 @@ remote: git-annex's tail verifier (an inotify instance per retrieved file).
 
 While an external remote writes a retrieved file, git-annex follows it with inotify to hash
 it as it grows (Annex/Verify.hs ``tailVerify``), then closes that inotify instance. Closing an
-inotify fd waits for the kernel (fsnotify group teardown, an SRCU grace period): part 1 times
-that close alone. Part 2 runs `git annex get -J1` of N small files from a 40-line external
-remote that copies them from a local directory (no S3, no network, no s3py) with git-annex's
-defaults and with ``remote.NAME.annex-verify=false`` (no tail verifier; git-annex still checks
-every hashing key after the download: tests/e2e/test_annex_verify_e2e.py), and counts the
-files whose step from TRANSFER-SUCCESS to moving the file into the annex took over 8 ms.
+inotify fd waits for the kernel (fsnotify group teardown, an SRCU grace period), the longer the
+busier the CPUs are: part 1 times that close alone, with every CPU, ..., none kept busy.
+Part 2 runs `git annex get -J1` of N small files from a 40-line external remote that copies
+them from a local directory (no S3, no network, no s3py) with git-annex's defaults and with
+``remote.NAME.annex-verify=false`` (no tail verifier; git-annex still checks every hashing
+key after the download: tests/e2e/test_annex_verify_e2e.py), and counts the files whose step
+from TRANSFER-SUCCESS to moving the file into the annex took over 8 ms.
 
     python scripts/measure_tail_verify.py                 # 200 files, Debian's git-annex
     S3PY_TEST_GIT_ANNEX_BIN=.venv-annex-newest/annex-bin python scripts/measure_tail_verify.py
@@ -23,6 +24,7 @@ import random
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -62,11 +64,14 @@ for line in sys.stdin:
 '''
 
 
-def inotify_close_ms(rounds: int) -> list[float]:
+def inotify_close_ms(rounds: int, busy: int = 0) -> list[float]:
     """Milliseconds to close an inotify fd that watched a directory in which a file was
-    written, as tailVerify does once per retrieved file."""
+    written, as tailVerify does once per retrieved file, while ``busy`` other processes spin
+    (during a `get` git-annex, the remote, the server and git's helpers keep the CPUs busy)."""
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     directory = tempfile.mkdtemp(prefix="inotify-")
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                for _ in range(busy)]
     times = []
     try:
         for number in range(rounds):
@@ -78,6 +83,9 @@ def inotify_close_ms(rounds: int) -> list[float]:
             times.append((time.perf_counter() - start) * 1000)
             time.sleep(0.003)  # about git-annex's pace between two small files
     finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
         shutil.rmtree(directory, ignore_errors=True)
     return times
 
@@ -141,9 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=2)
     options = parser.parse_args(argv)
-    closes = inotify_close_ms(200)
-    print(f"close() of an inotify fd: median {statistics.median(closes):.1f} ms, "
-          f"{sum(c > 5 for c in closes)} of {len(closes)} over 5 ms")
+    for busy in range(os.cpu_count() or 1, -1, -1):
+        closes = inotify_close_ms(200, busy)
+        print(f"close() of an inotify fd, {busy} CPU(s) busy: median "
+              f"{statistics.median(closes):.1f} ms, {sum(c > 5 for c in closes)} of "
+              f"{len(closes)} over 5 ms")
     version = run(["git", "annex", "version", "--raw"], Path.cwd(),
                   isolated_env(Path(tempfile.gettempdir()) / "tail-verify-home")).stdout
     print(f"git-annex {version.strip()}, get -J1 of {options.files} small files from a "

@@ -1,9 +1,9 @@
-"""annex-verify=false on an s3py remote still refuses wrong bytes (docs/performance.md).
+"""annex-verify=false on an s3py remote still refuses wrong bytes (docs/benchmarks.md).
 
 git-annex checks the checksum of every hashing key (SHA256E, MD5E...) an external special
 remote retrieves, whatever annex-verify says (its "verifiable keys secure" policy for external
 remotes); annex-verify=false only makes it check after the download instead of tailing the
-file while it arrives, which is what costs 15-20 ms on about a third of small files. The docs
+file while it arrives, which is what costs 13-18 ms on about a third of small files. The docs
 recommend the setting for many small files on the strength of these tests.
 """
 
