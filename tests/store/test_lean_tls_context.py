@@ -7,11 +7,10 @@ from __future__ import annotations
 import ssl
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
-from support.faultproxy import POLL_INTERVAL
-from support.tls import make_tls_files
+from support.tls import https_server as serve_https
 
 from git_annex_remote_s3py.store.lean.transport import LeanS3, LeanUnavailable
 
@@ -32,17 +31,8 @@ class ClosingHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def https_server(tmp_path) -> Iterator[tuple[str, str]]:
     """(base URL of an https server with a private CA, the CA file)."""
-    tls = make_tls_files(tmp_path / "tls")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ClosingHandler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(tls.cert), str(tls.key))
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, args=(POLL_INTERVAL,), daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{server.server_address[1]}/bucket", str(tls.ca)
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve_https(tmp_path / "tls", ClosingHandler) as (port, tls):
+        yield f"https://127.0.0.1:{port}/bucket", str(tls.ca)
 
 
 def lean(base: str, ca_bundle: str | None) -> LeanS3:

@@ -4,14 +4,11 @@ signed path does; without it the certificate is refused."""
 from __future__ import annotations
 
 import hashlib
-import ssl
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
-from support.faultproxy import POLL_INTERVAL
-from support.tls import make_tls_files
+from support.tls import https_server as serve_https
 
 from git_annex_remote_s3py import errors
 from git_annex_remote_s3py.store.public import PublicStore
@@ -39,17 +36,8 @@ class ObjectHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def https_base(tmp_path) -> Iterator[tuple[str, str]]:
     """(base URL of an https server with a private CA, the CA file)."""
-    tls = make_tls_files(tmp_path / "tls")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ObjectHandler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(tls.cert), str(tls.key))
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, args=(POLL_INTERVAL,), daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{server.server_address[1]}/pub-bucket", str(tls.ca)
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve_https(tmp_path / "tls", ObjectHandler) as (port, tls):
+        yield f"https://127.0.0.1:{port}/pub-bucket", str(tls.ca)
 
 
 def test_public_https_reads_trust_aws_ca_bundle(https_base, tmp_path, monkeypatch):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
+import ssl
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
@@ -67,3 +72,25 @@ def make_tls_files(directory: Path) -> TLSFiles:
 
 
 __all__ = ["TLSFiles", "make_tls_files"]
+
+
+@contextlib.contextmanager
+def https_server(directory: Path, handler: type[BaseHTTPRequestHandler]
+                 ) -> Iterator[tuple[int, TLSFiles]]:
+    """An https server on 127.0.0.1 with a certificate of a fresh private CA (written into
+    ``directory``), serving ``handler`` from a thread: (its port, the TLS files)."""
+    from support.faultproxy import POLL_INTERVAL
+
+    tls = make_tls_files(directory)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(tls.cert), str(tls.key))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_INTERVAL,), daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], tls
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
