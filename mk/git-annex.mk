@@ -16,7 +16,13 @@ E2E_TIERS            ?= tests/e2e tests/datalad
 
 $(ANNEX_NEWEST_STAMP):
 	@[ -x $(ANNEX_NEWEST_VENV)/bin/python ] || python3 -m venv $(ANNEX_NEWEST_VENV)
-	$(ANNEX_NEWEST_VENV)/bin/python -m pip install -q 'git-annex==$(ANNEX_NEWEST_VERSION)'
+	@# the wheel is large: a download that arrives damaged (pip: "do not match the hashes",
+	@# seen once in a CI dry run) is fetched again, up to three times
+	@for attempt in 1 2 3; do \
+	  $(ANNEX_NEWEST_VENV)/bin/python -m pip install -q --no-cache-dir \
+	    'git-annex==$(ANNEX_NEWEST_VERSION)' && break; \
+	  [ $$attempt = 3 ] && exit 1; echo "pip install git-annex failed; attempt $$((attempt + 1)) of 3"; \
+	done
 	@mkdir -p $(ANNEX_NEWEST_BIN)
 	@for tool in git-annex git-annex-shell; do \
 	  ln -sf "$(CURDIR)/$(ANNEX_NEWEST_VENV)/bin/$$tool" "$(ANNEX_NEWEST_BIN)/$$tool"; done
