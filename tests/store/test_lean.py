@@ -4,6 +4,7 @@ that is not clean handed to botocore (which then retries, resumes or reports).""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import random
 from datetime import datetime, timezone
@@ -191,6 +192,35 @@ def test_large_single_object_with_crc32_both_ways_without_boto3(s3_server, s3_pr
     assert target.read_bytes() == data
     reasons = lean_off_reasons(caplog)
     assert bucket.lean is None and len(reasons) == 1 and "checksum" in reasons[0]
+
+
+@pytest.mark.parametrize("s3_proxy", [[Rule("no-checksum")]], indirect=True)
+def test_server_ignoring_crc32_gets_content_md5_from_then_on(s3_server, s3_proxy, bucket_name,
+                                                             tmp_path, monkeypatch):
+    """A server that does not echo the CRC32 header (Ceph RGW 16, s3rver) did not check it:
+    the first upload is checked by reading the file's MD5 against the ETag, every later one
+    carries Content-MD5 (checked on arrival by servers that check it) and reads nothing
+    again. The bytes stored are the file's each time."""
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    bucket, built = lean_bucket(s3_proxy.endpoint, bucket_name)
+    reread: list[str] = []
+    file_md5 = integrity.file_md5
+    monkeypatch.setattr(integrity, "file_md5", lambda path: reread.append(path) or file_md5(path))
+    for index in range(3):
+        data = random.Random(10 + index).randbytes(9 * 1024**2 + index)
+        source = tmp_path / f"src{index}"
+        source.write_bytes(data)
+        bucket.put_file(f"big{index}", str(source), lambda n: None)
+        assert truth.get_object(Bucket=bucket_name, Key=f"big{index}")["Body"].read() == data
+    puts = [seen for seen in s3_proxy.requests if seen.method == "PUT"]
+    assert len(puts) == 3 and bucket.lean is not None and not built
+    assert "x-amz-checksum-crc32" in dict(puts[0].amz_headers) and puts[0].content_md5 is None
+    for later, index in zip(puts[1:], (1, 2)):
+        sent = (tmp_path / f"src{index}").read_bytes()
+        assert later.content_md5 == base64.b64encode(hashlib.md5(sent).digest()).decode()
+        assert "x-amz-checksum-crc32" not in dict(later.amz_headers)
+    assert reread == [str(tmp_path / "src0")]
 
 
 @pytest.mark.parametrize("s3_proxy", [[Rule("403", method="PUT")]], indirect=True)

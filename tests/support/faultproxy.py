@@ -24,6 +24,8 @@ recording proxy. Faults:
 ``400-acl``      400 AccessControlListNotSupported (a bucket with "Object Ownership: bucket
                  owner enforced" refusing ``x-amz-acl``; use with ``header="x-amz-acl"``,
                  and ``403`` with it for Block Public Access)
+``no-checksum``  forward; drop the answer's x-amz-checksum-* headers (a server that ignores
+                 CRC32 headers and never echoes them, as Ceph RGW 16 and s3rver)
 ``hold``         read ``at_byte`` bytes of the request body (0: just the headers), set the
                  rule's ``held`` event, wait until ``release()`` (or new rules, or ``stop()``),
                  then reset the connection; the request never reaches the server
@@ -54,7 +56,8 @@ from typing import Optional
 from urllib.parse import unquote
 
 FAULTS = ("503", "500", "403", "reset-req", "reset-resp", "truncate", "corrupt", "stall",
-          "403-missing", "301-region", "400-region", "html200", "slow", "400-acl", "hold")
+          "403-missing", "301-region", "400-region", "html200", "slow", "400-acl", "hold",
+          "no-checksum")
 POLL_INTERVAL = 0.02  # how often serve_forever looks for shutdown(): stop() takes this long
 HOP_HEADERS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
                "te", "trailer"}
@@ -81,6 +84,7 @@ class Seen:
     status: int  # 0: the connection was reset or broke before an answer
     query: str = ""  # the raw query string
     amz_headers: tuple[tuple[str, str], ...] = ()  # every x-amz-* header (lower-case names)
+    content_md5: Optional[str] = None  # the Content-MD5 header
 
 
 @dataclass
@@ -330,7 +334,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         amz = tuple((k.lower(), v) for k, v in self.headers.items()
                     if k.lower().startswith("x-amz-"))
         self.proxy.record(Seen(self.command, unquote(path), self.headers.get("Range"), signed,
-                               self.headers.get("x-amz-acl"), status, query, amz))
+                               self.headers.get("x-amz-acl"), status, query, amz,
+                               self.headers.get("Content-MD5")))
 
     def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         connection = http.client.HTTPConnection(self.proxy.upstream_host,
@@ -365,6 +370,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 if not head_only:
                     value = str(len(payload))
             if name.lower() in ("server", "date"):
+                continue
+            if fault == "no-checksum" and name.lower().startswith("x-amz-checksum-"):
                 continue
             self.send_header(name, value)
         if not length_sent:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import threading
 from typing import Any, Callable
@@ -33,6 +34,7 @@ from git_annex_remote_s3py.store.localfile import (
     write_blocks,
 )
 
+LOG = logging.getLogger(__name__)
 LEAN_SMALL_BYTES = 8 * 1024**2  # uploads up to this size are read whole, sent with Content-MD5
 Page = tuple[list[tuple[str, int, str]], "str | None"]
 
@@ -46,6 +48,9 @@ class LeanObjects:
         self._hand_over = hand_over
         self.flexible_checksums, self.verify_etag_md5 = flexible_checksums, verify_etag_md5
         self._bucket_seen = False  # a HEAD of the bucket or of an object in it answered 200
+        # None until a PUT sent a CRC32; False once the server's answer did not echo it (Ceph
+        # RGW 16, s3rver: the header is ignored, so nothing checked the bytes on arrival)
+        self.crc32_confirmed: bool | None = None
         self._bucket_check = threading.Lock()  # ASYNC jobs that meet 404s at once: one HEAD
 
     def _call(self, method: str, name: str | None, **kwargs: Any) -> tuple[int, Any, bytes]:
@@ -113,8 +118,10 @@ class LeanObjects:
             report: Report) -> integrity.Stored | None:
         """One PUT, its payload unsigned (as botocore's uploads here) but checked by the
         server before it stores, through a signed header: Content-MD5 for a small file (or
-        with ``checksums=when_required``), else a CRC32 (one fast pass). What the server
-        answered is returned for ``integrity.stored_is_sent`` to judge."""
+        with ``checksums=when_required``), else a CRC32 (one fast pass), until a server
+        shows it ignores CRC32 (no echo): from then on Content-MD5, which such servers check
+        (Ceph RGW) and which ``stored_is_sent`` compares with the ETag without reading the
+        file again. What the server answered is returned for ``stored_is_sent`` to judge."""
         headers = upload_headers(args)
         if headers is None:
             return None  # an argument only botocore knows: that upload goes through it
@@ -125,7 +132,7 @@ class LeanObjects:
                 if len(body) != size:
                     return None  # the file changed under us: botocore's path will say so
                 md5 = hashlib.md5(body)
-            elif self.flexible_checksums:
+            elif self.flexible_checksums and self.crc32_confirmed is not False:
                 crc = digest_file(handle, Crc32())
                 headers["x-amz-checksum-crc32"] = crc.base64()
                 headers["x-amz-sdk-checksum-algorithm"] = "CRC32"  # as botocore sends it
@@ -145,10 +152,15 @@ class LeanObjects:
         etag = (answer.get("ETag") or "").strip('"')
         if status != 200 or not etag:
             return self._hand_over(f"PUT {name}: {status}")
+        echoed = answer.get("x-amz-checksum-crc32")
+        if crc is not None and self.crc32_confirmed is None:
+            self.crc32_confirmed = echoed is not None
+            if not echoed:
+                LOG.debug("the server does not confirm CRC32 checksums: later uploads send "
+                          "Content-MD5")
         return integrity.Stored(etag, answer.get("x-amz-version-id"),
                                 integrity.Encryption.of_headers(answer),
-                                crc is not None and answer.get("x-amz-checksum-crc32")
-                                == crc.base64(),
+                                crc is not None and echoed == crc.base64(),
                                 md5.hexdigest() if md5 is not None else None)
 
     def delete(self, name: str) -> bool | None:
