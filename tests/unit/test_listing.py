@@ -92,3 +92,38 @@ def test_listing_refused_falls_back_to_head_for_good():
     bucket = ListedBucket(MemoryBucket({"p/a": 1}, deny_list=True), "p/", threshold=1)
     assert asked(bucket, ["p/a", "p/a"]) == [None, None]
     assert bucket.head("p/a").size == 1
+
+
+def test_a_slow_listing_stays_fresh_ten_times_as_long():
+    """A listing that took 5 s answers absent for 50 s (PACE x its time), then lists again."""
+    now = [0.0]
+    memory = MemoryBucket({"p/a": 1, "p/b": 2})
+    bucket = ListedBucket(memory, "p/", threshold=1, ttl=10, clock=lambda: now[0])
+    memory.during_list = [lambda: now.__setitem__(0, now[0] + 5.0)]
+    assert asked(bucket, ["p/a"]) == [1]  # listed from t=0 to t=5
+    now[0] = 49.0
+    memory.objects["p/new"] = 3  # stored by another client: absent until the next listing
+    assert asked(bucket, ["p/zz", "p/new"]) == [NOT_LISTED, NOT_LISTED]
+    now[0] = 51.0
+    assert asked(bucket, ["p/new", "p/zz"]) == [3, NOT_LISTED]  # listed again
+
+
+def test_a_large_prefix_is_complete_and_costs_8_bytes_a_name():
+    """200,000 names: absent answers from the listing; what it keeps is their hashes, not a
+    record per name (once 10,000 names at ~300 bytes each, then no absent answers above)."""
+    import tracemalloc
+
+    objects = {f"p/SHA256E-s{i}--{i:064x}.bin": i for i in range(200_000)}
+    memory = MemoryBucket(objects)
+    bucket = ListedBucket(memory, "p/", threshold=1)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        assert asked(bucket, ["p/SHA256E-s7--" + f"{7:064x}.bin"]) == [7]
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 2.5 * 1024**2, kept  # 1.6 MB of hashes
+    heads = memory.heads
+    assert asked(bucket, ["p/missing", "p/SHA256E-s3--" + f"{3:064x}.bin"]) == [NOT_LISTED, None]
+    assert memory.heads == heads + 1  # the listed name not waited for: a HEAD
