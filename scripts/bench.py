@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NEWEST_ANNEX_BIN = ROOT / ".venv-annex-newest" / "annex-bin"
 MiB = 1024**2
 HANDSHAKE = "EXTENSIONS INFO GETGITREMOTENAME ASYNC"
-ROWS = ("small", "fsck", "large", "export", "startup", "scale")
+ROWS = ("small", "fsck", "large", "export", "import", "startup", "scale")
 DEFAULT_SCALE = "1000,10000"
 DEFAULT_PLOT = ROOT / "docs" / "img" / "scale.png"
 
@@ -224,6 +224,54 @@ def export_row(bench: Bench, repo: Path, rep: int) -> None:
             measured = timed(["git", "annex", "export", "HEAD", "--to", remote], repo,
                              bench.env)
         bench.record("small export", who, measured)
+
+
+def fill_import_bucket(bench: Bench, tree: Path) -> str:
+    """A bucket holding the small tree's files under ``data/``, as a lab's data would sit
+    before anyone made a dataset of it (written by boto3, not by git-annex)."""
+    bucket = bench.bucket("import")
+    bench.ensure_bucket(bucket)
+    for path in sorted(tree.rglob("*")):
+        if path.is_file() and ".git" not in path.relative_to(tree).parts:
+            bench.s3.upload_file(str(path), bucket, f"data/{path.relative_to(tree)}")
+    return bucket
+
+
+def import_row(bench: Bench, bucket: str, rep: int) -> None:
+    """``git annex import main --from lab`` into a fresh repository for each contender: the
+    built-in (importtree=yes exporttree=yes; it downloads every object) and s3py with and
+    without ``--no-content`` (git-annex 10.20261026: 10.20230126 imports from no external
+    remote)."""
+    expected = bench.options.small
+    contenders = [(BUILTIN, "small import", []), (S3PY, "small import", []),
+                  (S3PY, "small import --no-content (built-in: with content)",
+                   ["--no-content"])]
+    for who, row, extra in rotate(contenders, rep):
+        repo = bench.workdir / f"import-{rep}-{who.split()[0]}{'-nc' if extra else ''}"
+        repo.mkdir()
+        run(["git", "init", "-q"], repo, bench.env)
+        run(["git", "annex", "init", "-q", "import"], repo, bench.env)
+        if who == BUILTIN:
+            # --force: git-annex wants versioning=yes for an importtree+exporttree S3 remote
+            # (export could overwrite others' changes); this one never exports
+            run(["git", "annex", "initremote", "--force", "lab", "type=S3", "encryption=none",
+                 f"bucket={bucket}", "fileprefix=data/",
+                 *bench.server.builtin_settings(bench.server.endpoint),
+                 "importtree=yes", "exporttree=yes"], repo, bench.env)
+        else:
+            run(["git", "annex", "initremote", "lab", "type=external", "externaltype=s3py",
+                 "encryption=none", f"bucket={bucket}", "fileprefix=data/",
+                 f"endpoint={bench.server.endpoint}", "importtree=yes"], repo, bench.env)
+        measured = timed(["git", "annex", "import", "main", "--from", "lab", *extra], repo,
+                         bench.env)
+        files = run(["git", "ls-tree", "-r", "--name-only", "lab/main"], repo,
+                    bench.env).stdout.split()
+        if len(files) != expected:
+            raise SystemExit(f"{who} import: lab/main has {len(files)} files, expected "
+                             f"{expected}")
+        bench.record(row, who, measured)
+        if who == BUILTIN:  # the built-in's only import is the baseline of both rows
+            bench.record(contenders[2][1], who, measured)
 
 
 # -- start-up -----------------------------------------------------------------------------------
@@ -505,12 +553,18 @@ def run_rows(bench: Bench, skip: set[str]) -> None:
     options = bench.options
     print(f"work directory {bench.workdir}; {options.server} at {bench.server.endpoint}",
           flush=True)
-    small_rows = {"small", "fsck", "export"} - skip
+    if "import" not in skip and options.git_annex != "newest":
+        print("import row: skipped (s3py imports with git-annex 10.20261026: --git-annex "
+              "newest)", flush=True)
+        skip = skip | {"import"}
+    small_rows = {"small", "fsck", "export", "import"} - skip
     if small_rows:
         small = make_tree(bench.workdir / "small", bench.env, options.small, 1024, 20 * 1024,
                           1)
         bench.add_remotes(small, "small")
         bench.ensure_bucket(bench.bucket("small-raw"))
+    if "import" not in skip:
+        import_bucket = fill_import_bucket(bench, small)
     if "large" not in skip:
         large = make_tree(bench.workdir / "large", bench.env, options.large,
                           options.large_mib * MiB, options.large_mib * MiB, 2)
@@ -533,6 +587,8 @@ def run_rows(bench: Bench, skip: set[str]) -> None:
             copy_get_rows(bench, large, "large", 1, rep, options.large, False)
         if "export" not in skip:
             export_row(bench, small, rep)
+        if "import" not in skip:
+            import_row(bench, import_bucket, rep)
 
 
 if __name__ == "__main__":
