@@ -63,6 +63,10 @@ class NotAnS3Endpoint(StorageError):
     """The endpoint answers, but not like S3 (e.g. a web console that says 200 to everything)."""
 
 
+class ObjectChanged(StorageError):
+    """The object under the name no longer holds the content asked for (412 on If-Match)."""
+
+
 class IntegrityError(StorageError):
     """What the server holds or sent does not match what we sent or expected."""
 

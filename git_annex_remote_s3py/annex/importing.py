@@ -1,7 +1,9 @@
 """Import of a bucket's objects into a git-annex tree (``importtree=yes``, git-annex
 10.20261026 and later), the adapter side: the listing as git-annex's importable contents,
 content identifiers, keys made without downloading (IMPORTKEY), and retrieval of the
-imported version. All S3 calls are in ``store/inventory.py``.
+imported version. The S3 calls are the store's: the remote's own bucket lean first
+(``store/bucket.py``: listing, versioning state, HEAD with checksums), version listings and
+streamed hashes through botocore (``store/inventory.py``).
 
 Content identifiers are ``ETAG`` or, on a versioned bucket, ``ETAG:VERSIONID``: a re-import
 downloads nothing whose identifier is unchanged, and a later ``get`` asks for that version.
@@ -90,8 +92,10 @@ class Importable:
 
 @dataclass
 class Importer:
-    """One bucket and prefix seen as importable files; ``client`` is a botocore S3 client."""
+    """One bucket and prefix seen as importable files; ``store`` is the remote's
+    ``store.bucket.Bucket`` of it, ``client`` its botocore S3 client."""
 
+    store: Any
     client: Any
     bucket: str
     prefix: str
@@ -104,7 +108,7 @@ class Importer:
         """Every importable object under the prefix; ``skipped(object, why)`` for each one
         that cannot be imported (never silently left out). The annex-uuid marker is not
         content."""
-        for item in inventory.list_current(self.client, self.bucket, self.prefix):
+        for item in self._listing():
             relative = item.name[len(self.prefix):]
             if relative == naming.UUID_MARKER:
                 continue
@@ -114,13 +118,20 @@ class Importer:
                 continue
             yield Importable(relative, item.size, content_identifier(item.etag, item.version_id))
 
+    def _listing(self) -> Iterator[inventory.Listed]:
+        if self.store.versioned():
+            yield from inventory.list_versions(self.client, self.bucket, self.prefix)
+            return
+        for name, size, etag in self.store.list(self.prefix):
+            yield inventory.Listed(name, size, etag)
+
     def key(self, relative: str, size: int, cid: str) -> str:
         """A key for the object's content without downloading it where S3 knows a digest:
         SHA256E from a full-object SHA-256 checksum, MD5E from an ETag that is an MD5; else
         the bytes are streamed through SHA-256 and discarded. Fails if it changed."""
         etag, version_id = parse_content_identifier(cid)
         name = self.object_name(relative)
-        found = inventory.describe(self.client, self.bucket, name, version_id)
+        found = self.store.describe(name, version_id)
         if found.etag != etag or found.size != size:
             raise IntegrityError(f"{name} in bucket {self.bucket} changed since it was listed "
                                  f"(ETag {found.etag}, {found.size} bytes); import again")
@@ -140,12 +151,25 @@ class Importer:
             return None
         etag, version_id = parse_content_identifier(cid)
         name = self.object_name(relative)
-        found = inventory.describe(self.client, self.bucket, name, version_id)
+        found = self.store.describe(name, version_id)
         if found.etag != etag:
-            raise ImportChanged(f"{name} in bucket {self.bucket} changed since it was imported "
-                               f"(ETag {found.etag}, imported {etag}) and the bucket keeps no "
-                               "older version; run git annex import again")
+            raise self.changed(relative, f"ETag {found.etag}, imported {etag}")
         return version_id
+
+    def changed(self, relative: str, how: str) -> ImportChanged:
+        return ImportChanged(f"{self.object_name(relative)} in bucket {self.bucket} changed "
+                             f"since it was imported ({how}) and the bucket keeps no older "
+                             "version; run git annex import again")
+
+
+def retrieval(cid: str | None) -> tuple[str | None, str | None]:
+    """(version to read, ETag the object must have) of an import whose identifier is
+    ``cid``: that version (which cannot change), else the current object if it still has the
+    imported ETag (a conditional GET: no HEAD before it); (None, None) without an identifier."""
+    if cid is None:
+        return None, None
+    etag, version_id = parse_content_identifier(cid)
+    return (version_id, None) if version_id else (None, etag)
 
 
 def recorded_cids(state: str) -> dict[str, str]:

@@ -22,6 +22,7 @@ from git_annex_remote_s3py.errors import (
     AccessDenied,
     EndpointUnavailable,
     InvalidName,
+    ObjectChanged,
     ObjectNotFound,
     S3pyError,
     StorageError,
@@ -120,9 +121,11 @@ class S3Remote(ExportRemote):
         self.annex.info(ACL_HINT.format(bucket=bucket, prefix=shlex.quote(prefix),
                                         policy=policy, why=why))
 
-    def _get(self, object_name: str, local_file: str, version_id: str | None = None) -> None:
+    def _get(self, object_name: str, local_file: str, version_id: str | None = None,
+             if_match: str | None = None) -> None:
         progress = self._progress()
-        progress.finish(self.store.get_file(object_name, local_file, progress, version_id))
+        progress.finish(self.store.get_file(object_name, local_file, progress, version_id,
+                                            if_match))
 
     def _present(self, key: str, object_name: str, version_id: str | None = None) -> bool:
         expected = naming.expected_object_size(key)
@@ -383,7 +386,7 @@ class S3Remote(ExportRemote):
     def _importer(self) -> importing.Importer:
         from git_annex_remote_s3py.annex import importing  # importtree=yes only
 
-        return importing.Importer(self._client(), self.settings.bucket,
+        return importing.Importer(self.store, self._client(), self.settings.bucket,
                                   self.settings.fileprefix, self.settings.sse != "aws:kms")
 
     @annex_errors
@@ -416,10 +419,15 @@ class S3Remote(ExportRemote):
     def retrieve_import(self, name: str, local_file: str) -> None:
         """RETRIEVEIMPORT: the imported version of ``name`` into ``local_file``, written
         beside it and renamed into place (git-annex hashes the file as it grows)."""
+        from git_annex_remote_s3py.annex import importing  # importtree=yes only
+
         importer = self._importer()
-        version_id = importer.check_unchanged(name, self._import_cid(name, local_file))
+        version_id, etag = importing.retrieval(self._import_cid(name, local_file))
         with written_beside(local_file) as part:
-            self._get(importer.object_name(name), part, version_id)
+            try:
+                self._get(importer.object_name(name), part, version_id, if_match=etag)
+            except ObjectChanged as exc:
+                raise importer.changed(name, f"no longer ETag {etag}") from exc
 
     @annex_errors
     def checkpresent_import(self, key: str, name: str) -> bool:

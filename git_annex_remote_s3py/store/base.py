@@ -28,8 +28,9 @@ class Store(Protocol):
         """The object's size and ETag; ``ObjectNotFound`` only on a real 404."""
 
     def get_file(self, name: str, path: str, report: Report,
-                 version_id: str | None = None) -> int:
-        """Download to ``path`` (resuming a partial file), verified; return the size."""
+                 version_id: str | None = None, if_match: str | None = None) -> int:
+        """Download to ``path`` (resuming a partial file), verified; return the size. With
+        ``if_match`` (an ETag) only that content: ``ObjectChanged`` otherwise."""
 
     def put_file(self, name: str, path: str, report: Report,
                  extra_args: dict | None = None) -> ObjectInfo:

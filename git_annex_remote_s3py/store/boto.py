@@ -20,6 +20,7 @@ from git_annex_remote_s3py.errors import (
     IntegrityError,
     LocalFileError,
     NotAnS3Endpoint,
+    ObjectChanged,
     ObjectNotFound,
     QuotaExceeded,
     StorageError,
@@ -82,6 +83,9 @@ def _client_error(exc: Exception, what: str, bucket: str, endpoint: str = "") ->
         return AccessDenied(f"{what}: credentials rejected by the server ({code}); check "
                             "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
                             "git annex enableremote with new ones")
+    if code == "PreconditionFailed" or status == 412:
+        return ObjectChanged(f"{what}: the object in bucket {bucket} holds other content "
+                             "than the one asked for (PreconditionFailed)")
     if code == "QuotaExceeded":
         return QuotaExceeded(f"{what}: the storage quota of bucket {bucket} (or of its owner) "
                              "is used up (QuotaExceeded); free space or have the quota raised")
@@ -403,12 +407,15 @@ class BotoBucket:
         return info
 
     def get_file(self, name: str, path: str, report: Report, version_id: str | None,
-                 offset: int) -> int:
+                 offset: int, if_match: str | None = None) -> int:
         """Download to ``path`` after its first ``offset`` bytes (a ranged GET resumes them),
-        checked against the ETag when it is an MD5 and botocore checks no CRC as it reads."""
+        checked against the ETag when it is an MD5 and botocore checks no CRC as it reads;
+        ``ObjectChanged`` if ``if_match`` is given and is not the object's ETag."""
         kwargs: dict = {"Bucket": self.name, "Key": name}
         if version_id:
             kwargs["VersionId"] = version_id
+        if if_match:
+            kwargs["IfMatch"] = f'"{if_match}"'
         if offset:
             kwargs["Range"] = f"bytes={offset}-"
         try:
@@ -421,7 +428,7 @@ class BotoBucket:
                 if integrity.partial_is_whole(path, offset, self.head(name, version_id).size):
                     report(offset)
                     return offset
-                return self.get_file(name, path, report, version_id, 0)
+                return self.get_file(name, path, report, version_id, 0, if_match)
             raise
         if not answer.get("ETag"):
             raise NotAnS3Endpoint(f"retrieving {name}: the endpoint answered without ETag; is "

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 from git_annex_remote_s3py.config import DEFAULT_PART_SIZE
 from git_annex_remote_s3py.errors import (
@@ -38,6 +38,9 @@ from git_annex_remote_s3py.store.boto import (
 from git_annex_remote_s3py.store.lean.objects import LeanObjects
 from git_annex_remote_s3py.store.lean.transport import LeanS3
 from git_annex_remote_s3py.store.localfile import partial_size
+
+if TYPE_CHECKING:
+    from git_annex_remote_s3py.store.inventory import Described
 
 __all__ = ["AclNotSupported", "Bucket", "ObjectInfo", "classify", "s3_errors"]
 
@@ -126,15 +129,39 @@ class Bucket:
                                 lambda: self.boto.head(name, version_id))
 
     def get_file(self, name: str, path: str, report: Report,
-                 version_id: str | None = None) -> int:
+                 version_id: str | None = None, if_match: str | None = None) -> int:
         """Download to ``path``, resuming a partial file with a ranged GET; return the size.
+        With ``if_match`` (an ETag) only that content: ``ObjectChanged`` otherwise.
 
         A whole download goes the lean way first; botocore resumes partial ones (also what
         a lean GET that broke off left)."""
         return self._lean_first(
-            lambda lean: lean.get(name, path, report, version_id)
+            lambda lean: lean.get(name, path, report, version_id, if_match)
             if partial_size(path) == 0 else None,
-            lambda: self.boto.get_file(name, path, report, version_id, partial_size(path)))
+            lambda: self.boto.get_file(name, path, report, version_id, partial_size(path),
+                                       if_match))
+
+    def describe(self, name: str, version_id: str | None = None) -> Described:
+        """What a HEAD with checksums says of the object (for import: its full-object
+        SHA-256, encryption, version); ``ObjectNotFound`` on a real 404."""
+        from git_annex_remote_s3py.store import inventory  # import only
+
+        def lean_way(lean: LeanObjects) -> Described | None:
+            headers = lean.describe(name, version_id)
+            return None if headers is None else inventory.described(headers)
+
+        return self._lean_first(
+            lean_way, lambda: inventory.describe(self.client, self.name, name, version_id))
+
+    def versioned(self) -> bool:
+        """Whether the bucket keeps versions (Enabled or Suspended); False where the server
+        refuses or lacks the question."""
+        from git_annex_remote_s3py.store import inventory  # import only
+
+        state = self._lean_first(lambda lean: lean.versioning(),
+                                 lambda: "Enabled" if inventory.bucket_versioned(
+                                     self.client, self.name) else "")
+        return state in ("Enabled", "Suspended")
 
     def put_file(self, name: str, path: str, report: Report,
                  extra_args: dict | None = None) -> ObjectInfo:

@@ -63,7 +63,7 @@ def list_current(client: Any, bucket: str, prefix: str) -> Iterator[Listed]:
     """Every current object under ``prefix`` (delete markers and older versions left out),
     with its version ID on a versioned bucket."""
     if bucket_versioned(client, bucket):
-        yield from _list_versions(client, bucket, prefix)
+        yield from list_versions(client, bucket, prefix)
         return
     paginator = client.get_paginator("list_objects_v2")
     with s3_errors(f"listing {prefix or 'the bucket'}", bucket):
@@ -72,7 +72,8 @@ def list_current(client: Any, bucket: str, prefix: str) -> Iterator[Listed]:
                 yield Listed(item["Key"], int(item["Size"]), item.get("ETag", "").strip('"'))
 
 
-def _list_versions(client: Any, bucket: str, prefix: str) -> Iterator[Listed]:
+def list_versions(client: Any, bucket: str, prefix: str) -> Iterator[Listed]:
+    """The current version of every object under ``prefix`` of a versioned bucket."""
     paginator = client.get_paginator("list_object_versions")
     with s3_errors(f"listing the versions under {prefix or 'the bucket'}", bucket):
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
@@ -94,6 +95,17 @@ def describe(client: Any, bucket: str, name: str, version_id: str | None = None)
     return Described(int(answer["ContentLength"]), (answer.get("ETag") or "").strip('"'),
                      None if version in (None, "null") else version,
                      integrity.Encryption.of_answer(answer), full_object_sha256(answer))
+
+
+def described(headers: dict[str, str]) -> Described:
+    """``Described`` from the lower-cased headers of a HEAD with checksum mode enabled (the
+    lean path's answer), as ``describe`` reads botocore's."""
+    version = headers.get("x-amz-version-id")
+    answer = {"ChecksumSHA256": headers.get("x-amz-checksum-sha256"),
+              "ChecksumType": headers.get("x-amz-checksum-type", "FULL_OBJECT")}
+    return Described(int(headers["content-length"]), headers.get("etag", "").strip('"'),
+                     None if version in (None, "null") else version,
+                     integrity.Encryption.of_headers(headers), full_object_sha256(answer))
 
 
 def full_object_sha256(answer: dict) -> str | None:

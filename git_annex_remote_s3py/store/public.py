@@ -18,6 +18,7 @@ from git_annex_remote_s3py.errors import (
     CredentialsMissing,
     EndpointUnavailable,
     IntegrityError,
+    ObjectChanged,
     ObjectNotFound,
     StorageError,
 )
@@ -49,6 +50,9 @@ def _open(request: urllib.request.Request, what: str):
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             raise ObjectNotFound(f"{what}: 404 at the public URL") from exc
+        if exc.code == 412:
+            raise ObjectChanged(f"{what}: the object holds other content than asked for "
+                                "(412)") from exc
         if exc.code == 416:
             raise
         raise StorageError(f"{what}: HTTP {exc.code} from the public URL (a private bucket? "
@@ -73,19 +77,23 @@ def head_size(url: str, what: str) -> int:
     return head(url, what).size
 
 
-def download(url: str, path: str, report: Callable[[int], None], what: str) -> int:
-    """GET ``url`` into ``path``, resuming a partial file with a Range request."""
+def download(url: str, path: str, report: Callable[[int], None], what: str,
+             if_match: str | None = None) -> int:
+    """GET ``url`` into ``path``, resuming a partial file with a Range request (only the
+    content whose ETag is ``if_match``, when given: ``ObjectChanged`` otherwise)."""
     offset = partial_size(path)
     request = urllib.request.Request(url)
     if offset:
         request.add_header("Range", f"bytes={offset}-")
+    if if_match:
+        request.add_header("If-Match", f'"{if_match}"')
     try:
         answer = _open(request, what)
     except urllib.error.HTTPError as exc:  # 416: the partial file may be complete already
         exc.close()
         if integrity.partial_is_whole(path, offset, head_size(url, what)):
             return offset
-        return download(url, path, report, what)
+        return download(url, path, report, what, if_match)
     with answer:
         if answer.status == 206:
             total = int(answer.headers["Content-Range"].rsplit("/", 1)[1])
@@ -118,8 +126,9 @@ class PublicStore:
         return head(self._url(name, version_id), f"checking {name}")
 
     def get_file(self, name: str, path: str, report: Report,
-                 version_id: str | None = None) -> int:
-        return download(self._url(name, version_id), path, report, f"retrieving {name}")
+                 version_id: str | None = None, if_match: str | None = None) -> int:
+        return download(self._url(name, version_id), path, report, f"retrieving {name}",
+                        if_match)
 
     def get_text(self, name: str) -> str:
         with _open(urllib.request.Request(self._url(name)), f"reading {name}") as answer:

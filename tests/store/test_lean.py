@@ -457,3 +457,56 @@ def test_concurrent_jobs_share_one_lean_bucket(s3_server, bucket_name, tmp_path)
     with ThreadPoolExecutor(8) as pool:
         assert all(pool.map(job, range(40)))
     assert bucket.lean is not None and not built
+
+
+# -- import reads: HEAD with checksums, versioning state, conditional GET -----------------------
+def test_describe_and_versioning_go_lean_and_equal_botocores(s3_server, bucket_name):
+    """What import asks of the remote's own bucket, answered without a boto3 client, equal
+    to botocore's answers: SHA-256 checksum, MD5 ETag, version IDs, versioning state."""
+    from git_annex_remote_s3py.store import inventory
+
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    truth.put_object(Bucket=bucket_name, Key="plain", Body=b"plain")
+    truth.put_object(Bucket=bucket_name, Key="sha", Body=b"sha", ChecksumAlgorithm="SHA256")
+    bucket, built = lean_bucket(s3_server.endpoint, bucket_name)
+    assert bucket.versioned() is False
+    for name in ("plain", "sha"):
+        assert bucket.describe(name) == inventory.describe(truth, bucket_name, name)
+    assert bucket.describe("sha").sha256_hex == hashlib.sha256(b"sha").hexdigest()
+    assert bucket.describe("plain").md5_hex() == hashlib.md5(b"plain").hexdigest()
+    with pytest.raises(errors.ObjectNotFound):
+        bucket.describe("missing")
+    truth.put_bucket_versioning(Bucket=bucket_name,
+                                VersioningConfiguration={"Status": "Enabled"})
+    first = truth.put_object(Bucket=bucket_name, Key="v", Body=b"one")["VersionId"]
+    truth.put_object(Bucket=bucket_name, Key="v", Body=b"two")
+    assert bucket.versioned() is True
+    old = bucket.describe("v", first)
+    assert old == inventory.describe(truth, bucket_name, "v", first)
+    assert (old.version_id, old.size) == (first, 3)
+    truth.put_bucket_versioning(Bucket=bucket_name,
+                                VersioningConfiguration={"Status": "Suspended"})
+    assert bucket.versioned() is True  # versions already kept stay readable
+    assert bucket.lean is not None and not built
+
+
+@pytest.mark.parametrize("lean", [True, False])
+def test_get_only_the_content_asked_for(s3_server, bucket_name, tmp_path, lean):
+    """``if_match``: the bytes when the object still has that ETag; ObjectChanged (nothing
+    written, the lean path still on) once it holds other content; lean or botocore alike."""
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    etag = truth.put_object(Bucket=bucket_name, Key="k", Body=b"first")["ETag"].strip('"')
+    bucket, _ = lean_bucket(s3_server.endpoint, bucket_name)
+    if not lean:
+        bucket.lean = None
+    target = tmp_path / "got"
+    assert bucket.get_file("k", str(target), lambda n: None, if_match=etag) == 5
+    assert target.read_bytes() == b"first"
+    truth.put_object(Bucket=bucket_name, Key="k", Body=b"second")
+    target.unlink()
+    with pytest.raises(errors.ObjectChanged):
+        bucket.get_file("k", str(target), lambda n: None, if_match=etag)
+    assert not target.exists() or target.read_bytes() == b""
+    assert (bucket.lean is not None) == lean

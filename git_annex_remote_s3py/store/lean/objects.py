@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from git_annex_remote_s3py.errors import (
     EndpointUnavailable,
+    ObjectChanged,
     ObjectNotFound,
 )
 from git_annex_remote_s3py.store import integrity
@@ -25,6 +26,7 @@ from git_annex_remote_s3py.store.lean.wire import (
     http_date,
     parse_listing,
     upload_headers,
+    versioning_status,
 )
 from git_annex_remote_s3py.store.localfile import (
     READ_CHUNK,
@@ -74,6 +76,34 @@ class LeanObjects:
         return ObjectInfo(int(length), etag.strip('"'), headers.get("x-amz-version-id"),
                           http_date(headers.get("Last-Modified")))
 
+    def describe(self, name: str, version_id: str | None) -> dict[str, str] | None:
+        """The headers of a HEAD with ``x-amz-checksum-mode: ENABLED`` (the object's
+        full-object checksums, encryption, version); ``ObjectNotFound`` on a 404."""
+        query = {"versionId": version_id} if version_id else None
+        try:
+            status, headers, _ = self._call("HEAD", name, query=query,
+                                            headers={"x-amz-checksum-mode": "ENABLED"})
+            if status == 404 and self._bucket_exists():
+                raise ObjectNotFound(f"checking {name}: not found in bucket {self.bucket}")
+        except LeanUnavailable as exc:
+            return self._hand_over(str(exc))
+        if status != 200 or not headers.get("ETag") or not (
+                headers.get("Content-Length") or "").isdigit():
+            return self._hand_over(f"HEAD {name}: {status}")
+        self._bucket_seen = True
+        return {key.lower(): value for key, value in headers.items()}
+
+    def versioning(self) -> str | None:
+        """The bucket's versioning state: "Enabled", "Suspended" or "" (never enabled)."""
+        try:
+            status, _, body = self._call("GET", None, query={"versioning": ""})
+        except LeanUnavailable as exc:
+            return self._hand_over(str(exc))
+        state = versioning_status(body) if status == 200 else None
+        if state is None:
+            return self._hand_over(f"GET ?versioning: {status}")
+        return state
+
     def _bucket_exists(self) -> bool:
         with self._bucket_check:
             if not self._bucket_seen:
@@ -81,19 +111,27 @@ class LeanObjects:
                 self._bucket_seen = status == 200
             return self._bucket_seen
 
-    def get(self, name: str, path: str, report: Report, version_id: str | None) -> int | None:
+    def get(self, name: str, path: str, report: Report, version_id: str | None,
+            if_match: str | None = None) -> int | None:
         """Download one object whole, checked against its full-object CRC32 if the server
         keeps one, else its ETag when that is an MD5; None (a partial or empty file left
-        for botocore to resume or fetch) if that did not work."""
+        for botocore to resume or fetch) if that did not work. ``ObjectChanged`` if
+        ``if_match`` is given and is not the object's ETag (412)."""
         what = f"retrieving {name}"
         query = {"versionId": version_id} if version_id else None
         crc, md5 = None, None
         try:
-            mode = {"x-amz-checksum-mode": "ENABLED"} if self.flexible_checksums else {}
-            with self.transport.exchange("GET", name, query=query, headers=mode) as response:
+            headers = {"x-amz-checksum-mode": "ENABLED"} if self.flexible_checksums else {}
+            if if_match:
+                headers["If-Match"] = f'"{if_match}"'
+            with self.transport.exchange("GET", name, query=query, headers=headers) as response:
                 headers = response.headers
                 etag = (headers.get("ETag") or "").strip('"').lower()
                 length = headers.get("Content-Length")
+                if response.status == 412 and if_match:
+                    response.read()
+                    raise ObjectChanged(f"{what}: the object in bucket {self.bucket} holds "
+                                        f"other content than ETag {if_match} (412)")
                 if response.status != 200 or not etag or not (length or "").isdigit():
                     response.read()
                     return self._hand_over(f"GET {name}: {response.status}")

@@ -57,6 +57,21 @@ def parse_listing(body: bytes) -> tuple[list[tuple[str, int, str]], str | None] 
     return items, token
 
 
+def versioning_status(body: bytes) -> str | None:
+    """The ``Status`` of a GetBucketVersioning answer ("" when versioning was never
+    enabled), or None when the body is not one."""
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return None
+    ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    if root.tag not in (f"{ns}VersioningConfiguration", f"{ns}GetBucketVersioningResponse"):
+        return None  # (the second: moto's name for the same answer)
+    return root.findtext(f"{ns}Status") or ""
+
+
 class Crc32:
     """zlib's CRC32 with a hashlib-like face (``update``, ``hexdigest``), as S3 encodes it."""
 
