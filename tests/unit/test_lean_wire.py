@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from git_annex_remote_s3py.store.lean.wire import versioning_status
+from git_annex_remote_s3py.store.lean.wire import parse_listing, versioning_status
 
 NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
 
@@ -25,3 +25,31 @@ NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
 ])
 def test_versioning_status(body, state):
     assert versioning_status(body if isinstance(body, bytes) else body.encode()) == state
+
+
+def listing(names: list[str], encoding: str | None, token: str | None = None) -> bytes:
+    contents = "".join(f"<Contents><Key>{name}</Key><Size>{len(name)}</Size><ETag>&quot;e{i}"
+                       "&quot;</ETag></Contents>" for i, name in enumerate(names))
+    return (f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult {NS}><Name>b</Name>'
+            + (f"<EncodingType>{encoding}</EncodingType>" if encoding else "")
+            + f"<IsTruncated>{'true' if token else 'false'}</IsTruncated>"
+            + (f"<NextContinuationToken>{token}</NextContinuationToken>" if token else "")
+            + contents + "</ListBucketResult>").encode()
+
+
+def test_listing_names_are_decoded_only_where_the_answer_says_url():
+    """AWS/Ceph/moto URL-encode names when asked (and say so); s3rver 3 answers them plain:
+    'a+b%41' is then the name itself, not 'a bA'."""
+    encoded = parse_listing(listing(["dir/a+b%25c%26.bin"], "url", token="t1"))
+    assert encoded == ([("dir/a b%c&.bin", 18, "e0")], "t1")
+    plain = parse_listing(listing(["dir/a+b%41 c&amp;.bin"], None))
+    assert plain == ([("dir/a+b%41 c&.bin", 21, "e0")], None)
+
+
+@pytest.mark.parametrize("body", [
+    listing(["a"], "url", token=None).replace(b"<IsTruncated>false", b"<IsTruncated>true"),
+    b"<Error><Code>AccessDenied</Code></Error>",
+    b"<html>console</html>",
+])
+def test_what_is_no_listing_page_is_none(body):
+    assert parse_listing(body) is None

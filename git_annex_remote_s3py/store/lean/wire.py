@@ -31,8 +31,10 @@ def upload_headers(args: dict) -> dict[str, str] | None:
 
 
 def parse_listing(body: bytes) -> tuple[list[tuple[str, int, str]], str | None] | None:
-    """Items and next token of a ListObjectsV2 answer with ``encoding-type=url``, or None
-    when it is not one (not XML, not URL-encoded, a truncated page without a token)."""
+    """Items and next token of a ListObjectsV2 answer, or None when it is not one (not XML,
+    a truncated page without a token). Names are URL-decoded only where the answer says
+    ``EncodingType`` url (asked for; AWS, Ceph and moto do it, s3rver 3 answers plain names),
+    as botocore decodes them."""
     from urllib.parse import unquote_plus
     from xml.etree import ElementTree
 
@@ -41,14 +43,15 @@ def parse_listing(body: bytes) -> tuple[list[tuple[str, int, str]], str | None] 
     except ElementTree.ParseError:
         return None
     ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-    if root.tag != f"{ns}ListBucketResult" or root.findtext(f"{ns}EncodingType") != "url":
+    if root.tag != f"{ns}ListBucketResult":
         return None
+    encoded = root.findtext(f"{ns}EncodingType") == "url"
     items = []
     for item in root.iter(f"{ns}Contents"):
         name, size = item.findtext(f"{ns}Key"), item.findtext(f"{ns}Size")
         if name is None or size is None or not size.isdigit():
             return None
-        items.append((unquote_plus(name), int(size),
+        items.append((unquote_plus(name) if encoded else name, int(size),
                       (item.findtext(f"{ns}ETag") or "").strip('"')))
     truncated = root.findtext(f"{ns}IsTruncated") == "true"
     token = root.findtext(f"{ns}NextContinuationToken") if truncated else None
