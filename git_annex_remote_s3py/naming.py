@@ -9,6 +9,9 @@ from git_annex_remote_s3py.errors import InvalidName
 UUID_MARKER = "annex-uuid"
 MAX_OBJECT_NAME_BYTES = 1024
 _KEY_FIELD = re.compile(r"^([smSC])(\d+)$")
+# git-annex's hashing backends, each with and without the E (extension) variant
+_HASHING_BACKEND = re.compile(r"(SHA(1|224|256|384|512)|SHA3_(224|256|384|512)|SKEIN(256|512)"
+                              r"|BLAKE2(B|BP|S|SP)(160|224|256|384|512)|MD5)E?")
 
 
 def normalise_prefix(prefix: str) -> str:
@@ -73,6 +76,18 @@ def parse_key_fields(key: str) -> dict[str, int]:
 def is_encrypted_key(key: str) -> bool:
     """True for keys git-annex made for encrypted content (their size is not the object's)."""
     return key.startswith("GPGHMAC")
+
+
+def verified_by_git_annex(key: str) -> bool:
+    """Whether git-annex checks the content it retrieves for ``key`` itself: a key of a
+    hashing backend (SHA256E, MD5E, BLAKE2B256E...), neither encrypted nor a chunk. For
+    external special remotes git-annex hashes such a key's download even with
+    annex-verify=false (its "verifiable keys secure" policy; tests/e2e/test_annex_verify_e2e.py),
+    so a second check by s3py would read the same bytes again for nothing."""
+    backend = key.split("-", 1)[0]
+    fields = parse_key_fields(key)
+    return (bool(_HASHING_BACKEND.fullmatch(backend)) and "--" in key
+            and "S" not in fields and "C" not in fields)
 
 
 def expected_object_size(key: str) -> int | None:

@@ -122,10 +122,13 @@ class S3Remote(ExportRemote):
                                         policy=policy, why=why))
 
     def _get(self, object_name: str, local_file: str, version_id: str | None = None,
-             if_match: str | None = None) -> None:
+             if_match: str | None = None, key: str | None = None) -> None:
+        """Download; s3py checks the bytes itself unless git-annex hashes ``key``'s content
+        anyway (``naming.verified_by_git_annex``): each download is verified once."""
         progress = self._progress()
+        verify = key is None or not naming.verified_by_git_annex(key)
         progress.finish(self.store.get_file(object_name, local_file, progress, version_id,
-                                            if_match))
+                                            if_match, verify))
 
     def _present(self, key: str, object_name: str, version_id: str | None = None) -> bool:
         expected = naming.expected_object_size(key)
@@ -173,7 +176,7 @@ class S3Remote(ExportRemote):
     def transfer_retrieve(self, key: str, local_file: str) -> None:
         name, version_id = self._key_location(key)
         try:
-            self._get(name, local_file, version_id)
+            self._get(name, local_file, version_id, key=key)
         except ObjectNotFound:
             if not self._retrieve_from_s3_url(key, local_file):  # added by addurl s3://...
                 raise
@@ -345,7 +348,8 @@ class S3Remote(ExportRemote):
         name = self._export_name(remote_file)
         record = versions.version_record(self.annex, self.settings, key)
         with written_beside(local_file) as part:  # git-annex 10.2025+ hashes FILE as it grows
-            self._get(name, part, record[1] if record and record[0] == name else None)
+            self._get(name, part, record[1] if record and record[0] == name else None,
+                      key=key)
 
     @annex_errors
     def checkpresentexport(self, key: str, remote_file: str) -> bool:

@@ -28,8 +28,10 @@ class Store(Protocol):
         """The object's size and ETag; ``ObjectNotFound`` only on a real 404."""
 
     def get_file(self, name: str, path: str, report: Report,
-                 version_id: str | None = None, if_match: str | None = None) -> int:
-        """Download to ``path`` (resuming a partial file), verified; return the size. With
+                 version_id: str | None = None, if_match: str | None = None,
+                 verify: bool = True) -> int:
+        """Download to ``path`` (resuming a partial file), verified (``verify=False``: the
+        length only, where the reader hashes the bytes itself); return the size. With
         ``if_match`` (an ETag) only that content: ``ObjectChanged`` otherwise."""
 
     def put_file(self, name: str, path: str, report: Report,

@@ -407,10 +407,11 @@ class BotoBucket:
         return info
 
     def get_file(self, name: str, path: str, report: Report, version_id: str | None,
-                 offset: int, if_match: str | None = None) -> int:
+                 offset: int, if_match: str | None = None, verify: bool = True) -> int:
         """Download to ``path`` after its first ``offset`` bytes (a ranged GET resumes them),
-        checked against the ETag when it is an MD5 and botocore checks no CRC as it reads;
-        ``ObjectChanged`` if ``if_match`` is given and is not the object's ETag."""
+        checked against the ETag when it is an MD5 and botocore checks no CRC as it reads
+        (``verify=False``: not by s3py); ``ObjectChanged`` if ``if_match`` is given and is not
+        the object's ETag."""
         kwargs: dict = {"Bucket": self.name, "Key": name}
         if version_id:
             kwargs["VersionId"] = version_id
@@ -428,7 +429,7 @@ class BotoBucket:
                 if integrity.partial_is_whole(path, offset, self.head(name, version_id).size):
                     report(offset)
                     return offset
-                return self.get_file(name, path, report, version_id, 0, if_match)
+                return self.get_file(name, path, report, version_id, 0, if_match, verify)
             raise
         if not answer.get("ETag"):
             raise NotAnS3Endpoint(f"retrieving {name}: the endpoint answered without ETag; is "
@@ -436,8 +437,9 @@ class BotoBucket:
         total = _total_size(answer, offset)
         if offset and "ContentRange" not in answer:  # server ignored Range: start over
             offset = 0
-        etag_md5 = None if offset == 0 and crc_validated(answer) else integrity.checkable_md5(
-            answer.get("ETag"), integrity.Encryption.of_answer(answer), self.verify_etag_md5)
+        etag_md5 = None if not verify or (offset == 0 and crc_validated(answer)) else (
+            integrity.checkable_md5(answer.get("ETag"), integrity.Encryption.of_answer(answer),
+                                    self.verify_etag_md5))
         digest = hashlib.md5() if etag_md5 else None
         what = f"retrieving {name}"
         try:

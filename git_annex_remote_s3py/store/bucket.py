@@ -129,17 +129,20 @@ class Bucket:
                                 lambda: self.boto.head(name, version_id))
 
     def get_file(self, name: str, path: str, report: Report,
-                 version_id: str | None = None, if_match: str | None = None) -> int:
+                 version_id: str | None = None, if_match: str | None = None,
+                 verify: bool = True) -> int:
         """Download to ``path``, resuming a partial file with a ranged GET; return the size.
         With ``if_match`` (an ETag) only that content: ``ObjectChanged`` otherwise.
+        ``verify=False``: no checksum of s3py's own (the caller's reader hashes the bytes),
+        the length is still checked.
 
         A whole download goes the lean way first; botocore resumes partial ones (also what
         a lean GET that broke off left)."""
         return self._lean_first(
-            lambda lean: lean.get(name, path, report, version_id, if_match)
+            lambda lean: lean.get(name, path, report, version_id, if_match, verify)
             if partial_size(path) == 0 else None,
             lambda: self.boto.get_file(name, path, report, version_id, partial_size(path),
-                                       if_match))
+                                       if_match, verify))
 
     def describe(self, name: str, version_id: str | None = None) -> Described:
         """What a HEAD with checksums says of the object (for import: its full-object

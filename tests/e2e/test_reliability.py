@@ -158,23 +158,28 @@ def test_corrupted_download_never_succeeds(tmp_path, env, s3_server, s3_proxy, b
     repo = make_annex_repo(tmp_path / "repo", env, files)
     initremote(repo, env, "s3", s3_proxy, bucket_name, "encryption=none", "fileprefix=f/")
     run(["git", "annex", "copy", "--to", "s3", "."], repo, env)
-    key = run(["git", "annex", "lookupkey", "good.bin"], repo, env).stdout.strip()
-    # Over the protocol: the remote itself must refuse the corrupted bytes (twice: the lean
-    # path's GET, then botocore's, which it hands the request to).
-    s3_proxy.set_rules(Rule("corrupt", method="GET", at_byte=1000, limit=2))
+    # A key git-annex does not hash (WORM), over the protocol: the remote itself refuses the
+    # corrupted bytes (twice: the lean path's GET, then botocore's, which it hands it to).
+    worm = "WORM-s200000-m1--good.bin"
+    source = tmp_path / "source"
+    source.write_bytes(files["good.bin"])
     remote = pipe(tmp_path, env, s3_proxy, bucket_name)
+    assert remote.request(f"TRANSFER STORE {worm} {source}") == f"TRANSFER-SUCCESS STORE {worm}"
+    s3_proxy.set_rules(Rule("corrupt", method="GET", at_byte=1000, limit=2))
     target = tmp_path / "got"
-    reply = remote.request(f"TRANSFER RETRIEVE {key} {target}")
-    assert reply.startswith(f"TRANSFER-FAILURE RETRIEVE {key} "), reply
-    assert remote.request(f"TRANSFER RETRIEVE {key} {target}") == \
-        f"TRANSFER-SUCCESS RETRIEVE {key}"
+    reply = remote.request(f"TRANSFER RETRIEVE {worm} {target}")
+    assert reply.startswith(f"TRANSFER-FAILURE RETRIEVE {worm} "), reply
+    assert remote.request(f"TRANSFER RETRIEVE {worm} {target}") == \
+        f"TRANSFER-SUCCESS RETRIEVE {worm}"
     assert target.read_bytes() == files["good.bin"]
     remote.close()
-    # Through git-annex: nothing wrong lands in the annex.
+    # A SHA256E key through git-annex, which hashes what it retrieves (s3py does not read the
+    # bytes a second time for it): nothing wrong lands in the annex.
     run(["git", "annex", "drop", "good.bin"], repo, env)
     s3_proxy.set_rules(Rule("corrupt", method="GET", at_byte=1000))
     result = run(["git", "annex", "get", "good.bin"], repo, env, check=False)
     assert result.returncode != 0
+    assert "Verification of content failed" in result.stderr, result.stderr
     assert not (repo / "good.bin").exists()
     s3_proxy.set_rules()
     run(["git", "annex", "get", "good.bin"], repo, env)

@@ -75,6 +75,25 @@ def test_expected_object_size(key, size):
     assert naming.expected_object_size(key) == size
 
 
+@pytest.mark.parametrize("key, hashed", [
+    (KEY, True),
+    ("SHA256-s10--0123abcd", True),
+    ("MD5E-s3--0cc175b9c0f1b6a831c399e269772661.txt", True),
+    ("SHA512E-s1--ab.tar.gz", True),
+    ("BLAKE2B256E-s1--ab", True),
+    ("SHA3_256-s1--ab", True),
+    ("SKEIN512E-s1--ab", True),
+    ("WORM-s3-m1795307989--sub/a,32b.txt", False),  # nothing to hash against
+    ("URL--http://example.com/x", False),
+    ("SHA256E-s2621440-S1048576-C1--abc", False),  # a chunk: s3py checks each one
+    ("GPGHMACSHA256--d1e2f3", False),  # encrypted: what is stored is not the content
+    ("XSHA256E-s1--ab", False),
+    ("SHA256E", False),
+])
+def test_which_downloads_git_annex_hashes_itself(key, hashed):
+    assert naming.verified_by_git_annex(key) is hashed
+
+
 @pytest.mark.parametrize("prefix, expected", [
     ("", ""), ("ds1", "ds1/"), ("ds1/", "ds1/"), ("/ds1//sub/./", "ds1/sub/"), ("./", ""),
     ("a b/c", "a b/c/"),

@@ -112,11 +112,12 @@ class LeanObjects:
             return self._bucket_seen
 
     def get(self, name: str, path: str, report: Report, version_id: str | None,
-            if_match: str | None = None) -> int | None:
+            if_match: str | None = None, verify: bool = True) -> int | None:
         """Download one object whole, checked against its full-object CRC32 if the server
-        keeps one, else its ETag when that is an MD5; None (a partial or empty file left
-        for botocore to resume or fetch) if that did not work. ``ObjectChanged`` if
-        ``if_match`` is given and is not the object's ETag (412)."""
+        keeps one, else its ETag when that is an MD5 (``verify=False``: its length only, for
+        content git-annex hashes itself); None (a partial or empty file left for botocore to
+        resume or fetch) if that did not work. ``ObjectChanged`` if ``if_match`` is given and
+        is not the object's ETag (412)."""
         what = f"retrieving {name}"
         query = {"versionId": version_id} if version_id else None
         crc, md5 = None, None
@@ -135,9 +136,9 @@ class LeanObjects:
                 if response.status != 200 or not etag or not (length or "").isdigit():
                     response.read()
                     return self._hand_over(f"GET {name}: {response.status}")
-                crc = full_object_crc32(headers)
+                crc = full_object_crc32(headers) if verify else None
                 md5 = integrity.checkable_md5(etag, integrity.Encryption.of_headers(headers),
-                                              self.verify_etag_md5)
+                                              self.verify_etag_md5) if verify else None
                 digest: Any = Crc32() if crc else (hashlib.md5() if md5 else None)
                 written = write_blocks(path, 0, body_blocks(response, READ_CHUNK), report, what,
                                        digest)
