@@ -47,7 +47,7 @@ from bench_measure import (  # noqa: E402
     timed,
 )
 from bench_scale import ScalePoint, ScaleRun, scale_table, slope_lines  # noqa: E402
-from bench_servers import SERVER_KINDS, BenchServer, start_server  # noqa: E402
+from bench_servers import SERVER_KINDS, SHM, BenchServer, start_server  # noqa: E402
 from support.local_s3 import ANNEX_BIN_VAR  # noqa: E402
 from support.repos import isolated_env, make_annex_repo, run  # noqa: E402
 
@@ -451,6 +451,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--server", choices=SERVER_KINDS, default="moto",
                         help="the S3 server on 127.0.0.1 (ceph and s3rver: make servers)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--on-disk", action="store_true", help="repositories in $TMPDIR "
+                        "instead of on /dev/shm (on this VM's disk, write-back and discard "
+                        "stalls of 0.4 s made rows with large files vary 2x between runs)")
     parser.add_argument("--git-annex", choices=("debian", "newest"), default="debian",
                         help="debian: the git-annex on PATH; newest: the pinned PyPI wheel "
                              "that `make annex-newest` installs")
@@ -490,7 +493,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{NEWEST_ANNEX_BIN}/git-annex is missing: run make annex-newest")
         os.environ[ANNEX_BIN_VAR] = str(NEWEST_ANNEX_BIN)  # isolated_env puts it first on PATH
     skip, scale_sizes = chosen_rows(options)
-    workdir = Path(tempfile.mkdtemp(prefix="s3py-bench-"))
+    on_tmpfs = not options.on_disk and os.path.isdir(SHM)
+    workdir = Path(tempfile.mkdtemp(prefix="s3py-bench-", dir=SHM if on_tmpfs else None))
     print(f"starting {options.server}", flush=True)
     server = start_server(options.server)
     notes: list[str] = []
@@ -516,7 +520,8 @@ def main(argv: list[str] | None = None) -> int:
                              capture_output=True).stdout.strip()
     print()
     print(f"git-annex {version}, {options.server} server, "
-          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repositories "
+          f"{'on a tmpfs' if on_tmpfs else 'on disk'}")
     if bench.results:
         print(f"small={options.small} large={options.large}x{options.large_mib}MiB "
               f"repeat={options.repeat}: medians; ratios are s3py time / other time")
