@@ -122,10 +122,10 @@ class LeanObjects:
         query = {"versionId": version_id} if version_id else None
         crc, md5 = None, None
         try:
-            headers = {"x-amz-checksum-mode": "ENABLED"} if self.flexible_checksums else {}
+            asked = {"x-amz-checksum-mode": "ENABLED"} if self.flexible_checksums else {}
             if if_match:
-                headers["If-Match"] = f'"{if_match}"'
-            with self.transport.exchange("GET", name, query=query, headers=headers) as response:
+                asked["If-Match"] = f'"{if_match}"'
+            with self.transport.exchange("GET", name, query=query, headers=asked) as response:
                 headers = response.headers
                 etag = (headers.get("ETag") or "").strip('"').lower()
                 length = headers.get("Content-Length")

@@ -60,9 +60,15 @@ def parse_listing(body: bytes) -> tuple[list[tuple[str, int, str]], str | None] 
     return items, token
 
 
+VERSIONING_ROOTS = ("VersioningConfiguration", "GetBucketVersioningResponse", "ListBucketResult")
+
+
 def versioning_status(body: bytes) -> str | None:
-    """The ``Status`` of a GetBucketVersioning answer ("" when versioning was never
-    enabled), or None when the body is not one."""
+    """The ``Status`` of a 200 answer to GetBucketVersioning: "" when it has none (never
+    enabled), None when the body is not such an answer. Its root is VersioningConfiguration
+    (AWS, Ceph) or GetBucketVersioningResponse (moto); s3rver 3, which has no versioning,
+    answers ``?versioning`` with a listing of the bucket, read as botocore reads it: no
+    Status, not versioned."""
     from xml.etree import ElementTree
 
     try:
@@ -70,8 +76,8 @@ def versioning_status(body: bytes) -> str | None:
     except ElementTree.ParseError:
         return None
     ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-    if root.tag not in (f"{ns}VersioningConfiguration", f"{ns}GetBucketVersioningResponse"):
-        return None  # (the second: moto's name for the same answer)
+    if root.tag[len(ns):] not in VERSIONING_ROOTS:
+        return None
     return root.findtext(f"{ns}Status") or ""
 
 
