@@ -95,14 +95,20 @@ class LeanObjects:
 
     def versioning(self) -> str | None:
         """The bucket's versioning state: "Enabled", "Suspended" or "" (never enabled)."""
+        return self._bucket_answer({"versioning": ""}, versioning_status, "GET ?versioning")
+
+    def _bucket_answer(self, query: dict[str, str], parse: Callable[[bytes], Any],
+                       what: str) -> Any:
+        """A GET of the bucket itself (a listing page, a subresource) as ``parse`` reads its
+        body; None, handed over, unless the answer is a 200 that ``parse`` takes."""
         try:
-            status, _, body = self._call("GET", None, query={"versioning": ""})
+            status, _, body = self._call("GET", None, query=query)
         except LeanUnavailable as exc:
             return self._hand_over(str(exc))
-        state = versioning_status(body) if status == 200 else None
-        if state is None:
-            return self._hand_over(f"GET ?versioning: {status}")
-        return state
+        parsed = parse(body) if status == 200 else None
+        if parsed is None:
+            return self._hand_over(f"{what}: {status}")
+        return parsed
 
     def _bucket_exists(self) -> bool:
         with self._bucket_check:
@@ -213,17 +219,10 @@ class LeanObjects:
         return True
 
     def list_page(self, prefix: str, token: str | None, max_keys: int) -> Page | None:
-        """One ListObjectsV2 page (names URL-encoded by the server, so any name survives XML):
-        its (name, size, etag) items and the next page's token."""
+        """One ListObjectsV2 page (names asked URL-encoded, so that any name survives XML;
+        s3rver 3 sends them plain): its (name, size, etag) items and the next page's token."""
         query = {"list-type": "2", "prefix": prefix, "encoding-type": "url",
                  "max-keys": str(max_keys)}
         if token:
             query["continuation-token"] = token
-        try:
-            status, _, body = self._call("GET", None, query=query)
-        except LeanUnavailable as exc:
-            return self._hand_over(str(exc))
-        page = parse_listing(body) if status == 200 else None
-        if page is None:
-            return self._hand_over(f"LIST {prefix}: {status}")
-        return page
+        return self._bucket_answer(query, parse_listing, f"LIST {prefix}")
