@@ -13,11 +13,13 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import TypeVar
 
 from support.repos import make_annex_repo
 
 # the contenders, as the tables name them
 BUILTIN, S3PY, NOASYNC, BOTO3 = "built-in", "s3py", "s3py no-ASYNC", "boto3"
+Item = TypeVar("Item")
 ANNEX_VERIFY_OFF = "s3py annex-verify=false"  # the s3py remote without git-annex's tail verifier
 ANNEX_VERIFY_OFF_NOTE = (
     "s3py annex-verify=false: the same s3py remote run as `git -c remote.<name>.annex-verify="
@@ -108,7 +110,8 @@ def annex_command(who: str, remote: str, *args: str) -> list[str]:
     return ["git", "annex", *args]
 
 
-def rotate(items: list[str], by: int) -> list[str]:
+def rotate(items: list[Item], by: int) -> list[Item]:
+    """``items`` started at position ``by`` (the contenders' order in repeat ``by``)."""
     by %= len(items)
     return items[by:] + items[:by]
 
