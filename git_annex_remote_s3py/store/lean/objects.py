@@ -62,27 +62,27 @@ class LeanObjects:
 
     def head(self, name: str, version_id: str | None) -> ObjectInfo | None:
         """The object's size and ETag; ``ObjectNotFound`` on a 404 in a bucket that exists."""
-        query = {"versionId": version_id} if version_id else None
-        try:
-            status, headers, _ = self._call("HEAD", name, query=query)
-            if status == 404 and self._bucket_exists():
-                raise ObjectNotFound(f"checking {name}: not found in bucket {self.bucket}")
-        except LeanUnavailable as exc:
-            return self._hand_over(str(exc))
-        etag, length = headers.get("ETag"), headers.get("Content-Length")
-        if status != 200 or not etag or not (length or "").isdigit():
-            return self._hand_over(f"HEAD {name}: {status}")
-        self._bucket_seen = True
-        return ObjectInfo(int(length), etag.strip('"'), headers.get("x-amz-version-id"),
+        headers = self._head(name, version_id, {})
+        if headers is None:
+            return None
+        return ObjectInfo(int(headers["Content-Length"]), headers["ETag"].strip('"'),
+                          headers.get("x-amz-version-id"),
                           http_date(headers.get("Last-Modified")))
 
     def describe(self, name: str, version_id: str | None) -> dict[str, str] | None:
         """The headers of a HEAD with ``x-amz-checksum-mode: ENABLED`` (the object's
-        full-object checksums, encryption, version); ``ObjectNotFound`` on a 404."""
+        full-object checksums, encryption, version), names lower-cased; ``ObjectNotFound``
+        on a 404."""
+        headers = self._head(name, version_id, {"x-amz-checksum-mode": "ENABLED"})
+        return None if headers is None else {key.lower(): value
+                                             for key, value in headers.items()}
+
+    def _head(self, name: str, version_id: str | None, asked: dict[str, str]) -> Any:
+        """The answer headers of a clean HEAD (200, an ETag, a Content-Length); None, handed
+        over, otherwise; ``ObjectNotFound`` on a 404 in a bucket that exists."""
         query = {"versionId": version_id} if version_id else None
         try:
-            status, headers, _ = self._call("HEAD", name, query=query,
-                                            headers={"x-amz-checksum-mode": "ENABLED"})
+            status, headers, _ = self._call("HEAD", name, query=query, headers=asked)
             if status == 404 and self._bucket_exists():
                 raise ObjectNotFound(f"checking {name}: not found in bucket {self.bucket}")
         except LeanUnavailable as exc:
@@ -91,7 +91,7 @@ class LeanObjects:
                 headers.get("Content-Length") or "").isdigit():
             return self._hand_over(f"HEAD {name}: {status}")
         self._bucket_seen = True
-        return {key.lower(): value for key, value in headers.items()}
+        return headers
 
     def versioning(self) -> str | None:
         """The bucket's versioning state: "Enabled", "Suspended" or "" (never enabled)."""
