@@ -136,12 +136,12 @@ class ListedBucket:
         listed: dict[str, tuple[int, str, int]] = {}
         hashes = array("q")
         complete, disabled = False, False  # complete only once the last page came
+        waiting = self._waiting  # this listing's set: grows (under the lock) while it runs
         try:
             pages = iter(self._bucket.list(self._prefix))
             while True:
                 with self._changed:
                     stamp = self._arrived  # requests up to here arrived before the next page
-                    waiting = self._waiting  # grows while the listing runs (under the lock)
                 try:
                     name, size, etag = next(pages)
                 except StopIteration:
