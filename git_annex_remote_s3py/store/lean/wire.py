@@ -30,20 +30,28 @@ def upload_headers(args: dict) -> dict[str, str] | None:
     return headers
 
 
+def xml_root(body: bytes, names: tuple[str, ...]) -> tuple[Any, str]:
+    """(root element, its ``{namespace}`` prefix) of an XML answer whose root is one of
+    ``names``; (None, "") for any other body."""
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return None, ""
+    ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    return (root, ns) if root.tag[len(ns):] in names else (None, "")
+
+
 def parse_listing(body: bytes) -> tuple[list[tuple[str, int, str]], str | None] | None:
     """Items and next token of a ListObjectsV2 answer, or None when it is not one (not XML,
     a truncated page without a token). Names are URL-decoded only where the answer says
     ``EncodingType`` url (asked for; AWS, Ceph and moto do it, s3rver 3 answers plain names),
     as botocore decodes them."""
     from urllib.parse import unquote_plus
-    from xml.etree import ElementTree
 
-    try:
-        root = ElementTree.fromstring(body)
-    except ElementTree.ParseError:
-        return None
-    ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-    if root.tag != f"{ns}ListBucketResult":
+    root, ns = xml_root(body, ("ListBucketResult",))
+    if root is None:
         return None
     encoded = root.findtext(f"{ns}EncodingType") == "url"
     items = []
@@ -69,14 +77,8 @@ def versioning_status(body: bytes) -> str | None:
     (AWS, Ceph) or GetBucketVersioningResponse (moto); s3rver 3, which has no versioning,
     answers ``?versioning`` with a listing of the bucket, read as botocore reads it: no
     Status, not versioned."""
-    from xml.etree import ElementTree
-
-    try:
-        root = ElementTree.fromstring(body)
-    except ElementTree.ParseError:
-        return None
-    ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-    if root.tag[len(ns):] not in VERSIONING_ROOTS:
+    root, ns = xml_root(body, VERSIONING_ROOTS)
+    if root is None:
         return None
     return root.findtext(f"{ns}Status") or ""
 
