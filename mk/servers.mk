@@ -5,7 +5,7 @@ SERVERS_DIR    ?= .servers
 SERVERS_NPM    := $(SERVERS_DIR)/npm
 S3RVER         := $(SERVERS_NPM)/node_modules/.bin/s3rver
 CEPH_PACKAGES  := radosgw ceph-mon ceph-osd ceph-common
-SERVERS_APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -qq -o Dpkg::Use-Pty=0
+SERVERS_APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -y -qq -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=600
 
 .PHONY: servers servers-ceph servers-s3rver test-servers
 
