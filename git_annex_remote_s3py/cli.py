@@ -101,7 +101,7 @@ def watch_for_hangup(stdin: TextIO, on_hangup: Callable[[], Any]) -> None:
 def stop_cleanly(stdin: TextIO, current_bucket: Callable[[], Any]) -> TextIO:
     """Stop within about ``STOP_GRACE`` seconds, and without a traceback, on SIGINT, SIGTERM
     or the end of input while a multipart upload is open: this process's open uploads are
-    aborted first (store/uploads.py), so none stays behind holding parts. Returns the stream
+    aborted first (store/boto/uploads.py), so none stays behind holding parts. Returns the stream
     to read the protocol from."""
     stop = threading.Event()
     why: list[str] = []

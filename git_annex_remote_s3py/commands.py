@@ -114,7 +114,7 @@ def cleanup_uploads(options: Namespace) -> int:
     ``--older-than`` ago; younger ones may belong to a transfer still running."""
     from datetime import datetime, timezone
 
-    from git_annex_remote_s3py.store import uploads as multipart
+    from git_annex_remote_s3py.store.boto import uploads as multipart
 
     older_than = multipart.parse_age(options.older_than)
     config = pick_remote(options.remote)

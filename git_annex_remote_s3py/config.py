@@ -486,6 +486,28 @@ def load_settings(getconfig: Callable[[str], str]) -> Settings:
     return Settings(**_attributes(parsed))
 
 
+def upload_args_of(settings: Settings) -> dict[str, Any]:
+    """botocore's arguments for every upload (and copy) of this remote."""
+    upload_args: dict[str, Any] = {}
+    if settings.acl:
+        upload_args["ACL"] = settings.acl
+    for name, argument in GRANT_SETTINGS.items():
+        if getattr(settings, name):
+            upload_args[argument] = getattr(settings, name)
+    if settings.tagging:
+        upload_args["Tagging"] = settings.tagging
+    if settings.storageclass:
+        upload_args["StorageClass"] = settings.storageclass
+    if settings.sse and settings.sse != "customer":  # SSE-C: every request (store/boto/client.py)
+        upload_args["ServerSideEncryption"] = settings.sse
+    if settings.ssekmskeyid:
+        upload_args["SSEKMSKeyId"] = settings.ssekmskeyid
+    if settings.metadata:
+        upload_args["Metadata"] = dict(settings.metadata)
+    return upload_args
+
+
+
 # -- local settings: this repository's git config (or the environment), never the branch ---------
 @dataclass(frozen=True)
 class LocalSetting:

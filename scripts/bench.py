@@ -52,7 +52,7 @@ from support.local_s3 import ANNEX_BIN_VAR  # noqa: E402
 from support.repos import isolated_env, make_annex_repo, run  # noqa: E402
 
 from git_annex_remote_s3py.cli import NO_ASYNC_ENV  # noqa: E402
-from git_annex_remote_s3py.store.client import NO_LEAN_ENV  # noqa: E402
+from git_annex_remote_s3py.store.aws import NO_LEAN_ENV  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # --git-annex newest: the binaries mk/git-annex.mk links there (only git-annex, git-annex-shell)

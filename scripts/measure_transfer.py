@@ -31,8 +31,9 @@ from bench_servers import SERVER_KINDS, SHM, start_server  # noqa: E402
 
 from git_annex_remote_s3py.config import load_settings  # noqa: E402
 from git_annex_remote_s3py.credentials import Credentials  # noqa: E402
+from git_annex_remote_s3py.store.boto.client import LazyClient, build_client  # noqa: E402
 from git_annex_remote_s3py.store.bucket import Bucket  # noqa: E402
-from git_annex_remote_s3py.store.client import LazyClient, build_client, build_lean  # noqa: E402
+from git_annex_remote_s3py.store.lean.eligibility import build_lean  # noqa: E402
 
 MiB = 1024**2
 

@@ -3,7 +3,7 @@
 content identifiers, keys made without downloading (IMPORTKEY), and retrieval of the
 imported version. The S3 calls are the store's: the remote's own bucket lean first
 (``store/bucket.py``: listing, versioning state, HEAD with checksums), version listings and
-streamed hashes through botocore (``store/inventory.py``).
+streamed hashes through botocore (``store/boto/inventory.py``).
 
 Content identifiers are ``ETAG`` or, on a versioned bucket, ``ETAG:VERSIONID``: a re-import
 downloads nothing whose identifier is unchanged, and a later ``get`` asks for that version.
@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 
 from git_annex_remote_s3py import naming
 from git_annex_remote_s3py.errors import IntegrityError, StorageError
-from git_annex_remote_s3py.store import inventory
+from git_annex_remote_s3py.store.boto import inventory
 
 CID_SEPARATOR = ":"
 MAX_EXTENSION_LENGTH = 4  # git-annex's annex.maxextensionlength default

@@ -96,7 +96,7 @@ class S3Remote(ExportRemote):
         or 403 (Block Public Access, or no s3:PutObjectAcl). A 403 that the retry without the
         ACL also gets is raised as it is.
         """
-        from git_annex_remote_s3py.store.bucket import AclNotSupported
+        from git_annex_remote_s3py.errors import AclNotSupported
 
         public = self.settings.public and not self.session.acl_refused
         args = {"ACL": "public-read"} if public else {}
@@ -455,7 +455,7 @@ class S3Remote(ExportRemote):
     @annex_errors
     def checkurl(self, url: str) -> list[dict[str, Any]]:
         """One object's size and name, or (a prefix) each object under it as a pinned URL."""
-        from git_annex_remote_s3py.store import inventory
+        from git_annex_remote_s3py.store.boto import inventory
 
         found = s3urls.parse_s3_url(url)
         if found is None:
@@ -480,7 +480,7 @@ class S3Remote(ExportRemote):
 
     def _retrieve_from_s3_url(self, key: str, local_file: str) -> bool:
         """Download ``key`` from an s3:// URL recorded for it (addurl); False if it has none."""
-        from git_annex_remote_s3py.store import inventory
+        from git_annex_remote_s3py.store.boto import inventory
 
         urls_found = self._s3_urls(key)
         for index, found in enumerate(urls_found):
@@ -497,7 +497,7 @@ class S3Remote(ExportRemote):
     def _present_at_s3_url(self, key: str) -> bool:
         expected = naming.expected_object_size(key)
         for found in self._s3_urls(key):
-            from git_annex_remote_s3py.store import inventory  # only for a recorded s3:// URL
+            from git_annex_remote_s3py.store.boto import inventory  # only for a recorded s3:// URL
 
             try:
                 info = inventory.describe(self._client(), found.bucket, found.key,

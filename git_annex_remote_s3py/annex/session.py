@@ -35,52 +35,6 @@ class AnnexQueries(Protocol):
     def getgitremotename(self) -> str: ...
 
 
-def upload_args_of(settings: Settings) -> dict[str, Any]:
-    """botocore's arguments for every upload (and copy) of this remote."""
-    from git_annex_remote_s3py.config import GRANT_SETTINGS
-
-    upload_args: dict[str, Any] = {}
-    if settings.acl:
-        upload_args["ACL"] = settings.acl
-    for name, argument in GRANT_SETTINGS.items():
-        if getattr(settings, name):
-            upload_args[argument] = getattr(settings, name)
-    if settings.tagging:
-        upload_args["Tagging"] = settings.tagging
-    if settings.storageclass:
-        upload_args["StorageClass"] = settings.storageclass
-    if settings.sse and settings.sse != "customer":  # SSE-C: every request (store/client.py)
-        upload_args["ServerSideEncryption"] = settings.sse
-    if settings.ssekmskeyid:
-        upload_args["SSEKMSKeyId"] = settings.ssekmskeyid
-    if settings.metadata:
-        upload_args["Metadata"] = dict(settings.metadata)
-    return upload_args
-
-
-def default_bucket_factory(settings: Settings, creds: credentials.Credentials,
-                           local: LocalSettings | None = None) -> Any:
-    """The S3 ``Bucket`` for ``settings`` and this clone's ``local`` settings, behind the
-    presence cache of ``ListedBucket``."""
-    from git_annex_remote_s3py.store import bucket as storage
-    from git_annex_remote_s3py.store import client as connection
-    from git_annex_remote_s3py.store import listing as presence
-
-    local = local or LocalSettings()
-    options = connection.ClientOptions.of(settings, local)
-    client = connection.LazyClient(lambda: connection.build_client(settings, creds,
-                                                                   options=options))
-    bucket = storage.Bucket(client, settings.bucket, partsize=settings.partsize,
-                            upload_args=upload_args_of(settings),
-                            verify_etag_md5=settings.sse not in ("aws:kms", "customer"),
-                            lean=connection.build_lean(settings, creds, options),
-                            flexible_checksums=settings.checksums == "when_supported",
-                            plain_client=connection.plain_upload_client(settings, creds, options),
-                            endpoint=settings.endpoint or "",
-                            restore=settings.restore, list_version=settings.listversion)
-    return presence.ListedBucket(bucket, settings.fileprefix)
-
-
 def local_git_config(annex: AnnexQueries, initializing: bool = False) -> dict[str, str]:
     """This clone's ``remote.NAME.s3py-*`` git config (name without the prefix -> value).
 
@@ -109,12 +63,6 @@ def local_git_config(annex: AnnexQueries, initializing: bool = False) -> dict[st
         if key.lower().startswith(prefix) and key[len(prefix):].lower() in wanted:
             found[key[len(prefix):].lower()] = value
     return found
-
-
-def public_store_factory(base_url: str, bucket: str) -> Any:
-    from git_annex_remote_s3py.store.public import PublicStore
-
-    return PublicStore(base_url, bucket)
 
 
 def embeds_creds(annex: AnnexQueries) -> bool:
@@ -157,9 +105,8 @@ class Session:
     lock: threading.RLock = field(default_factory=threading.RLock)
     loaded_local: LocalSettings | None = None
     initializing: bool = False  # serving INITREMOTE: GETGITREMOTENAME is not answered yet
-    make_bucket: Callable[[Settings, credentials.Credentials, LocalSettings], Any] = (
-        default_bucket_factory)
-    make_public_store: Callable[[str, str], Any] = public_store_factory
+    make_bucket: Callable[[Settings, credentials.Credentials, LocalSettings], Any] | None = None
+    make_public_store: Callable[[str, str], Any] | None = None
     url_fetch_blockers: dict[str, str] = field(default_factory=dict)  # host -> why ("" = none)
 
     def settings(self, annex: AnnexQueries) -> Settings:
@@ -195,9 +142,9 @@ class Session:
                 if self.creds(annex).explicit:
                     self.has_credentials = True
                 else:
-                    from git_annex_remote_s3py.store.client import has_chain_credentials
+                    from git_annex_remote_s3py.store import open as opening  # start-up time
 
-                    self.has_credentials = has_chain_credentials(settings)
+                    self.has_credentials = opening.has_chain_credentials(settings)
             return self.has_credentials
 
     def anonymous_base(self, annex: AnnexQueries) -> str | None:
@@ -213,11 +160,16 @@ class Session:
         """The one store of this process: the S3 bucket, or the anonymous ``PublicStore``."""
         with self.lock:
             if self.chosen_store is None:
+                from git_annex_remote_s3py.store import open as opening  # start-up time
+
                 settings = self.settings(annex)
                 base = self.anonymous_base(annex)
-                self.chosen_store = (self.make_public_store(base, settings.bucket) if base else
-                               self.make_bucket(settings, self.creds(annex),
-                                                self.local(annex)))
+                if base:
+                    self.chosen_store = (self.make_public_store or opening.open_public)(
+                        base, settings.bucket)
+                else:
+                    self.chosen_store = (self.make_bucket or opening.open_bucket)(
+                        settings, self.creds(annex), self.local(annex))
             return self.chosen_store
 
     def writable(self, annex: AnnexQueries, doing: str = "write to") -> Any:

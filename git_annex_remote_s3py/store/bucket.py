@@ -1,5 +1,5 @@
 """``Bucket``: the signed store. Each object request goes the lean way first (store/lean/)
-and to botocore (store/boto.py) when the lean path hands it over; knows nothing of git-annex.
+and to botocore (store/boto/) when the lean path hands it over; knows nothing of git-annex.
 
 The hand-over rule, in ``Bucket._hand_over`` only: the first answer the lean path does not
 take (an error, a redirect, anything unexpected) turns it off for the whole process, and
@@ -22,27 +22,20 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 from git_annex_remote_s3py.config import DEFAULT_PART_SIZE
 from git_annex_remote_s3py.errors import (
-    AclNotSupported,
     IntegrityError,
     LocalFileError,
     StorageError,
 )
 from git_annex_remote_s3py.store import integrity
 from git_annex_remote_s3py.store.base import ObjectInfo, Report
-from git_annex_remote_s3py.store.boto import (
-    BotoBucket,
-    classify,
-    refuses_chunked_upload,
-    s3_errors,
-)
+from git_annex_remote_s3py.store.boto.errors import refuses_chunked_upload
+from git_annex_remote_s3py.store.boto.objects import BotoBucket
 from git_annex_remote_s3py.store.lean.objects import LeanObjects
 from git_annex_remote_s3py.store.lean.transport import LeanS3
 from git_annex_remote_s3py.store.localfile import partial_size
 
 if TYPE_CHECKING:
-    from git_annex_remote_s3py.store.inventory import Described
-
-__all__ = ["AclNotSupported", "Bucket", "ObjectInfo", "classify", "s3_errors"]
+    from git_annex_remote_s3py.store.boto.inventory import Described
 
 LOG = logging.getLogger(__name__)
 Answer = TypeVar("Answer")
@@ -147,7 +140,7 @@ class Bucket:
     def describe(self, name: str, version_id: str | None = None) -> Described:
         """What a HEAD with checksums says of the object (for import: its full-object
         SHA-256, encryption, version); ``ObjectNotFound`` on a real 404."""
-        from git_annex_remote_s3py.store import inventory  # import only
+        from git_annex_remote_s3py.store.boto import inventory  # start-up time: import only
 
         def lean_way(lean: LeanObjects) -> Described | None:
             headers = lean.describe(name, version_id)
@@ -159,7 +152,7 @@ class Bucket:
     def versioned(self) -> bool:
         """Whether the bucket keeps versions (Enabled or Suspended); False where the server
         refuses or lacks the question."""
-        from git_annex_remote_s3py.store import inventory  # import only
+        from git_annex_remote_s3py.store.boto import inventory  # start-up time: import only
 
         state = self._lean_first(lambda lean: lean.versioning(),
                                  lambda: "Enabled" if inventory.bucket_versioned(

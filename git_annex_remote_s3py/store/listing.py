@@ -35,7 +35,7 @@ from bisect import bisect_left
 from typing import Any, Callable
 
 from git_annex_remote_s3py.errors import ObjectNotFound, StorageError
-from git_annex_remote_s3py.store.bucket import ObjectInfo
+from git_annex_remote_s3py.store.base import ObjectInfo
 
 THRESHOLD = 8
 TTL = 10.0

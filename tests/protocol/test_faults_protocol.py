@@ -19,7 +19,7 @@ from git_annex_remote_s3py.config import (
     parse_size,
     parse_url,
 )
-from git_annex_remote_s3py.store.client import NO_LEAN_ENV
+from git_annex_remote_s3py.store.aws import NO_LEAN_ENV
 
 MiB = 1024 * 1024
 

@@ -12,7 +12,7 @@ NOT_BEFORE_NEEDED = (
     "git_annex_remote_s3py.commands",
     "git_annex_remote_s3py.annex.importing",
     "git_annex_remote_s3py.annex.setup",
-    "git_annex_remote_s3py.store.inventory",
+    "git_annex_remote_s3py.store.boto.inventory",
     "boto3",
     "botocore",
     "s3transfer",

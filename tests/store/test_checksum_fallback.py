@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from git_annex_remote_s3py import errors
-from git_annex_remote_s3py.store.boto import not_s3_answer, refuses_chunked_upload
+from git_annex_remote_s3py.store.boto.errors import not_s3_answer, refuses_chunked_upload
 from git_annex_remote_s3py.store.bucket import Bucket
 
 MiB = 1024**2

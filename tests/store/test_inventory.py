@@ -1,4 +1,4 @@
-"""store/inventory.py against moto in-process: the current objects of plain and versioned
+"""store/boto/inventory.py against moto in-process: the current objects of plain and versioned
 buckets, what a HEAD says about ETags that are no MD5 (SSE-KMS, multipart) and SHA-256
 checksums, and a streamed hash that refuses changed content."""
 
@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from git_annex_remote_s3py.errors import IntegrityError, ObjectNotFound, StorageError
-from git_annex_remote_s3py.store import inventory
+from git_annex_remote_s3py.store.boto import inventory
 
 
 @pytest.fixture

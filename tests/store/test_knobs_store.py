@@ -17,8 +17,10 @@ from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
 from git_annex_remote_s3py.config import LocalSettings, load_settings
 from git_annex_remote_s3py.credentials import Credentials
 from git_annex_remote_s3py.errors import ConfigError, StorageError
+from git_annex_remote_s3py.store.aws import ClientOptions
+from git_annex_remote_s3py.store.boto.client import LazyClient, build_client
 from git_annex_remote_s3py.store.bucket import Bucket
-from git_annex_remote_s3py.store.client import ClientOptions, LazyClient, build_client, build_lean
+from git_annex_remote_s3py.store.lean.eligibility import build_lean
 
 NAME = "p/SHA256E-s6--archived"
 CREDS = Credentials(DUMMY_KEY, DUMMY_SECRET, None, "test")

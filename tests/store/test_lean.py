@@ -18,10 +18,11 @@ from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
 from git_annex_remote_s3py import errors
 from git_annex_remote_s3py.credentials import Credentials
 from git_annex_remote_s3py.store import integrity
-from git_annex_remote_s3py.store.boto import crc_validated as _crc_validated
+from git_annex_remote_s3py.store.boto.client import LazyClient, build_client
+from git_annex_remote_s3py.store.boto.objects import crc_validated as _crc_validated
 from git_annex_remote_s3py.store.bucket import Bucket
-from git_annex_remote_s3py.store.client import LazyClient, build_client, build_lean
 from git_annex_remote_s3py.store.lean import sigv4
+from git_annex_remote_s3py.store.lean.eligibility import build_lean
 from git_annex_remote_s3py.store.lean.transport import LeanS3
 
 NOW = datetime(2026, 11, 22, 3, 4, 5, tzinfo=timezone.utc)
@@ -346,7 +347,7 @@ def test_crc_checked_download_skips_md5_but_refuses_corruption(s3_server, s3_pro
 
 def test_unsigned_payload_only_with_server_checked_checksums():
     from git_annex_remote_s3py.config import load_settings
-    from git_annex_remote_s3py.store.client import s3_config
+    from git_annex_remote_s3py.store.boto.client import s3_config
 
     supported = load_settings(config({"bucket": "b-1", "endpoint": "http://127.0.0.1:9"}))
     required = load_settings(config({"bucket": "b-1", "endpoint": "http://127.0.0.1:9",
@@ -463,7 +464,7 @@ def test_concurrent_jobs_share_one_lean_bucket(s3_server, bucket_name, tmp_path)
 def test_describe_and_versioning_go_lean_and_equal_botocores(s3_server, bucket_name):
     """What import asks of the remote's own bucket, answered without a boto3 client, equal
     to botocore's answers: SHA-256 checksum, MD5 ETag, version IDs, versioning state."""
-    from git_annex_remote_s3py.store import inventory
+    from git_annex_remote_s3py.store.boto import inventory
 
     truth = s3_server.client()
     truth.create_bucket(Bucket=bucket_name)

@@ -12,8 +12,8 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from git_annex_remote_s3py import errors
+from git_annex_remote_s3py.store.boto.uploads import abort, list_uploads
 from git_annex_remote_s3py.store.bucket import Bucket
-from git_annex_remote_s3py.store.uploads import abort, list_uploads
 
 MiB = 1024**2
 NAME = "ds1/SHA256E-s11--abc"

@@ -20,8 +20,8 @@ from moto import mock_aws
 from support.faultproxy import POLL_INTERVAL
 
 from git_annex_remote_s3py import errors
+from git_annex_remote_s3py.store.boto.uploads import list_uploads
 from git_annex_remote_s3py.store.bucket import Bucket
-from git_annex_remote_s3py.store.uploads import list_uploads
 
 MiB = 1024**2
 NAME = "ds1/SHA256E-s11--abc"

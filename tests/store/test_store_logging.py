@@ -13,8 +13,9 @@ from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
 
 from git_annex_remote_s3py.config import load_settings
 from git_annex_remote_s3py.credentials import Credentials
+from git_annex_remote_s3py.store.boto.client import LazyClient, build_client
 from git_annex_remote_s3py.store.bucket import Bucket
-from git_annex_remote_s3py.store.client import LazyClient, build_client, build_lean
+from git_annex_remote_s3py.store.lean.eligibility import build_lean
 
 PACKAGE = "git_annex_remote_s3py"
 HAND_OVER = "botocore sends every request from now on"
@@ -124,7 +125,7 @@ def _one_attempt_client(port: int):
     import boto3
     from botocore.config import Config
 
-    from git_annex_remote_s3py.store.boto import log_requests
+    from git_annex_remote_s3py.store.boto.client import log_requests
 
     client = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}",
                           region_name="us-east-1", aws_access_key_id=DUMMY_KEY,

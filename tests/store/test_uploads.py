@@ -1,4 +1,4 @@
-"""store/uploads.py against moto in-process: the age filter for the sweep, and the registry of
+"""store/boto/uploads.py against moto in-process: the age filter for the sweep, and the registry of
 this process's own open uploads."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from git_annex_remote_s3py.errors import ConfigError
-from git_annex_remote_s3py.store import uploads as multipart
+from git_annex_remote_s3py.store.boto import uploads as multipart
 from git_annex_remote_s3py.store.bucket import Bucket
 
 MiB = 1024**2

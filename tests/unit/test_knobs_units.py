@@ -10,8 +10,13 @@ import subprocess
 import pytest
 
 from git_annex_remote_s3py import credentials
-from git_annex_remote_s3py.annex.session import local_git_config, upload_args_of
-from git_annex_remote_s3py.config import LocalSettings, load_local_settings, load_settings
+from git_annex_remote_s3py.annex.session import local_git_config
+from git_annex_remote_s3py.config import (
+    LocalSettings,
+    load_local_settings,
+    load_settings,
+    upload_args_of,
+)
 from git_annex_remote_s3py.errors import ConfigError, CredentialsMissing
 from git_annex_remote_s3py.progress import Throttled
 

@@ -4,7 +4,7 @@ bucket: fast, and never wrong about absence."""
 from __future__ import annotations
 
 from git_annex_remote_s3py.errors import AccessDenied, ObjectNotFound
-from git_annex_remote_s3py.store.bucket import ObjectInfo
+from git_annex_remote_s3py.store.base import ObjectInfo
 from git_annex_remote_s3py.store.listing import ListedBucket
 
 NOT_LISTED = "absent without a HEAD"

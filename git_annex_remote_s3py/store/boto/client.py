@@ -1,64 +1,20 @@
-"""Builds the boto3 S3 client: endpoint, region, addressing, retries, timeouts, signing."""
+"""Builds the boto3 S3 client: endpoint, region, addressing, retries, timeouts, signing, the
+redirect rule and one DEBUG record per request. boto3 is imported inside functions only."""
 
 from __future__ import annotations
 
-import os
+import logging
 import threading
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from git_annex_remote_s3py.config import LocalSettings, Settings
-from git_annex_remote_s3py.credentials import Credentials, read_sse_customer_key
-from git_annex_remote_s3py.errors import ConfigError, CredentialsMissing
-from git_annex_remote_s3py.store.boto import follow_only_named_regions, log_requests
-from git_annex_remote_s3py.store.lean.eligibility import (  # noqa: F401 (callers import here)
-    NO_LEAN_ENV,
-    aws_session,
-    build_lean,
-)
+from git_annex_remote_s3py.credentials import Credentials
+from git_annex_remote_s3py.store.aws import ClientOptions
 
 RETRY_ATTEMPTS = 5
-CONNECT_TIMEOUT = 10
-READ_TIMEOUT = 60
-# Tests and operators may lower (or raise) the read timeout, in seconds, without a setting.
-READ_TIMEOUT_ENV = "GIT_ANNEX_REMOTE_S3PY_READ_TIMEOUT"
 MAX_POOL = 16
-
-
-@dataclass(frozen=True)
-class ClientOptions:
-    """How requests are sent beyond addressing: timeouts, TLS verification, and the arguments
-    every request carries (SSE-C key, RequestPayer). From the shared settings and this
-    clone's local ones (the CA bundle, sslverify and the SSE-C key never come from the
-    branch)."""
-
-    connect_timeout: float = CONNECT_TIMEOUT
-    read_timeout: float = READ_TIMEOUT
-    verify: bool | str | None = None  # None: botocore's default (AWS_CA_BUNDLE, certifi)
-    sse_customer_key: bytes | None = field(default=None, repr=False)
-    request_payer: bool = False
-
-    @classmethod
-    def of(cls, settings: Settings, local: LocalSettings) -> ClientOptions:
-        """Raise ``ConfigError`` for ``sse=customer`` without a key file."""
-        key = None
-        if settings.sse == "customer":
-            if not local.sse_customer_key_file:
-                raise ConfigError("sse=customer needs the key: git config "
-                                  "remote.NAME.s3py-sse-c-key-file /path/to/key (32 bytes, "
-                                  "e.g. openssl rand 32), or set "
-                                  "GIT_ANNEX_REMOTE_S3PY_SSE_C_KEY_FILE")
-            key = read_sse_customer_key(local.sse_customer_key_file)
-        verify: bool | str | None = local.ca_bundle or None
-        if not local.ssl_verify:
-            verify = False
-        return cls(connect_timeout=settings.connecttimeout or CONNECT_TIMEOUT,
-                   read_timeout=settings.readtimeout or read_timeout(), verify=verify,
-                   sse_customer_key=key, request_payer=settings.requesterpays)
-
-    @property
-    def lean_ca_bundle(self) -> str | None:
-        return self.verify if isinstance(self.verify, str) else os.environ.get("AWS_CA_BUNDLE")
+REQUEST_CONTEXT = "s3py_request"  # (method, object name) kept in botocore's request context
+LOG = logging.getLogger(__name__)
 
 
 def build_client(settings: Settings, creds: Credentials, *, anonymous: bool = False,
@@ -152,25 +108,6 @@ def s3_config(settings: Settings, checksums: str | None = None) -> dict[str, Any
     return config
 
 
-def read_timeout() -> float:
-    """READ_TIMEOUT, or the positive seconds in ``$GIT_ANNEX_REMOTE_S3PY_READ_TIMEOUT``."""
-    try:
-        value = float(os.environ.get(READ_TIMEOUT_ENV, ""))
-    except ValueError:
-        return READ_TIMEOUT
-    return value if value > 0 else READ_TIMEOUT
-
-
-def has_chain_credentials(settings: Settings) -> bool:
-    """Whether the boto3 chain (profile, env, SSO, role...) yields any credentials."""
-    from botocore.exceptions import BotoCoreError
-
-    try:
-        return aws_session(settings).get_credentials() is not None
-    except BotoCoreError as exc:  # ProfileNotFound and friends
-        raise CredentialsMissing(f"profile={settings.profile}: {exc}") from exc
-
-
 class LazyClient:
     """A boto3 client built on first use: a process the lean path serves whole (store/lean/)
     never imports boto3 (~0.65 s with the client)."""
@@ -184,3 +121,51 @@ class LazyClient:
                 if self._client is None:
                     self._client = self._build()
         return getattr(self._client, name)
+
+
+# -- redirects -------------------------------------------------------------------------------------
+def follow_only_named_regions(client: Any) -> None:
+    """Have ``client`` follow a redirect (or a wrong-region answer) only where the answer
+    names the bucket's region. botocore otherwise HEADs the bucket to find it, and a web
+    server answering that HEAD with a redirect too makes it recurse (81 HEADs, then
+    RecursionError); the answer is then classified as it is (``not_s3_answer``...)."""
+    client.meta.events.register_first("needs-retry.s3", _no_region_hunt,
+                                      unique_id="s3py-no-region-hunt")
+
+
+def _no_region_hunt(request_dict: dict, response: Any, **_: Any) -> None:
+    if response is None or response[0] is None or response[0].status_code < 300:
+        return
+    parsed = response[1]
+    headers = parsed.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
+    if "x-amz-bucket-region" in headers or parsed.get("Error", {}).get("Region"):
+        return
+    redirect = request_dict.get("context", {}).get("s3_redirect")
+    if isinstance(redirect, dict):
+        redirect["redirected"] = True  # botocore's redirector then leaves it alone
+
+
+# -- one DEBUG record per request ----------------------------------------------------------------
+def log_requests(client: Any) -> None:
+    """Have ``client`` log one DEBUG record per S3 call: method, object name, HTTP status (or
+    the exception's type). Never a header, URL, signature or credential."""
+    events = client.meta.events
+    events.register("before-parameter-build.s3", _remember_request)
+    events.register("after-call.s3", _log_answer)
+    events.register("after-call-error.s3", _log_failure)
+
+
+def _remember_request(params: dict, model: Any, context: dict, **_: Any) -> None:
+    name = params.get("Key") or f"bucket {params.get('Bucket', '')}"
+    context[REQUEST_CONTEXT] = (model.http.get("method", ""), model.name, name)
+
+
+def _log_answer(http_response: Any, context: dict, **_: Any) -> None:
+    method, operation, name = context.get(REQUEST_CONTEXT, ("", "", ""))
+    LOG.debug("S3 %s %s (%s): %s", method, name, operation,
+              getattr(http_response, "status_code", "?"))
+
+
+def _log_failure(exception: BaseException, context: dict, **_: Any) -> None:
+    method, operation, name = context.get(REQUEST_CONTEXT, ("", "", ""))
+    LOG.debug("S3 %s %s (%s): failed (%s)", method, name, operation, type(exception).__name__)

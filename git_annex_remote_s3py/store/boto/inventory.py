@@ -11,9 +11,12 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from git_annex_remote_s3py.config import DEFAULT_PART_SIZE
 from git_annex_remote_s3py.errors import AccessDenied, IntegrityError, StorageError
 from git_annex_remote_s3py.store import integrity
-from git_annex_remote_s3py.store.boto import error_parts, s3_errors
+from git_annex_remote_s3py.store.boto.errors import error_parts, s3_errors
+from git_annex_remote_s3py.store.boto.objects import BotoBucket
+from git_annex_remote_s3py.store.localfile import partial_size
 
 READ_CHUNK = 1024 * 1024
 # Answers to GetBucketVersioning that mean "list plainly": not allowed (anonymous readers of
@@ -148,10 +151,6 @@ def download(client: Any, bucket: str, name: str, path: str, report: Any,
     """Download one object of any bucket the client reaches, verified as every s3py download
     (the ETag when it is an MD5, the full-object checksum botocore checks); resumes a partial
     file."""
-    from git_annex_remote_s3py.config import DEFAULT_PART_SIZE
-    from git_annex_remote_s3py.store.boto import BotoBucket
-    from git_annex_remote_s3py.store.localfile import partial_size
-
     reader = BotoBucket(client, bucket, partsize=DEFAULT_PART_SIZE, upload_args={},
                         verify_etag_md5=True)
     return reader.get_file(name, path, report, version_id, partial_size(path))

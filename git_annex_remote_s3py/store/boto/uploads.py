@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from git_annex_remote_s3py.errors import ConfigError, StorageError
+from git_annex_remote_s3py.store.boto.errors import s3_errors
 
 AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 AGE_TEXT = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
@@ -45,8 +46,6 @@ def parse_age(text: str) -> timedelta:
 
 def list_uploads(bucket: Any, prefix: str) -> list[Upload]:
     """Every multipart upload under ``prefix`` in ``bucket`` (a ``store.bucket.Bucket``)."""
-    from git_annex_remote_s3py.store.bucket import s3_errors  # bucket.py imports this module
-
     found = []
     paginator = bucket.client.get_paginator("list_multipart_uploads")
     with s3_errors(f"listing multipart uploads under {prefix or 'the bucket'}", bucket.name):
@@ -64,8 +63,6 @@ def split_by_age(uploads: list[Upload], older_than: timedelta,
 
 
 def abort(bucket: Any, upload: Upload) -> None:
-    from git_annex_remote_s3py.store.bucket import s3_errors
-
     with s3_errors(f"aborting the upload of {upload.name}", bucket.name):
         bucket.client.abort_multipart_upload(Bucket=bucket.name, Key=upload.name,
                                              UploadId=upload.upload_id)
