@@ -17,6 +17,8 @@ from git_annex_remote_s3py import __version__
 if TYPE_CHECKING:
     import argparse
 
+    from git_annex_remote_s3py.store.base import Store
+
 DESCRIPTION = """\
 git-annex external special remote for Amazon S3 and S3-compatible stores.
 
@@ -98,16 +100,13 @@ def watch_for_hangup(stdin: TextIO, on_hangup: Callable[[], Any]) -> None:
     threading.Thread(target=wait, name="s3py-hangup", daemon=True).start()
 
 
-def stop_cleanly(stdin: TextIO, current_bucket: Callable[[], Any]) -> TextIO:
+def stop_cleanly(stdin: TextIO, current_store: Callable[[], Store | None]) -> TextIO:
     """Stop within about ``STOP_GRACE`` seconds, and without a traceback, on SIGINT, SIGTERM
     or the end of input while a multipart upload is open: this process's open uploads are
-    aborted first (store/boto/uploads.py), so none stays behind holding parts. Returns the stream
-    to read the protocol from."""
+    aborted first (``Store.abort_uploads_in_flight``), so none stays behind holding parts.
+    Returns the stream to read the protocol from."""
     stop = threading.Event()
     why: list[str] = []
-
-    def in_flight() -> Any:
-        return getattr(current_bucket(), "in_flight", None)
 
     def request_stop(reason: str) -> None:
         if not why:
@@ -115,16 +114,16 @@ def stop_cleanly(stdin: TextIO, current_bucket: Callable[[], Any]) -> TextIO:
         stop.set()
 
     def on_eof() -> None:
-        registry = in_flight()
-        if registry is not None and registry.busy():
+        store = current_store()
+        if store is not None and store.uploads_in_flight():
             request_stop("end of input")
 
     def abort_and_exit() -> None:
         stop.wait()
-        registry, aborted = in_flight(), [0]
-        if registry is not None:
+        store, aborted = current_store(), [0]
+        if store is not None:
             worker = threading.Thread(target=lambda: aborted.__setitem__(
-                0, registry.abort_all(current_bucket().client, within=STOP_GRACE)), daemon=True)
+                0, store.abort_uploads_in_flight(STOP_GRACE)), daemon=True)
             worker.start()
             worker.join(timeout=STOP_GRACE + 0.5)
         sys.stderr.write(f"git-annex-remote-s3py: stopped ({why[0]}); aborted {aborted[0]} "

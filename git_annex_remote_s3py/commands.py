@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from argparse import Namespace
+from datetime import datetime, timedelta, timezone
 
 from git_annex_remote_s3py import naming, urls
+from git_annex_remote_s3py.annex.session import BranchAnnex, Session
 from git_annex_remote_s3py.annexlog import parse_remote_log
 from git_annex_remote_s3py.config import Settings
-from git_annex_remote_s3py.errors import S3pyError
+from git_annex_remote_s3py.errors import ConfigError, S3pyError
+from git_annex_remote_s3py.store.base import Store, Upload
+
+AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+AGE_TEXT = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 
 
 def _git(*args: str) -> str:
@@ -45,11 +52,9 @@ def pick_remote(name: str | None) -> dict[str, str]:
     return next(iter(configs.values()))
 
 
-def remote_session(config: dict[str, str]):
+def remote_session(config: dict[str, str]) -> tuple[Session, BranchAnnex]:
     """The remote's session as the remote process builds it: its settings, its credentials
     (environment, git-annex's local store, creds embedded in the branch, the AWS chain)."""
-    from git_annex_remote_s3py.annex.session import BranchAnnex, Session
-
     git_dir = os.path.abspath(_git("rev-parse", "--git-dir").strip())
     return Session(), BranchAnnex(config, git_dir)
 
@@ -60,7 +65,7 @@ def remote_settings(config: dict[str, str]) -> Settings:
     return session.settings(annex)
 
 
-def open_bucket(config: dict[str, str], doing: str = "sign requests to"):
+def open_bucket(config: dict[str, str], doing: str = "sign requests to") -> tuple[Settings, Store]:
     """(settings, the signed S3 store) of the remote; CredentialsMissing without creds."""
     session, annex = remote_session(config)
     return session.settings(annex), session.writable(annex, doing)
@@ -109,21 +114,33 @@ def policy(options: Namespace) -> int:
     return 0
 
 
+def parse_age(text: str) -> timedelta:
+    """``90m``, ``24h``, ``2d``, ``3600s`` as a duration."""
+    found = AGE_TEXT.match(text.lower())
+    if not found:
+        raise ConfigError(f"--older-than {text!r}: give a number with a unit s, m, h or d "
+                          "(for example 24h, 90m, 2d, 3600s)")
+    return timedelta(seconds=int(found.group(1)) * AGE_UNITS[found.group(2)])
+
+
+def split_by_age(uploads: list[Upload], older_than: timedelta,
+                 now: datetime) -> tuple[list[Upload], list[Upload]]:
+    """(begun at least ``older_than`` before ``now``, younger ones)."""
+    old = [upload for upload in uploads if now - upload.initiated >= older_than]
+    return old, [upload for upload in uploads if upload not in old]
+
+
 def cleanup_uploads(options: Namespace) -> int:
     """List (``--yes``: abort) multipart uploads under the remote's fileprefix begun at least
     ``--older-than`` ago; younger ones may belong to a transfer still running."""
-    from datetime import datetime, timezone
-
-    from git_annex_remote_s3py.store.boto import uploads as multipart
-
-    older_than = multipart.parse_age(options.older_than)
+    older_than = parse_age(options.older_than)
     config = pick_remote(options.remote)
     settings, bucket = open_bucket(config, "list or abort the uploads of")
-    found = multipart.list_uploads(bucket, settings.fileprefix)
-    old, young = multipart.split_by_age(found, older_than, datetime.now(timezone.utc))
+    found = bucket.list_uploads(settings.fileprefix)
+    old, young = split_by_age(found, older_than, datetime.now(timezone.utc))
     for upload in old:
         if options.yes:
-            multipart.abort(bucket, upload)
+            bucket.abort_upload(upload)
         print(f"{'aborted' if options.yes else 'abandoned'} {upload.name} {upload.upload_id} "
               f"(begun {upload.initiated.isoformat()})")
     if not old:

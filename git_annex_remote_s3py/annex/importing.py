@@ -1,9 +1,8 @@
 """Import of a bucket's objects into a git-annex tree (``importtree=yes``, git-annex
 10.20261026 and later), the adapter side: the listing as git-annex's importable contents,
 content identifiers, keys made without downloading (IMPORTKEY), and retrieval of the
-imported version. The S3 calls are the store's: the remote's own bucket lean first
-(``store/bucket.py``: listing, versioning state, HEAD with checksums), version listings and
-streamed hashes through botocore (``store/boto/inventory.py``).
+imported version. The S3 calls are the store's (``store.base.Store``: ``list_current``,
+``describe``, ``sha256_of``).
 
 Content identifiers are ``ETAG`` or, on a versioned bucket, ``ETAG:VERSIONID``: a re-import
 downloads nothing whose identifier is unchanged, and a later ``get`` asks for that version.
@@ -14,11 +13,11 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 from git_annex_remote_s3py import naming
 from git_annex_remote_s3py.errors import IntegrityError, StorageError
-from git_annex_remote_s3py.store.boto import inventory
+from git_annex_remote_s3py.store.base import Store
 
 CID_SEPARATOR = ":"
 MAX_EXTENSION_LENGTH = 4  # git-annex's annex.maxextensionlength default
@@ -92,11 +91,9 @@ class Importable:
 
 @dataclass
 class Importer:
-    """One bucket and prefix seen as importable files; ``store`` is the remote's
-    ``store.bucket.Bucket`` of it, ``client`` its botocore S3 client."""
+    """One bucket and prefix, the remote's ``store``, seen as importable files."""
 
-    store: Any
-    client: Any
+    store: Store
     bucket: str
     prefix: str
     verify_etag_md5: bool = True
@@ -108,7 +105,7 @@ class Importer:
         """Every importable object under the prefix; ``skipped(object, why)`` for each one
         that cannot be imported (never silently left out). The annex-uuid marker is not
         content."""
-        for item in self._listing():
+        for item in self.store.list_current(self.prefix):
             relative = item.name[len(self.prefix):]
             if relative == naming.UUID_MARKER:
                 continue
@@ -117,13 +114,6 @@ class Importer:
                 skipped(item.name, why)
                 continue
             yield Importable(relative, item.size, content_identifier(item.etag, item.version_id))
-
-    def _listing(self) -> Iterator[inventory.Listed]:
-        if self.store.versioned():
-            yield from inventory.list_versions(self.client, self.bucket, self.prefix)
-            return
-        for name, size, etag in self.store.list(self.prefix):
-            yield inventory.Listed(name, size, etag)
 
     def key(self, relative: str, size: int, cid: str) -> str:
         """A key for the object's content without downloading it where S3 knows a digest:
@@ -140,8 +130,7 @@ class Importer:
         md5 = found.md5_hex(self.verify_etag_md5)
         if md5:
             return make_key("MD5E", size, md5, relative)
-        digest, streamed = inventory.stream_sha256(self.client, self.bucket, name, version_id,
-                                                   etag)
+        digest, streamed = self.store.sha256_of(name, version_id, etag)
         return make_key("SHA256E", streamed, digest, relative)
 
     def check_unchanged(self, relative: str, cid: str | None) -> str | None:

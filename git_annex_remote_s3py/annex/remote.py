@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from annexremote import ExportRemote, RemoteError
 
@@ -20,6 +20,7 @@ from git_annex_remote_s3py.annex.session import Session, public_base
 from git_annex_remote_s3py.config import GRANT_SETTINGS, SETTINGS_TABLE, Settings, format_size
 from git_annex_remote_s3py.errors import (
     AccessDenied,
+    AclNotSupported,
     EndpointUnavailable,
     InvalidName,
     ObjectChanged,
@@ -30,10 +31,12 @@ from git_annex_remote_s3py.errors import (
     one_line,
 )
 from git_annex_remote_s3py.progress import Throttled
+from git_annex_remote_s3py.store.base import ObjectInfo, Store, UploadArgs
 
 if TYPE_CHECKING:
     from git_annex_remote_s3py.annex import importing
 
+Written = TypeVar("Written")
 # Keys up to this size are left to git-annex's HTTP client (TRANSFER-RETRIEVE-URL) where it can
 # fetch them: faster for many small files, slower for big ones (docs/benchmarks.md).
 RETRIEVE_URL_MAX_SIZE = 1024 * 1024
@@ -72,7 +75,7 @@ class S3Remote(ExportRemote):
         return self.session.settings(self.annex)
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store:
         """Where reads go: the S3 bucket, or the public URLs when there are no credentials."""
         return self.session.store(self.annex)
 
@@ -80,7 +83,7 @@ class S3Remote(ExportRemote):
         return Throttled(self.annex.progress,
                          send_last=getattr(self.annex, "progress_before_reply", None))
 
-    def _put(self, object_name: str, local_file: str) -> Any:
+    def _put(self, object_name: str, local_file: str) -> ObjectInfo:
         store = self.session.writable(self.annex)
         progress = self._progress()
         stored = self._with_acl(lambda args: store.put_file(object_name, local_file, progress,
@@ -88,7 +91,7 @@ class S3Remote(ExportRemote):
         progress.finish(stored.size)
         return stored
 
-    def _with_acl(self, write: Callable[[dict[str, str]], Any]) -> Any:
+    def _with_acl(self, write: Callable[[UploadArgs], Written]) -> Written:
         """``write(upload_args)``; where the bucket refuses the public ACL, again without it,
         and say so once.
 
@@ -96,10 +99,8 @@ class S3Remote(ExportRemote):
         or 403 (Block Public Access, or no s3:PutObjectAcl). A 403 that the retry without the
         ACL also gets is raised as it is.
         """
-        from git_annex_remote_s3py.errors import AclNotSupported
-
         public = self.settings.public and not self.session.acl_refused
-        args = {"ACL": "public-read"} if public else {}
+        args: UploadArgs = {"ACL": "public-read"} if public else {}
         try:
             return write(args)
         except (AclNotSupported, AccessDenied) as exc:
@@ -218,7 +219,7 @@ class S3Remote(ExportRemote):
             base = public_base(self.settings)
             if not signed and not base and not self.settings.anonymous:
                 return "no AWS credentials and no public URL"
-            from git_annex_remote_s3py.store.reachability import connect_problem
+            from git_annex_remote_s3py.store.open import connect_problem  # start-up time
 
             problem = connect_problem(base if base and not signed else
                                       self.settings.endpoint or urls.default_public_url(
@@ -378,20 +379,15 @@ class S3Remote(ExportRemote):
     def importsupported(self) -> bool:
         return True
 
-    def _client(self) -> Any:
-        """The botocore client of this remote (signed, or unsigned with signature=anonymous)."""
-        client = getattr(self.store, "client", None)
-        if client is None:
-            raise StorageError(f"reading bucket listings needs AWS credentials or "
-                               f"signature=anonymous; remote of bucket {self.settings.bucket} "
-                               "has neither")
-        return client
-
     def _importer(self) -> importing.Importer:
         from git_annex_remote_s3py.annex import importing  # importtree=yes only
 
-        return importing.Importer(self.store, self._client(), self.settings.bucket,
-                                  self.settings.fileprefix, self.settings.sse != "aws:kms")
+        if self.session.anonymous_base(self.annex):
+            raise StorageError(f"reading bucket listings needs AWS credentials or "
+                               f"signature=anonymous; remote of bucket {self.settings.bucket} "
+                               "has neither")
+        return importing.Importer(self.store, self.settings.bucket, self.settings.fileprefix,
+                                  self.settings.sse != "aws:kms")
 
     @annex_errors
     def list_importable(self) -> list[importing.Importable]:
@@ -453,60 +449,25 @@ class S3Remote(ExportRemote):
         return s3urls.parse_s3_url(url) is not None
 
     @annex_errors
-    def checkurl(self, url: str) -> list[dict[str, Any]]:
+    def checkurl(self, url: str) -> list[dict[str, str | int]]:
         """One object's size and name, or (a prefix) each object under it as a pinned URL."""
-        from git_annex_remote_s3py.store.boto import inventory
-
-        found = s3urls.parse_s3_url(url)
-        if found is None:
-            raise StorageError(f"not an s3:// URL: {url}")
-        if not found.is_prefix:
-            info = inventory.describe(self._client(), found.bucket, found.key, found.version_id)
-            return [{"size": info.size, "filename": found.key.rsplit("/", 1)[-1]}]
-        entries = [{"url": s3urls.s3_url(found.bucket, item.name, item.version_id),
-                    "size": item.size,
-                    "filename": item.name[len(found.key):].replace(" ", "_")}
-                   for item in inventory.list_current(self._client(), found.bucket, found.key)
-                   if not item.name.endswith("/")]
-        if not entries:
-            raise StorageError(f"no objects under {url}")
-        return entries
+        return s3urls.checked(self.session.other_buckets(self.annex), url)
 
     def _s3_urls(self, key: str) -> list[s3urls.S3Url]:
         if self.settings.exporttree:
             return []
-        return [u for u in map(s3urls.parse_s3_url, self.annex.geturls(key, s3urls.SCHEME))
-                if u is not None and not u.is_prefix]
+        return s3urls.objects_of(self.annex.geturls(key, s3urls.SCHEME))
 
     def _retrieve_from_s3_url(self, key: str, local_file: str) -> bool:
         """Download ``key`` from an s3:// URL recorded for it (addurl); False if it has none."""
-        from git_annex_remote_s3py.store.boto import inventory
-
-        urls_found = self._s3_urls(key)
-        for index, found in enumerate(urls_found):
-            try:
-                inventory.download(self._client(), found.bucket, found.key, local_file,
-                                   self._progress(), found.version_id)
-                return True
-            except StorageError as exc:
-                self.debug(f"s3://{found.bucket}/{found.key}: {exc}")
-                if index == len(urls_found) - 1:
-                    raise
-        return False
+        found = self._s3_urls(key)
+        return bool(found) and s3urls.retrieve(self.session.other_buckets(self.annex), found,
+                                               local_file, self._progress(), self.debug)
 
     def _present_at_s3_url(self, key: str) -> bool:
-        expected = naming.expected_object_size(key)
-        for found in self._s3_urls(key):
-            from git_annex_remote_s3py.store.boto import inventory  # only for a recorded s3:// URL
-
-            try:
-                info = inventory.describe(self._client(), found.bucket, found.key,
-                                          found.version_id)
-            except ObjectNotFound:
-                continue
-            if expected is None or info.size == expected:
-                return True
-        return False
+        found = self._s3_urls(key)
+        return bool(found) and s3urls.present(self.session.other_buckets(self.annex), found,
+                                              naming.expected_object_size(key))
 
 
 def storage_fields(settings: Settings) -> dict[str, str]:

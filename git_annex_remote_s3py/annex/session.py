@@ -12,7 +12,7 @@ import os
 import subprocess
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Callable, Protocol
 
 from git_annex_remote_s3py import credentials, urls
 from git_annex_remote_s3py.config import (
@@ -22,7 +22,8 @@ from git_annex_remote_s3py.config import (
     load_local_settings,
     load_settings,
 )
-from git_annex_remote_s3py.errors import CredentialsMissing
+from git_annex_remote_s3py.errors import CredentialsMissing, StorageError
+from git_annex_remote_s3py.store.base import OtherBuckets, Store
 
 
 class AnnexQueries(Protocol):
@@ -99,14 +100,14 @@ class Session:
 
     loaded_settings: Settings | None = None
     resolved_creds: credentials.Credentials | None = None
-    chosen_store: Any = None
+    chosen_store: Store | None = None
     has_credentials: bool | None = None
     acl_refused: bool = False
     lock: threading.RLock = field(default_factory=threading.RLock)
     loaded_local: LocalSettings | None = None
     initializing: bool = False  # serving INITREMOTE: GETGITREMOTENAME is not answered yet
-    make_bucket: Callable[[Settings, credentials.Credentials, LocalSettings], Any] | None = None
-    make_public_store: Callable[[str, str], Any] | None = None
+    make_bucket: Callable[[Settings, credentials.Credentials, LocalSettings], Store] | None = None
+    make_public_store: Callable[[str, str], Store] | None = None
     url_fetch_blockers: dict[str, str] = field(default_factory=dict)  # host -> why ("" = none)
 
     def settings(self, annex: AnnexQueries) -> Settings:
@@ -156,7 +157,7 @@ class Session:
             return base
         return None
 
-    def store(self, annex: AnnexQueries) -> Any:
+    def store(self, annex: AnnexQueries) -> Store:
         """The one store of this process: the S3 bucket, or the anonymous ``PublicStore``."""
         with self.lock:
             if self.chosen_store is None:
@@ -172,7 +173,18 @@ class Session:
                         settings, self.creds(annex), self.local(annex))
             return self.chosen_store
 
-    def writable(self, annex: AnnexQueries, doing: str = "write to") -> Any:
+    def other_buckets(self, annex: AnnexQueries) -> OtherBuckets:
+        """Any bucket this remote's endpoint and credentials reach (s3:// URLs), through the
+        store's own client; ``StorageError`` where reads go through public URLs."""
+        from git_annex_remote_s3py.store import open as opening  # start-up time
+
+        if self.anonymous_base(annex):
+            raise StorageError(f"reading bucket listings needs AWS credentials or "
+                               f"signature=anonymous; remote of bucket "
+                               f"{self.settings(annex).bucket} has neither")
+        return opening.open_other_buckets(self.store(annex))
+
+    def writable(self, annex: AnnexQueries, doing: str = "write to") -> Store:
         """The store, after checking that there are credentials to sign requests with."""
         if not self.can_sign(annex):
             raise CredentialsMissing(

@@ -9,7 +9,7 @@ from typing import Any
 
 from git_annex_remote_s3py import credentials, naming
 from git_annex_remote_s3py.annex.session import Session, cache_file, embeds_creds, public_base
-from git_annex_remote_s3py.config import Settings
+from git_annex_remote_s3py.config import Settings, upload_args_of
 from git_annex_remote_s3py.errors import (
     BucketNotFound,
     ConfigError,
@@ -20,6 +20,7 @@ from git_annex_remote_s3py.errors import (
     S3pyError,
     StorageError,
 )
+from git_annex_remote_s3py.store.base import Store, UploadArgs
 
 UUID_TEXT = re.compile(r"^[0-9a-fA-F-]{8,64}$")
 ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")  # not readable at once: the marker goes without
@@ -85,7 +86,7 @@ def initremote(annex: Any, session: Session) -> None:
     _finish(annex, location)
 
 
-def _remove_created(bucket: Any, settings: Settings) -> str:
+def _remove_created(bucket: Store, settings: Settings) -> str:
     """Remove the bucket this initremote created (it holds nothing of ours: a marker written
     was removed on failure); say what became of it."""
     try:
@@ -154,7 +155,7 @@ def _remote_name(annex: Any) -> str:
     return name or "NAME"
 
 
-def _check_moved(annex: Any, settings: Settings, bucket: Any,
+def _check_moved(annex: Any, settings: Settings, bucket: Store,
                  moved: dict[str, tuple[str, str]]) -> None:
     """Accept a changed location only where this remote's ``annex-uuid`` marker is."""
     marker = settings.fileprefix + naming.UUID_MARKER
@@ -170,7 +171,7 @@ def _check_moved(annex: Any, settings: Settings, bucket: Any,
                f"is in bucket {settings.bucket}): recording it")
 
 
-def claim_prefix(annex: Any, settings: Settings, bucket: Any) -> None:
+def claim_prefix(annex: Any, settings: Settings, bucket: Store) -> None:
     """Write or check the ``annex-uuid`` marker, as the built-in S3 remote does."""
     marker = settings.fileprefix + naming.UUID_MARKER
     uuid = annex.getuuid()
@@ -188,10 +189,10 @@ def claim_prefix(annex: Any, settings: Settings, bucket: Any) -> None:
             "to add another way to reach that remote")
 
 
-def marker_args(bucket: Any) -> dict:
+def marker_args(settings: Settings) -> UploadArgs:
     """The upload arguments (storage class, encryption, metadata) the marker is written with,
     so that a server refusing them says so at initremote, not at every copy."""
-    args = dict(getattr(bucket, "upload_args", None) or {})
+    args: UploadArgs = dict(upload_args_of(settings))
     if str(args.get("StorageClass", "")).upper() in ARCHIVE_CLASSES:
         del args["StorageClass"]
     return args
@@ -205,10 +206,10 @@ def upload_settings(settings: Settings) -> str:
     return " ".join(f"{name}={value}" for name, value in given if value)
 
 
-def _write_marker(annex: Any, settings: Settings, bucket: Any, marker: str, uuid: str) -> None:
+def _write_marker(annex: Any, settings: Settings, bucket: Store, marker: str, uuid: str) -> None:
     """Write the marker (verified by the store); a server refusing the upload arguments is
     named by the settings behind them; an automatic checksum fallback is recorded."""
-    args = marker_args(bucket)
+    args = marker_args(settings)
     try:
         bucket.put_text(marker, uuid, args)
     except IntegrityError as exc:
@@ -226,7 +227,7 @@ def _write_marker(annex: Any, settings: Settings, bucket: Any, marker: str, uuid
                           f"{upload_settings(settings)} ({exc}); set a value this server "
                           "supports (a storage class it offers...) or leave the setting unset"
                           ) from exc
-    why = getattr(bucket, "plain_uploads", "")
+    why = bucket.plain_uploads()
     if why:
         annex.setconfig("checksums", "when_required")
         annex.info(f"the server cannot take aws-chunked uploads ({why}): recorded "

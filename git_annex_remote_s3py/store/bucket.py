@@ -10,7 +10,7 @@ upload bodies with a trailing checksum (``checksums=when_supported`` over https)
 server refuses one (411 MissingContentLength, a 4xx naming the checksum) or stores other
 bytes than sent (the framing as data: the wrong object is removed first), botocore's client
 is replaced by the plain-body one (``checksums=when_required``) for the whole process and
-that upload is sent once more; ``plain_uploads`` then says why.
+that upload is sent once more; ``plain_uploads()`` then says why.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from git_annex_remote_s3py.config import DEFAULT_PART_SIZE
 from git_annex_remote_s3py.errors import (
@@ -27,15 +27,20 @@ from git_annex_remote_s3py.errors import (
     StorageError,
 )
 from git_annex_remote_s3py.store import integrity
-from git_annex_remote_s3py.store.base import ObjectInfo, Report
+from git_annex_remote_s3py.store.base import (
+    Described,
+    Listed,
+    ObjectInfo,
+    Report,
+    Upload,
+    UploadArgs,
+)
+from git_annex_remote_s3py.store.boto import uploads
 from git_annex_remote_s3py.store.boto.errors import refuses_chunked_upload
 from git_annex_remote_s3py.store.boto.objects import BotoBucket
 from git_annex_remote_s3py.store.lean.objects import LeanObjects
 from git_annex_remote_s3py.store.lean.transport import LeanS3
 from git_annex_remote_s3py.store.localfile import partial_size
-
-if TYPE_CHECKING:
-    from git_annex_remote_s3py.store.boto.inventory import Described
 
 LOG = logging.getLogger(__name__)
 Answer = TypeVar("Answer")
@@ -57,7 +62,7 @@ class Bucket:
                                verify_etag_md5=verify_etag_md5, endpoint=endpoint,
                                restore=restore, list_version=list_version)
         self._plain_client = plain_client  # None: uploads are plain already, no fallback
-        self.plain_uploads = ""  # why botocore sends plain upload bodies now (fallen back)
+        self._plain_why = ""  # why botocore sends plain upload bodies now (fallen back)
         self.lean: LeanObjects | None = None if lean is None else LeanObjects(
             lean, name, self._hand_over, flexible_checksums=flexible_checksums,
             verify_etag_md5=verify_etag_md5)
@@ -107,8 +112,8 @@ class Bucket:
         with self._lock:
             if self._plain_client is None or used is self._plain_client:
                 return False
-            if not self.plain_uploads:
-                self.plain_uploads = why
+            if not self._plain_why:
+                self._plain_why = why
                 self.client = self.boto.client = self._plain_client
                 LOG.debug("bucket %s: %s to an aws-chunked upload with a trailing checksum; "
                           "sending plain upload bodies from now on (checksums=when_required)",
@@ -159,8 +164,25 @@ class Bucket:
                                      self.client, self.name) else "")
         return state in ("Enabled", "Suspended")
 
+    def list_current(self, prefix: str) -> Iterator[Listed]:
+        """Every current object under ``prefix``: the lean (or botocore) listing, or on a
+        versioned bucket botocore's version listing (the current version of each)."""
+        from git_annex_remote_s3py.store.boto import inventory  # start-up time: import only
+
+        if self.versioned():
+            yield from inventory.list_versions(self.client, self.name, prefix)
+            return
+        for name, size, etag in self.list(prefix):
+            yield Listed(name, size, etag)
+
+    def sha256_of(self, name: str, version_id: str | None, etag: str) -> tuple[str, int]:
+        """(hex SHA-256, size) of the bytes of the object whose ETag is ``etag``."""
+        from git_annex_remote_s3py.store.boto import inventory  # start-up time: import only
+
+        return inventory.stream_sha256(self.client, self.name, name, version_id, etag)
+
     def put_file(self, name: str, path: str, report: Report,
-                 extra_args: dict | None = None) -> ObjectInfo:
+                 extra_args: UploadArgs | None = None) -> ObjectInfo:
         """Upload a file as one PUT or (above the part size, as git-annex's built-in S3
         remote) one multipart upload, verified before returning."""
         args = {**self.upload_args, **(extra_args or {})}
@@ -224,18 +246,18 @@ class Bucket:
     def enable_versioning(self) -> None:
         self.boto.enable_versioning()
 
-    def copy(self, source: str, destination: str, extra_args: dict | None = None) -> None:
+    def copy(self, source: str, destination: str, extra_args: UploadArgs | None = None) -> None:
         self.boto.copy(source, destination, extra_args)
 
     def get_text(self, name: str) -> str:
         return self.boto.get_text(name)
 
-    def put_text(self, name: str, text: str, extra_args: dict | None = None) -> None:
+    def put_text(self, name: str, text: str, extra_args: UploadArgs | None = None) -> None:
         """Write a small text object and read it back: one holding other bytes is removed
         and the store fails (``IntegrityError``), after the checksum fallback's retry."""
         self._plain_retry(lambda: self._put_text_verified(name, text, extra_args))
 
-    def _put_text_verified(self, name: str, text: str, extra_args: dict | None) -> None:
+    def _put_text_verified(self, name: str, text: str, extra_args: UploadArgs | None) -> None:
         self.boto.put_text(name, text, extra_args)
         found = self.boto.get_text(name)
         if found != text:
@@ -249,3 +271,20 @@ class Bucket:
 
     def presign(self, name: str, expires: int) -> str:
         return self.boto.presign(name, expires)
+
+    # -- multipart uploads ----------------------------------------------------------------------
+    def plain_uploads(self) -> str:
+        """Why uploads go as plain bodies since the checksum fallback ("" if they do not)."""
+        return self._plain_why
+
+    def list_uploads(self, prefix: str) -> list[Upload]:
+        return uploads.list_uploads(self.client, self.name, prefix)
+
+    def abort_upload(self, upload: Upload) -> None:
+        uploads.abort(self.client, self.name, upload)
+
+    def uploads_in_flight(self) -> bool:
+        return self.in_flight.busy()
+
+    def abort_uploads_in_flight(self, within: float) -> int:
+        return self.in_flight.abort_all(self.client, within)

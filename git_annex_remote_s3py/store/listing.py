@@ -32,10 +32,18 @@ import threading
 import time
 from array import array
 from bisect import bisect_left
-from typing import Any, Callable
+from typing import Callable, Iterator
 
 from git_annex_remote_s3py.errors import ObjectNotFound, StorageError
-from git_annex_remote_s3py.store.base import ObjectInfo
+from git_annex_remote_s3py.store.base import (
+    Described,
+    Listed,
+    ObjectInfo,
+    Report,
+    Store,
+    Upload,
+    UploadArgs,
+)
 
 THRESHOLD = 8
 TTL = 10.0
@@ -44,9 +52,11 @@ MAX_OBJECTS = 1_000_000
 
 
 class ListedBucket:
-    """Wraps a ``store.bucket.Bucket``; its ``head`` answers from a listing where allowed."""
+    """A ``base.Store`` in front of another (the signed ``Bucket``): its ``head`` answers from
+    a listing where allowed, its writes forget their names; every other method is the inner
+    store's."""
 
-    def __init__(self, bucket: Any, prefix: str, *, threshold: int = THRESHOLD,
+    def __init__(self, bucket: Store, prefix: str, *, threshold: int = THRESHOLD,
                  ttl: float = TTL, max_objects: int = MAX_OBJECTS,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._bucket, self._prefix = bucket, prefix
@@ -64,9 +74,6 @@ class ListedBucket:
         self._listing = False
         self._touched: set[str] = set()  # written or deleted here since the listing began
         self._disabled = False
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._bucket, name)
 
     # -- presence ---------------------------------------------------------------------------
     def head(self, name: str, version_id: str | None = None) -> ObjectInfo:
@@ -173,10 +180,11 @@ class ListedBucket:
             self._touched.add(name)
 
     # -- writes forget their names, before and after (a listing may run meanwhile) ------------
-    def put_file(self, name: str, *args: Any, **kwargs: Any) -> Any:
+    def put_file(self, name: str, path: str, report: Report,
+                 extra_args: UploadArgs | None = None) -> ObjectInfo:
         self._forget(name)
         try:
-            return self._bucket.put_file(name, *args, **kwargs)
+            return self._bucket.put_file(name, path, report, extra_args)
         finally:
             self._forget(name)
 
@@ -187,16 +195,82 @@ class ListedBucket:
         finally:
             self._forget(name)
 
-    def put_text(self, name: str, *args: Any, **kwargs: Any) -> None:
+    def put_text(self, name: str, text: str, extra_args: UploadArgs | None = None) -> None:
         self._forget(name)
         try:
-            self._bucket.put_text(name, *args, **kwargs)
+            self._bucket.put_text(name, text, extra_args)
         finally:
             self._forget(name)
 
-    def copy(self, source: str, destination: str, *args: Any, **kwargs: Any) -> None:
+    def copy(self, source: str, destination: str, extra_args: UploadArgs | None = None) -> None:
         self._forget(destination)
         try:
-            self._bucket.copy(source, destination, *args, **kwargs)
+            self._bucket.copy(source, destination, extra_args)
         finally:
             self._forget(destination)
+
+    # -- the inner store's, as they are ---------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._bucket.name
+
+    @property
+    def inner(self) -> Store:
+        """The store this one answers for (``store/open.py`` reaches its client)."""
+        return self._bucket
+
+    def describe(self, name: str, version_id: str | None = None) -> Described:
+        return self._bucket.describe(name, version_id)
+
+    def get_file(self, name: str, path: str, report: Report,
+                 version_id: str | None = None, if_match: str | None = None,
+                 verify: bool = True) -> int:
+        return self._bucket.get_file(name, path, report, version_id, if_match, verify)
+
+    def sha256_of(self, name: str, version_id: str | None, etag: str) -> tuple[str, int]:
+        return self._bucket.sha256_of(name, version_id, etag)
+
+    def get_text(self, name: str) -> str:
+        return self._bucket.get_text(name)
+
+    def presign(self, name: str, expires: int) -> str:
+        return self._bucket.presign(name, expires)
+
+    def list(self, prefix: str) -> Iterator[tuple[str, int, str]]:
+        return self._bucket.list(prefix)
+
+    def list_current(self, prefix: str) -> Iterator[Listed]:
+        return self._bucket.list_current(prefix)
+
+    def versioned(self) -> bool:
+        return self._bucket.versioned()
+
+    def exists(self) -> bool:
+        return self._bucket.exists()
+
+    def create(self, region: str) -> None:
+        self._bucket.create(region)
+
+    def remove(self) -> None:
+        self._bucket.remove()
+
+    def region(self) -> str | None:
+        return self._bucket.region()
+
+    def enable_versioning(self) -> None:
+        self._bucket.enable_versioning()
+
+    def plain_uploads(self) -> str:
+        return self._bucket.plain_uploads()
+
+    def list_uploads(self, prefix: str) -> list[Upload]:
+        return self._bucket.list_uploads(prefix)
+
+    def abort_upload(self, upload: Upload) -> None:
+        self._bucket.abort_upload(upload)
+
+    def uploads_in_flight(self) -> bool:
+        return self._bucket.uploads_in_flight()
+
+    def abort_uploads_in_flight(self, within: float) -> int:
+        return self._bucket.abort_uploads_in_flight(within)

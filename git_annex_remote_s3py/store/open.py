@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from git_annex_remote_s3py.config import LocalSettings, Settings, upload_args_of
 from git_annex_remote_s3py.credentials import Credentials
+from git_annex_remote_s3py.errors import StorageError
 from git_annex_remote_s3py.store.aws import ClientOptions, has_chain_credentials
+from git_annex_remote_s3py.store.base import OtherBuckets, Store
 from git_annex_remote_s3py.store.boto.client import LazyClient, build_client, plain_upload_client
 from git_annex_remote_s3py.store.bucket import Bucket
 from git_annex_remote_s3py.store.lean.eligibility import build_lean
 from git_annex_remote_s3py.store.listing import ListedBucket
 from git_annex_remote_s3py.store.public import PublicStore
+from git_annex_remote_s3py.store.reachability import connect_problem
 
-__all__ = ["has_chain_credentials", "open_bucket", "open_public"]
+__all__ = ["connect_problem", "has_chain_credentials", "open_bucket", "open_other_buckets",
+           "open_public"]
 
 
 def open_bucket(settings: Settings, creds: Credentials,
@@ -41,3 +45,15 @@ def open_public(base_url: str, bucket: str) -> PublicStore:
     """The bucket read anonymously through its public URLs (writes raise
     ``CredentialsMissing``)."""
     return PublicStore(base_url, bucket)
+
+
+def open_other_buckets(store: Store) -> OtherBuckets:
+    """Any bucket that the botocore client of ``store`` (a store ``open_bucket`` made)
+    reaches, for ``s3://`` URLs; ``StorageError`` for a store without one."""
+    from git_annex_remote_s3py.store.boto.inventory import BotoOtherBuckets  # s3:// URLs only
+
+    signed = store.inner if isinstance(store, ListedBucket) else store
+    if not isinstance(signed, Bucket):
+        raise StorageError(f"bucket {store.name} is read through public URLs: reading other "
+                           "buckets needs AWS credentials or signature=anonymous")
+    return BotoOtherBuckets(signed.client)

@@ -23,7 +23,14 @@ from git_annex_remote_s3py.errors import (
     StorageError,
 )
 from git_annex_remote_s3py.store import integrity
-from git_annex_remote_s3py.store.base import ObjectInfo, Report
+from git_annex_remote_s3py.store.base import (
+    Described,
+    Listed,
+    ObjectInfo,
+    Report,
+    Upload,
+    UploadArgs,
+)
 from git_annex_remote_s3py.store.localfile import READ_CHUNK, partial_size, write_blocks
 
 TIMEOUT = 60
@@ -121,6 +128,10 @@ class PublicStore:
             f"no AWS credentials to {doing} bucket {self.name}: set AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY (or profile=) and retry")
 
+    def _needs_signed_listing(self) -> NoReturn:
+        raise StorageError(f"reading bucket listings needs AWS credentials or "
+                           f"signature=anonymous; remote of bucket {self.name} has neither")
+
     # -- the read side ------------------------------------------------------------------------
     def head(self, name: str, version_id: str | None = None) -> ObjectInfo:
         return head(self._url(name, version_id), f"checking {name}")
@@ -137,6 +148,15 @@ class PublicStore:
         with _open(urllib.request.Request(self._url(name)), f"reading {name}") as answer:
             return answer.read().decode()
 
+    def plain_uploads(self) -> str:
+        return ""
+
+    def uploads_in_flight(self) -> bool:
+        return False
+
+    def abort_uploads_in_flight(self, within: float) -> int:
+        return 0
+
     def exists(self) -> bool:
         """True: a public bucket is not checked (an anonymous HEAD of it proves nothing)."""
         return True
@@ -146,16 +166,16 @@ class PublicStore:
 
     # -- everything else needs credentials ------------------------------------------------------
     def put_file(self, name: str, path: str, report: Report,
-                 extra_args: dict | None = None) -> ObjectInfo:
+                 extra_args: UploadArgs | None = None) -> ObjectInfo:
         self._needs_credentials()
 
-    def put_text(self, name: str, text: str, extra_args: dict | None = None) -> None:
+    def put_text(self, name: str, text: str, extra_args: UploadArgs | None = None) -> None:
         self._needs_credentials()
 
     def delete(self, name: str) -> None:
         self._needs_credentials()
 
-    def copy(self, source: str, destination: str, extra_args: dict | None = None) -> None:
+    def copy(self, source: str, destination: str, extra_args: UploadArgs | None = None) -> None:
         self._needs_credentials()
 
     def create(self, region: str) -> None:
@@ -172,3 +192,22 @@ class PublicStore:
 
     def presign(self, name: str, expires: int) -> str:
         self._needs_credentials("presign URLs of")
+
+    def list_uploads(self, prefix: str) -> list[Upload]:
+        self._needs_credentials("list the uploads of")
+
+    def abort_upload(self, upload: Upload) -> None:
+        self._needs_credentials("abort the uploads of")
+
+    # -- what import and s3:// URLs read through botocore ---------------------------------------
+    def describe(self, name: str, version_id: str | None = None) -> Described:
+        self._needs_signed_listing()
+
+    def list_current(self, prefix: str) -> Iterator[Listed]:
+        self._needs_signed_listing()
+
+    def versioned(self) -> bool:
+        self._needs_signed_listing()
+
+    def sha256_of(self, name: str, version_id: str | None, etag: str) -> tuple[str, int]:
+        self._needs_signed_listing()

@@ -89,7 +89,7 @@ def test_marker_falls_back_to_plain_bodies(clients, how):
     assert stored(plain, "annex-uuid") == b"u-1"
     assert bucket.client is plain and bucket.boto.client is plain
     expected = "411 MissingContentLength" if how == "refuse" else "other bytes than sent"
-    assert expected in bucket.plain_uploads
+    assert expected in bucket.plain_uploads()
     bucket.put_text("second", "u-2")  # later uploads go plain at once
     assert stored(plain, "second") == b"u-2"
 
@@ -106,7 +106,7 @@ def test_file_upload_falls_back_and_stores_the_file(clients, tmp_path, how, size
     assert info.size == size
     assert stored(plain, "k") == data
     assert names(plain) == ["k"]
-    assert bucket.plain_uploads
+    assert bucket.plain_uploads()
 
 
 @pytest.mark.parametrize("size", [300_000, 6 * MiB])
@@ -122,7 +122,7 @@ def test_mangled_upload_without_fallback_leaves_no_object(clients, tmp_path, siz
     with pytest.raises(errors.IntegrityError, match="removed"):
         bucket.put_text("annex-uuid", "u-1")
     assert names(chunked) == []
-    assert bucket.plain_uploads == ""
+    assert bucket.plain_uploads() == ""
 
 
 def test_refusal_without_fallback_is_raised(clients):
@@ -138,7 +138,7 @@ def test_other_refusals_do_not_fall_back(clients):
     bucket = Bucket(chunked, BUCKET, plain_client=plain)
     with pytest.raises(errors.StorageError, match="400 InvalidStorageClass"):
         bucket.put_text("annex-uuid", "u-1", {"StorageClass": "NO_SUCH_CLASS"})
-    assert bucket.plain_uploads == "" and bucket.client is chunked
+    assert bucket.plain_uploads() == "" and bucket.client is chunked
 
 
 def client_error(status: int, code: str, message: str = "", operation: str = "PutObject",

@@ -12,7 +12,6 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from git_annex_remote_s3py import errors
-from git_annex_remote_s3py.store.boto.uploads import abort, list_uploads
 from git_annex_remote_s3py.store.bucket import Bucket
 
 MiB = 1024**2
@@ -107,7 +106,7 @@ def test_multipart_upload(moto_bucket, tmp_path):
     assert info.size == len(data) and info.etag.endswith("-3")  # three parts
     assert client.get_object(Bucket="b-1", Key=NAME)["Body"].read() == data
     assert max(sent) == len(data)
-    assert list_uploads(bucket, "ds1/") == []
+    assert bucket.list_uploads("ds1/") == []
 
 
 def test_failed_multipart_upload_is_aborted(moto_bucket, tmp_path):
@@ -120,7 +119,7 @@ def test_failed_multipart_upload_is_aborted(moto_bucket, tmp_path):
     client.meta.events.register("before-parameter-build.s3.UploadPart", break_second_part)
     with pytest.raises(errors.EndpointUnavailable):
         bucket.put_file(NAME, write(tmp_path / "big", os.urandom(11 * MiB)), lambda n: None)
-    assert list_uploads(bucket, "") == []
+    assert bucket.list_uploads("") == []
     assert "Contents" not in client.list_objects_v2(Bucket="b-1")
 
 
@@ -168,11 +167,11 @@ def test_abandoned_uploads_and_abort(moto_bucket):
     bucket, client = moto_bucket
     ours = client.create_multipart_upload(Bucket="b-1", Key="ds1/k")["UploadId"]
     client.create_multipart_upload(Bucket="b-1", Key="other/k")
-    found = list_uploads(bucket, "ds1/")
+    found = bucket.list_uploads("ds1/")
     assert [(upload.name, upload.upload_id) for upload in found] == [("ds1/k", ours)]
-    abort(bucket, found[0])
-    assert list_uploads(bucket, "ds1/") == []
-    assert [upload.name for upload in list_uploads(bucket, "")] == ["other/k"]
+    bucket.abort_upload(found[0])
+    assert bucket.list_uploads("ds1/") == []
+    assert [upload.name for upload in bucket.list_uploads("")] == ["other/k"]
 
 
 def test_create_and_exists(boto_session):

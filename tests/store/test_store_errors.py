@@ -20,7 +20,6 @@ from moto import mock_aws
 from support.faultproxy import POLL_INTERVAL
 
 from git_annex_remote_s3py import errors
-from git_annex_remote_s3py.store.boto.uploads import list_uploads
 from git_annex_remote_s3py.store.bucket import Bucket
 
 MiB = 1024**2
@@ -99,7 +98,7 @@ def test_failed_multipart_upload_is_classified(moto_bucket, tmp_path, code, stat
     assert type(caught.value) is error and words in message
     assert "S3UploadFailedError" not in message and "\n" not in message
     assert message.startswith(f"storing {NAME}")
-    assert list_uploads(bucket, "") == []  # s3transfer aborted it
+    assert bucket.list_uploads("") == []  # s3transfer aborted it
     assert "Contents" not in client.list_objects_v2(Bucket="b-1")
 
 

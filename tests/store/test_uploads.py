@@ -1,5 +1,6 @@
-"""store/boto/uploads.py against moto in-process: the age filter for the sweep, and the registry of
-this process's own open uploads."""
+"""Multipart uploads against moto in-process: the store's listing and abort of them, the age
+filter of the sweep (``commands.cleanup_uploads``), and the registry of this process's own open
+uploads (store/boto/uploads.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from git_annex_remote_s3py.commands import parse_age, split_by_age
 from git_annex_remote_s3py.errors import ConfigError
-from git_annex_remote_s3py.store.boto import uploads as multipart
+from git_annex_remote_s3py.store.base import Upload
+from git_annex_remote_s3py.store.boto.uploads import StoppingError
 from git_annex_remote_s3py.store.bucket import Bucket
 
 MiB = 1024**2
@@ -33,17 +36,17 @@ def test_only_uploads_older_than_the_threshold_are_swept(bucket):
     ours = bucket.client.create_multipart_upload(Bucket="bkt", Key="ds1/a")["UploadId"]
     bucket.client.create_multipart_upload(Bucket="bkt", Key="ds1/b")
     other = bucket.client.create_multipart_upload(Bucket="bkt", Key="ds2/c")["UploadId"]
-    found = multipart.list_uploads(bucket, "ds1/")
+    found = bucket.list_uploads("ds1/")
     assert sorted(u.name for u in found) == ["ds1/a", "ds1/b"]
     begun = {u.name: u.initiated for u in found}
     now = begun["ds1/a"] + timedelta(hours=25)
-    found = [u if u.name == "ds1/a" else multipart.Upload(u.name, u.upload_id, now)
+    found = [u if u.name == "ds1/a" else Upload(u.name, u.upload_id, now)
              for u in found]  # ds1/b begun just now
-    old, young = multipart.split_by_age(found, multipart.parse_age("24h"), now)
+    old, young = split_by_age(found, parse_age("24h"), now)
     assert [u.name for u in old] == ["ds1/a"] and [u.name for u in young] == ["ds1/b"]
-    old, young = multipart.split_by_age(found, multipart.parse_age("2d"), now)
+    old, young = split_by_age(found, parse_age("2d"), now)
     assert old == [] and len(young) == 2
-    multipart.abort(bucket, [u for u in found if u.name == "ds1/a"][0])
+    bucket.abort_upload([u for u in found if u.name == "ds1/a"][0])
     assert ours not in open_ids(bucket) and other in open_ids(bucket)
     assert len(open_ids(bucket)) == 2
 
@@ -51,13 +54,13 @@ def test_only_uploads_older_than_the_threshold_are_swept(bucket):
 @pytest.mark.parametrize("text,seconds", [("24h", 86400), ("90m", 5400), ("2d", 172800),
                                           ("3600s", 3600), ("0s", 0)])
 def test_ages(text, seconds):
-    assert multipart.parse_age(text) == timedelta(seconds=seconds)
+    assert parse_age(text) == timedelta(seconds=seconds)
 
 
 @pytest.mark.parametrize("text", ["24", "1w", "-1h", "h", "1.5h", ""])
 def test_bad_ages_name_the_fix(text):
     with pytest.raises(ConfigError, match="24h, 90m, 2d, 3600s"):
-        multipart.parse_age(text)
+        parse_age(text)
 
 
 def test_registry_follows_uploads_and_aborts_the_open_ones(bucket, tmp_path):
@@ -75,5 +78,5 @@ def test_registry_follows_uploads_and_aborts_the_open_ones(bucket, tmp_path):
         Bucket="bkt", Key="ds1/theirs")["UploadId"]
     assert registry.abort_all(client, within=5) == 1
     assert open_ids(bucket) == {someone_elses}
-    with pytest.raises(multipart.StoppingError):  # stopping: nothing new begins
+    with pytest.raises(StoppingError):  # stopping: nothing new begins
         client.create_multipart_upload(Bucket="bkt", Key="ds1/late")

@@ -1,4 +1,6 @@
-"""The import rules of docs/architecture.md, enforced: layers import in one direction only."""
+"""The import rules of docs/architecture.md, enforced: layers import in one direction only, no
+import cycle (imports inside functions counted), and S3 reached from the adapter and the
+subcommands only through ``store.base`` and ``store.open``."""
 
 from __future__ import annotations
 
@@ -14,12 +16,22 @@ PURE = ("errors.py", "naming.py", "urls.py", "config.py", "credentials.py", "pro
         "annexlog.py")
 
 
+def _type_checking_only(tree: ast.Module) -> set[ast.AST]:
+    """The import nodes under ``if TYPE_CHECKING:`` (never run: they make no cycle)."""
+    return {inner for node in ast.walk(tree) if isinstance(node, ast.If)
+            and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+            for inner in ast.walk(node)}
+
+
 def imports(path: Path, top_level_only: bool = False) -> set[str]:
     """Dotted names of every module ``path`` imports (anywhere, or at module level only)."""
     tree = ast.parse(path.read_text())
     nodes = tree.body if top_level_only else ast.walk(tree)
+    skipped = _type_checking_only(tree)
     found: set[str] = set()
     for node in nodes:
+        if node in skipped:
+            continue
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
@@ -65,3 +77,73 @@ def test_publisher_drives_git_annex_not_s3(path):
 def test_boto3_is_imported_lazily(path):
     """boto3 costs ~0.4 s to import: only inside the functions that need it."""
     assert not touches(imports(path, top_level_only=True), BOTO)
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def package_graph() -> dict[str, set[str]]:
+    """module -> the package modules it imports, at module level or inside functions (an
+    imported name that is a module counts as that module)."""
+    paths = sorted(PACKAGE.rglob("*.py"))
+    names = {module_name(path) for path in paths}
+    return {module_name(path): {name for name in imports(path) if name in names}
+            - {module_name(path)} for path in paths}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in graph.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycle_even_through_lazy_imports():
+    """A lazy import may save start-up time; it may not hide a cycle."""
+    graph = package_graph()
+    assert "git_annex_remote_s3py.store.boto.objects" in graph  # the graph is the package's
+    assert cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_one():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+STORE_DOORS = {f"{PKG}.store.base", f"{PKG}.store.open"}
+
+
+@pytest.mark.parametrize("path", modules("annex") + [PACKAGE / "commands.py", PACKAGE / "cli.py"],
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_adapter_and_commands_reach_s3_only_through_the_store_interface(path):
+    found = {name for name in touches(imports(path), {f"{PKG}.store"})
+             if name not in (f"{PKG}.store", f"{PKG}.store.open")}
+    assert {name for name in found
+            if not any(name == door or name.startswith(door + ".") for door in STORE_DOORS)
+            } == set()

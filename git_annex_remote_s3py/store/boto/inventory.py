@@ -8,12 +8,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 from git_annex_remote_s3py.config import DEFAULT_PART_SIZE
 from git_annex_remote_s3py.errors import AccessDenied, IntegrityError, StorageError
 from git_annex_remote_s3py.store import integrity
+from git_annex_remote_s3py.store.base import Described, Listed, Report
 from git_annex_remote_s3py.store.boto.errors import error_parts, s3_errors
 from git_annex_remote_s3py.store.boto.objects import BotoBucket
 from git_annex_remote_s3py.store.localfile import partial_size
@@ -22,31 +22,6 @@ READ_CHUNK = 1024 * 1024
 # Answers to GetBucketVersioning that mean "list plainly": not allowed (anonymous readers of
 # open-data buckets), or not implemented by the server.
 PLAIN_LISTING_CODES = ("AccessDenied", "NotImplemented", "MethodNotAllowed", "InvalidRequest")
-
-
-@dataclass(frozen=True)
-class Listed:
-    """One current object in a listing."""
-
-    name: str
-    size: int
-    etag: str
-    version_id: str | None = None  # None on an unversioned bucket (S3's "null" version)
-
-
-@dataclass(frozen=True)
-class Described:
-    """One object version as a HEAD with ``ChecksumMode=ENABLED`` describes it."""
-
-    size: int
-    etag: str
-    version_id: str | None
-    encryption: integrity.Encryption
-    sha256_hex: str | None  # the full-object SHA-256 checksum, when the object has one
-
-    def md5_hex(self, verify: bool = True) -> str | None:
-        """The object's MD5 when its ETag is one (single part, not SSE-KMS/SSE-C)."""
-        return integrity.checkable_md5(self.etag, self.encryption, verify)
 
 
 def bucket_versioned(client: Any, bucket: str) -> bool:
@@ -146,7 +121,7 @@ def stream_sha256(client: Any, bucket: str, name: str, version_id: str | None,
     return digest.hexdigest(), size
 
 
-def download(client: Any, bucket: str, name: str, path: str, report: Any,
+def download(client: Any, bucket: str, name: str, path: str, report: Report,
              version_id: str | None = None) -> int:
     """Download one object of any bucket the client reaches, verified as every s3py download
     (the ETag when it is an MD5, the full-object checksum botocore checks); resumes a partial
@@ -154,3 +129,20 @@ def download(client: Any, bucket: str, name: str, path: str, report: Any,
     reader = BotoBucket(client, bucket, partsize=DEFAULT_PART_SIZE, upload_args={},
                         verify_etag_md5=True)
     return reader.get_file(name, path, report, version_id, partial_size(path))
+
+
+class BotoOtherBuckets:
+    """``base.OtherBuckets``: any bucket one botocore client reaches (``s3://`` URLs)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def describe(self, bucket: str, name: str, version_id: str | None = None) -> Described:
+        return describe(self.client, bucket, name, version_id)
+
+    def list_current(self, bucket: str, prefix: str) -> Iterator[Listed]:
+        return list_current(self.client, bucket, prefix)
+
+    def get_file(self, bucket: str, name: str, path: str, report: Report,
+                 version_id: str | None = None) -> int:
+        return download(self.client, bucket, name, path, report, version_id)

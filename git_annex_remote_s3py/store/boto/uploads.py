@@ -11,61 +11,29 @@ part request in flight has ended (a 64 MiB part on a slow link: minutes).
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
-from git_annex_remote_s3py.errors import ConfigError, StorageError
+from git_annex_remote_s3py.errors import StorageError
+from git_annex_remote_s3py.store.base import Upload
 from git_annex_remote_s3py.store.boto.errors import s3_errors
 
-AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-AGE_TEXT = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
-DEFAULT_AGE = "24h"
 
-
-@dataclass(frozen=True)
-class Upload:
-    """One multipart upload S3 holds open."""
-
-    name: str
-    upload_id: str
-    initiated: datetime
-
-
-def parse_age(text: str) -> timedelta:
-    """``90m``, ``24h``, ``2d``, ``3600s`` as a duration."""
-    found = AGE_TEXT.match(text.lower())
-    if not found:
-        raise ConfigError(f"--older-than {text!r}: give a number with a unit s, m, h or d "
-                          "(for example 24h, 90m, 2d, 3600s)")
-    return timedelta(seconds=int(found.group(1)) * AGE_UNITS[found.group(2)])
-
-
-def list_uploads(bucket: Any, prefix: str) -> list[Upload]:
-    """Every multipart upload under ``prefix`` in ``bucket`` (a ``store.bucket.Bucket``)."""
+def list_uploads(client: Any, bucket: str, prefix: str) -> list[Upload]:
+    """Every multipart upload under ``prefix`` in ``bucket``."""
     found = []
-    paginator = bucket.client.get_paginator("list_multipart_uploads")
-    with s3_errors(f"listing multipart uploads under {prefix or 'the bucket'}", bucket.name):
-        for page in paginator.paginate(Bucket=bucket.name, Prefix=prefix):
+    paginator = client.get_paginator("list_multipart_uploads")
+    with s3_errors(f"listing multipart uploads under {prefix or 'the bucket'}", bucket):
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for upload in page.get("Uploads", []):
                 found.append(Upload(upload["Key"], upload["UploadId"], upload["Initiated"]))
     return found
 
 
-def split_by_age(uploads: list[Upload], older_than: timedelta,
-                 now: datetime) -> tuple[list[Upload], list[Upload]]:
-    """(begun at least ``older_than`` before ``now``, younger ones)."""
-    old = [upload for upload in uploads if now - upload.initiated >= older_than]
-    return old, [upload for upload in uploads if upload not in old]
-
-
-def abort(bucket: Any, upload: Upload) -> None:
-    with s3_errors(f"aborting the upload of {upload.name}", bucket.name):
-        bucket.client.abort_multipart_upload(Bucket=bucket.name, Key=upload.name,
-                                             UploadId=upload.upload_id)
+def abort(client: Any, bucket: str, upload: Upload) -> None:
+    with s3_errors(f"aborting the upload of {upload.name}", bucket):
+        client.abort_multipart_upload(Bucket=bucket, Key=upload.name, UploadId=upload.upload_id)
 
 
 class StoppingError(StorageError):
