@@ -200,8 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     from git_annex_remote_s3py import commands as tools
+    from git_annex_remote_s3py.errors import quiet_when_reader_leaves
 
-    return tools.run(options)
+    return quiet_when_reader_leaves(lambda: tools.run(options))
 
 
 if __name__ == "__main__":

@@ -42,6 +42,12 @@ AWS_REGIONS = frozenset((
     "us-iso-east-1", "us-iso-west-1", "us-isob-east-1", "us-isob-west-1", "eu-isoe-west-1",
     "us-isof-east-1", "us-isof-south-1", "eusc-de-east-1",
 ))
+# S3's storage classes (botocore's StorageClass; a unit test keeps this in step with it).
+STORAGE_CLASSES = (
+    "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+    "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE",
+    "FSX_OPENZFS", "FSX_ONTAP", "AWS_BACKUP_WARM", "AWS_BACKUP_LOW_COST_WARM",
+)
 SIZE_UNITS = {
     "": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2,
     "mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3,
@@ -115,6 +121,33 @@ def parse_url(name: str, value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"{name}={value!r} is not a URL; write e.g. {name}=https://host:9000")
     return value.rstrip("/")
+
+
+def parse_endpoint(name: str, value: str) -> str:
+    """A service URL, scheme://host[:port]: a path would name a bucket (and shift every object
+    name) behind the remote's back, so it is refused with the settings that say it."""
+    url = parse_url(name, value)
+    parts = urlsplit(url)
+    if parts.path or parts.query or parts.fragment:
+        place = parts.path.strip("/")
+        fix = (f" and bucket={place}" if "/" not in place else
+               f" and bucket={place.split('/')[0]} fileprefix={place.split('/', 1)[1]}/")
+        raise ConfigError(f"{name}={value!r} has a path; an endpoint is scheme://host[:port] "
+                          f"only: write {name}={parts.scheme}://{parts.netloc}"
+                          f"{fix if place and not (parts.query or parts.fragment) else ''} "
+                          "(bucket= names the bucket, fileprefix= a folder inside it)")
+    return url
+
+
+def parse_storage_class(name: str, value: str) -> str:
+    """An S3 storage class as S3 spells it (upper case): ``glacier`` is refused with the
+    right spelling. Whether an unknown name exists is the server's business (Ceph's own
+    classes), checked against AWS's list without an endpoint (``storage_class_exists_on_aws``)."""
+    spelled = next((known for known in STORAGE_CLASSES if known == value.strip().upper()),
+                   None)
+    if spelled and spelled != value:
+        raise ConfigError(f"{name}={value!r}: S3 spells it {spelled}; write {name}={spelled}")
+    return value
 
 
 def check_bucket_name(bucket: str, shown_as: str) -> None:
@@ -202,7 +235,7 @@ def parse_tagging(name: str, value: str) -> str:
         tags = []
     if not tags or len(tags) > 10 or any(not key for key, _ in tags):
         raise ConfigError(f"{name}={value!r} is not a tag list (at most 10); write e.g. "
-                          f"{name}=project=demo&owner=me")
+                          f"'{name}=project=demo&owner=me' (quoted: & ends a shell command)")
     return value
 
 
@@ -218,6 +251,9 @@ def endpoint_from_parts(parsed: Mapping[str, Any], built: Mapping[str, Any]) -> 
     host = parsed["host"]
     if not host:
         return None
+    if "/" in host:
+        raise ConfigError(f"host={host!r} has a path; write host= with the name only and the "
+                          "bucket in bucket= (a folder inside it in fileprefix=)")
     protocol = parsed["protocol"] or "https"
     port = parsed["port"] or ""
     if port and not port.isdigit():
@@ -303,7 +339,8 @@ SETTING_ROWS: tuple[Setting, ...] = (
     Setting("fileprefix", "prefix of every object name, e.g. ds1/ (default: bucket root)",
             parse_fileprefix, changes_object_location=True, kind=str, parse_empty=True),
     Setting("endpoint", "URL of an S3-compatible service, e.g. http://127.0.0.1:9000 "
-            "(default: AWS)", parse_url, changes_object_location=True,
+            "(default: AWS); scheme://host[:port], no path", parse_endpoint,
+            changes_object_location=True,
             derive=endpoint_from_parts),
     Setting("host", "endpoint host name, as the built-in S3 remote spells it",
             changes_object_location=True, input_only=True),
@@ -319,7 +356,9 @@ SETTING_ROWS: tuple[Setting, ...] = (
     Setting("signature", "v4 (default) or anonymous (read-only public buckets)",
             parse_choice("v4", "anonymous", ""), attribute="anonymous", kind=bool,
             derive=is_anonymous),
-    Setting("storageclass", "storage class of new uploads, e.g. STANDARD_IA"),
+    Setting("storageclass", "storage class of new uploads, as S3 spells it, e.g. STANDARD_IA, "
+            "GLACIER_IR, DEEP_ARCHIVE (other names only with an endpoint= that has them)",
+            parse_storage_class),
     Setting("partsize", "multipart part size and threshold (default "
             f"{format_size(DEFAULT_PART_SIZE)}, "
             f"{format_size(MIN_PART_SIZE)}..{format_size(MAX_PART_SIZE)})",
@@ -430,8 +469,18 @@ def acl_settings_agree(parsed: Mapping[str, Any]) -> None:
                           "acl=public-read); keep one")
 
 
+def storage_class_exists_on_aws(parsed: Mapping[str, Any]) -> None:
+    """Without an endpoint (AWS), the storage class must be one of S3's."""
+    storage_class = parsed["storageclass"]
+    if (storage_class and storage_class not in STORAGE_CLASSES and not parsed["endpoint"]
+            and not parsed["host"]):
+        raise ConfigError(f"storageclass={storage_class!r} is not an S3 storage class; write "
+                          f"one of {', '.join(STORAGE_CLASSES[:7])}, e.g. "
+                          "storageclass=STANDARD_IA")
+
+
 CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], None], ...] = (
-    kms_key_needs_kms, region_exists_on_aws, acl_settings_agree)
+    kms_key_needs_kms, region_exists_on_aws, storage_class_exists_on_aws, acl_settings_agree)
 
 
 def _parse_rows(texts: Mapping[str, str]) -> dict[str, Any]:

@@ -6,10 +6,31 @@ each means for a git-annex request (see ARCHITECTURE's error-mapping table).
 
 from __future__ import annotations
 
+import os
+import sys
+from typing import Callable
+
+# A process killed by SIGPIPE ends with this status in a shell (128 + 13).
+SIGPIPE_STATUS = 141
+
 
 def one_line(text: object) -> str:
     """Collapse any text to a single protocol-safe line."""
     return " ".join(str(text).split())
+
+
+def quiet_when_reader_leaves(command: Callable[[], int]) -> int:
+    """Run ``command``; when stdout's reader has gone (``... | head``), end quietly with the
+    status a Unix tool killed by SIGPIPE has, instead of a BrokenPipeError traceback."""
+    try:
+        status = command()
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # Python flushes stdout once more at exit: point it at /dev/null so that flush is mute.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return SIGPIPE_STATUS
 
 
 class S3pyError(Exception):

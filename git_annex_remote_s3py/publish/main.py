@@ -25,7 +25,7 @@ from typing import Callable, Optional
 from git_annex_remote_s3py import __version__
 from git_annex_remote_s3py.annexlog import parse_remote_log
 from git_annex_remote_s3py.config import check_bucket_name, parse_url
-from git_annex_remote_s3py.errors import InvalidName, S3pyError
+from git_annex_remote_s3py.errors import InvalidName, S3pyError, quiet_when_reader_leaves
 from git_annex_remote_s3py.naming import normalise_prefix
 from git_annex_remote_s3py.publish.display import Progress, Result, summary
 from git_annex_remote_s3py.publish.git import (
@@ -161,6 +161,10 @@ def check_options(opts: Options) -> None:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    return quiet_when_reader_leaves(lambda: publish_as_told(args))
+
+
+def publish_as_told(args: argparse.Namespace) -> int:
     opts = Options(bucket=args.bucket, prefix=args.prefix, endpoint=args.endpoint,
                    remote=args.remote, mode=args.mode, public=args.public,
                    publicurl=args.publicurl, versioning=args.versioning, sibling=args.sibling,

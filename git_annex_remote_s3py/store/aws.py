@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from git_annex_remote_s3py.config import LocalSettings, Settings
+from git_annex_remote_s3py.config import LocalSettings, Settings, parse_seconds
 from git_annex_remote_s3py.credentials import read_sse_customer_key
 from git_annex_remote_s3py.errors import ConfigError, CredentialsMissing
 
@@ -69,12 +69,10 @@ class ClientOptions:
 
 
 def read_timeout() -> float:
-    """READ_TIMEOUT, or the positive seconds in ``$GIT_ANNEX_REMOTE_S3PY_READ_TIMEOUT``."""
-    try:
-        value = float(os.environ.get(READ_TIMEOUT_ENV, ""))
-    except ValueError:
-        return READ_TIMEOUT
-    return value if value > 0 else READ_TIMEOUT
+    """READ_TIMEOUT, or the seconds in ``$GIT_ANNEX_REMOTE_S3PY_READ_TIMEOUT``; ConfigError
+    naming the variable when it holds anything else."""
+    text = os.environ.get(READ_TIMEOUT_ENV, "").strip()
+    return parse_seconds(READ_TIMEOUT_ENV, text) if text else READ_TIMEOUT
 
 
 def lean_turned_off() -> bool:

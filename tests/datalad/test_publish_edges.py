@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.repos import run
+from support.repos import make_annex_repo, run, run_with_reader_gone
 from test_publish import make_hierarchy, publish
 
 from git_annex_remote_s3py import __version__
@@ -146,3 +146,15 @@ def test_export_mode_sibling_is_not_made_to_depend_and_push_works(tmp_path, env,
     run(["git", "config", "--unset-all", "remote.github.datalad-publish-depends", "^s3$"], top,
         env)
     assert publish_depends(top, env) == []
+
+
+def test_json_into_a_closed_pipe_ends_quietly(tmp_path, env, s3_server, bucket_name):
+    """``s3py-publish --json | head``: the reader gone, it ends as Unix tools do."""
+    ds = make_annex_repo(tmp_path / "ds", env, {"a.bin": b"a\n"})
+    args = ["s3py-publish", str(ds), "--bucket", bucket_name, "--endpoint", s3_server.endpoint,
+            "--json", "--dry-run"]
+    planned = publish(ds, env, *args[2:])
+    assert planned["."]["status"] == "planned"
+    gone = run_with_reader_gone(args, tmp_path, env)
+    assert gone.returncode == 141
+    assert "Traceback" not in gone.stderr and "BrokenPipeError" not in gone.stderr

@@ -140,6 +140,45 @@ def test_wrong_keys_say_which_key(code, says, names):
     stubber.assert_no_pending_responses()
 
 
+def test_a_bogus_session_token_names_aws_session_token():
+    bucket, stubber = stubbed("head_object", "InvalidToken", 400)
+    with pytest.raises(errors.AccessDenied) as caught:
+        bucket.head(NAME)
+    assert "(InvalidToken); set a current AWS_SESSION_TOKEN" in str(caught.value)
+    stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("status, code, said", [
+    (403, "SignatureDoesNotMatch", "(SignatureDoesNotMatch); set the right AWS_SECRET_ACCESS_KEY"),
+    (400, "InvalidToken", "(InvalidToken); set a current AWS_SESSION_TOKEN"),
+    (403, "AccessDenied", "access denied by bucket b-1 (AccessDenied)"),
+])
+def test_a_bare_head_refusal_is_explained_by_one_get(status, code, said):
+    """A HEAD's 403/400 has no body (botocore names the status as the code): one GET of the
+    object's first byte asks again, and its error body names the cause."""
+    client = make_client(endpoint_url="http://127.0.0.1:1")
+    stubber = Stubber(client)
+    stubber.add_client_error("head_object", service_error_code=str(status),
+                             http_status_code=status)
+    stubber.add_client_error("get_object", service_error_code=code, http_status_code=status,
+                             expected_params={"Bucket": "b-1", "Key": NAME,
+                                              "Range": "bytes=0-0"})
+    stubber.activate()
+    with pytest.raises(errors.StorageError) as caught:
+        Bucket(client, "b-1").head(NAME)
+    assert said in str(caught.value)
+    stubber.assert_no_pending_responses()
+
+
+def test_a_refused_storage_class_names_the_setting(tmp_path):
+    bucket, stubber = stubbed("put_object", "InvalidStorageClass", 400)
+    with pytest.raises(errors.StorageError) as caught:
+        bucket.put_file(NAME, write(tmp_path / "f", b"abc"), lambda n: None)
+    assert "(InvalidStorageClass); set one the server offers" in str(caught.value)
+    assert "storageclass=" in str(caught.value)
+    stubber.assert_no_pending_responses()
+
+
 # -- (e) an untrusted TLS certificate names AWS_CA_BUNDLE ----------------------------------------
 def self_signed(directory: Path) -> tuple[str, str]:
     """(certificate, key) files of a fresh self-signed certificate for 127.0.0.1."""

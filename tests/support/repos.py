@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -55,3 +56,15 @@ def initremote(repo: Path, env: dict[str, str], name: str, server: S3Server, buc
     return run(["git", "annex", "initremote", name, "type=external", "externaltype=s3py",
                 f"bucket={bucket}", f"endpoint={server.endpoint}", *settings], repo, env,
                check=check)
+
+
+def run_with_reader_gone(args: list[str], cwd, env) -> subprocess.CompletedProcess:
+    """Run ``args`` with stdout a pipe whose reading end is already closed: every write to it
+    fails (EPIPE), deterministically, as after ``| head`` has read its lines and exited."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(args, cwd=cwd, env=env, stdout=writer, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+    finally:
+        os.close(writer)

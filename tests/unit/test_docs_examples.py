@@ -105,6 +105,22 @@ def test_every_documented_example_is_accepted(where, settings):
         pytest.fail(f"{where}: s3py refuses it: {exc}")
 
 
+def command_examples() -> list[tuple[str, str]]:
+    """(page, command) of every initremote/enableremote command in the pages' code blocks."""
+    return [(page.name, command) for page in PAGES
+            for command in code_blocks(page.read_text()) if COMMAND.search(command)]
+
+
+@pytest.mark.parametrize("where, command", command_examples(),
+                         ids=[f"{page}: {command[:60]}" for page, command in command_examples()])
+def test_every_documented_command_pastes_as_one_command(where, command):
+    """An unquoted ``&``, ``;``, ``|``, ``<`` or ``>`` would end (or redirect) the command a
+    reader pastes: ``x-amz-tagging=a=1&b=2`` runs ``b=2`` in the background and drops a tag."""
+    lexer = shlex.shlex(command.split(" #", 1)[0], posix=True, punctuation_chars=True)
+    operators = [token for token in lexer if token and set(token) <= set("&;|<>()")]
+    assert operators == [], f"{where}: quote the word with {operators[0]}"
+
+
 # The install lines tests/e2e/test_install_e2e.py runs (README's Install section), as the docs
 # may write them.
 TESTED_INSTALLS = {"~/s3py-venv/bin/pip install .", "~/s3py-venv/bin/pip install '.[datalad]'",

@@ -58,9 +58,15 @@ def _client_error(exc: Exception, what: str, bucket: str, endpoint: str = "") ->
                             "(SignatureDoesNotMatch); set the right AWS_SECRET_ACCESS_KEY, or "
                             "git annex enableremote with the right keys")
     if code in ("InvalidToken", "ExpiredToken", "TokenRefreshRequired"):
-        return AccessDenied(f"{what}: credentials rejected by the server ({code}); check "
-                            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
-                            "git annex enableremote with new ones")
+        return AccessDenied(f"{what}: the session token is refused by the server ({code}); "
+                            "set a current AWS_SESSION_TOKEN with its AWS_ACCESS_KEY_ID and "
+                            "AWS_SECRET_ACCESS_KEY, or unset AWS_SESSION_TOKEN for a "
+                            "long-term key")
+    if code == "InvalidStorageClass":
+        return StorageError(f"{what}: bucket {bucket} refuses the storage class of the upload "
+                            "(InvalidStorageClass); set one the server offers: git annex "
+                            "enableremote REMOTE storageclass=STANDARD (or storageclass= to "
+                            "leave it to the server)")
     if code == "PreconditionFailed" or status == 412:
         return ObjectChanged(f"{what}: the object in bucket {bucket} holds other content "
                              "than the one asked for (PreconditionFailed)")
@@ -76,6 +82,12 @@ def _client_error(exc: Exception, what: str, bucket: str, endpoint: str = "") ->
     if status >= 500 or code in ("SlowDown", "ServiceUnavailable", "InternalError"):
         return EndpointUnavailable(f"{what}: server error {status} {code} after retries")
     return StorageError(f"{what}: S3 error {status} {code}")
+
+
+def bare_refusal(error: StorageError) -> bool:
+    """Whether ``error`` is a 400 or 403 without an S3 error code (a HEAD's answer: no body)."""
+    code, status, _ = error_parts(error.__cause__)
+    return status in (400, 403) and code in ("", str(status))
 
 
 def not_s3_answer(exc: BaseException | None) -> bool:

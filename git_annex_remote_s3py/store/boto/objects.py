@@ -19,7 +19,7 @@ from git_annex_remote_s3py.errors import (
 )
 from git_annex_remote_s3py.store import integrity
 from git_annex_remote_s3py.store.base import ObjectInfo, Report
-from git_annex_remote_s3py.store.boto.errors import error_parts, s3_errors
+from git_annex_remote_s3py.store.boto.errors import bare_refusal, error_parts, s3_errors
 from git_annex_remote_s3py.store.boto.uploads import InFlightUploads
 from git_annex_remote_s3py.store.localfile import (
     READ_CHUNK,
@@ -60,24 +60,27 @@ class BotoBucket:
                 self.client.head_bucket(Bucket=self.name)
         except (ObjectNotFound, BucketNotFound):
             return False
-        except AccessDenied as denied:
-            return self._listable(denied)
+        except StorageError as refused:
+            if isinstance(refused, AccessDenied) or bare_refusal(refused):
+                return self._listable(refused)
+            raise
         self._exists = True
         return True
 
-    def _listable(self, denied: AccessDenied) -> bool:
-        """After a HEAD of the bucket answered 403: a HEAD has no body to say why, so one
-        listing request asks again, and its refusal names the cause (SignatureDoesNotMatch,
-        InvalidAccessKeyId...). A bucket that may be listed exists."""
+    def _listable(self, refused: StorageError) -> bool:
+        """After a HEAD of the bucket answered 403 (or a bare 400): a HEAD has no body to say
+        why, so one listing request asks again, and its refusal names the cause
+        (SignatureDoesNotMatch, InvalidAccessKeyId, InvalidToken...). A bucket that may be
+        listed exists."""
         try:
             with self._errors(f"checking bucket {self.name}"):
                 self.client.list_objects_v2(Bucket=self.name, MaxKeys=1)
         except (ObjectNotFound, BucketNotFound):
             return False
-        except AccessDenied as explained:
-            raise explained from None
-        except StorageError:
-            raise denied from None
+        except StorageError as explained:
+            if isinstance(explained, AccessDenied) and not bare_refusal(explained):
+                raise explained from None
+            raise refused from None
         self._exists = True
         return True
 
@@ -125,6 +128,10 @@ class BotoBucket:
             if not self.exists():
                 raise BucketNotFound(f"bucket {self.name} does not exist") from None
             raise
+        except StorageError as refused:
+            if not bare_refusal(refused):
+                raise
+            raise self._explained(kwargs, refused, f"checking {name}") from None
         etag = answer.get("ETag")
         if not etag or "ContentLength" not in answer:
             raise NotAnS3Endpoint(f"checking {name}: the endpoint answered without ETag or "
@@ -132,6 +139,18 @@ class BotoBucket:
         self._exists = True
         return ObjectInfo(int(answer["ContentLength"]), etag.strip('"'),
                           answer.get("VersionId"), str(answer.get("LastModified", "")))
+
+    def _explained(self, kwargs: dict, bare: StorageError, what: str) -> StorageError:
+        """A HEAD's 403 or 400 has no body to say why: one GET of the object's first byte
+        (the same permission) asks again, and its error names the cause (SignatureDoesNotMatch,
+        InvalidToken...). ``bare`` stays the answer when the GET says nothing more."""
+        try:
+            with self._errors(what):
+                self.client.get_object(**kwargs, Range="bytes=0-0")["Body"].close()
+        except StorageError as explained:
+            if not bare_refusal(explained) and isinstance(explained, type(bare)):
+                return explained
+        return bare
 
     def put_single(self, name: str, path: str, size: int, report: Report,
                    args: dict) -> integrity.Stored:
