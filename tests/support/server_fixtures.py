@@ -9,7 +9,8 @@ after failures). A test parametrized over servers uses the ``s3`` fixture::
     def test_x(s3: ServerInfo): ...
 
 The names: ``moto`` (the suite's ``s3_server``, http), ``ceph-http``, ``ceph-https``,
-``s3rver-http``, ``s3rver-https``.
+``s3rver-http``, ``s3rver-https``, ``swift-http``, ``swift-https`` (one Swift, two proxies).
+``swift3`` is a three-node Swift of its own (the fault tests), not among the names.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
 from support.server_info import ServerInfo
 from support.tls import TLSFiles, make_tls_files
 
-SERVER_NAMES = ("moto", "ceph-http", "ceph-https", "s3rver-http", "s3rver-https")
+SERVER_NAMES = ("moto", "ceph-http", "ceph-https", "s3rver-http", "s3rver-https",
+                "swift-http", "swift-https")
 FIXTURES = {"moto": "moto_info", "ceph-http": "ceph_http", "ceph-https": "ceph_https",
-            "s3rver-http": "s3rver_http", "s3rver-https": "s3rver_https"}
+            "s3rver-http": "s3rver_http", "s3rver-https": "s3rver_https",
+            "swift-http": "swift_http", "swift-https": "swift_https"}
 
 
 def server_params(xfail: dict[str, str] | None = None, names=SERVER_NAMES) -> list:
@@ -105,6 +108,38 @@ def s3rver_http(request) -> ServerInfo:
 @pytest.fixture(scope="session")
 def s3rver_https(request, server_tls) -> ServerInfo:
     return _s3rver(request, server_tls)
+
+
+def _swift(request, what: str, nodes: int, tls: TLSFiles | None):
+    from support.swift import Swift
+
+    start = time.monotonic()
+    cluster = Swift(nodes, tls)
+    request.addfinalizer(cluster.stop)
+    _timed(what, start, request.config)
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def swift(request, server_tls):
+    """One storage node, a proxy on http and one on https."""
+    return _swift(request, "swift", 1, server_tls)
+
+
+@pytest.fixture(scope="session")
+def swift_http(swift) -> ServerInfo:
+    return swift.http
+
+
+@pytest.fixture(scope="session")
+def swift_https(swift) -> ServerInfo:
+    return swift.https
+
+
+@pytest.fixture(scope="session")
+def swift3(request):
+    """Three storage nodes, rings with three replicas, http (the fault tests)."""
+    return _swift(request, "swift3", 3, None)
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ class ServerInfo:
     """One S3 endpoint: URL, the CA bundle to trust (https) and the keys of its one user.
 
     ``versioning``: the server keeps object versions (``PutBucketVersioning``);
-    ``acls_enforced``: an anonymous GET of a private object is refused (403).
+    ``acls_enforced``: an anonymous GET of a private object is refused (403 or 401);
+    ``public_base``: where anonymous reads go, when not the S3 path (Swift: ``/v1/AUTH_...``).
     """
 
     name: str
@@ -28,6 +29,11 @@ class ServerInfo:
     ca_bundle: Optional[str] = None
     versioning: bool = True
     acls_enforced: bool = True
+    public_base: Optional[str] = None
+
+    def public_url(self, bucket: str) -> str:
+        """The bucket's base URL for anonymous reads (no trailing slash)."""
+        return f"{self.public_base or self.endpoint}/{bucket}"
 
     @property
     def https(self) -> bool:
