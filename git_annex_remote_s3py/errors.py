@@ -88,6 +88,11 @@ class ObjectChanged(StorageError):
     """The object under the name no longer holds the content asked for (412 on If-Match)."""
 
 
+class AlreadyExists(StorageError):
+    """A write made only if the name was free (``If-None-Match: *``) found it taken (412), or
+    read back another writer's content."""
+
+
 class IntegrityError(StorageError):
     """What the server holds or sent does not match what we sent or expected."""
 

@@ -11,6 +11,7 @@ from git_annex_remote_s3py import credentials, naming
 from git_annex_remote_s3py.annex.session import Session, cache_file, embeds_creds, public_base
 from git_annex_remote_s3py.config import Settings, upload_args_of
 from git_annex_remote_s3py.errors import (
+    AlreadyExists,
     BucketNotFound,
     ConfigError,
     CredentialsMissing,
@@ -26,6 +27,7 @@ UUID_TEXT = re.compile(r"^[0-9a-fA-F-]{8,64}$")
 ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")  # not readable at once: the marker goes without
 INITIALIZED_FLAG = "s3py-initialized"
 LOCATION_CONFIG = "s3py-location"
+CLAIMS = "annex-uuid.claims/"  # under the fileprefix: one object per initremote claiming it
 
 
 def location_of(settings: Settings) -> dict[str, str]:
@@ -80,7 +82,7 @@ def initremote(annex: Any, session: Session) -> None:
             bucket.enable_versioning()
         claim_prefix(annex, settings, bucket)
     except S3pyError as exc:
-        if created:
+        if created and not isinstance(exc, PrefixTaken):  # another run may use the bucket
             raise type(exc)(f"{exc}; {_remove_created(bucket, settings)}") from exc
         raise
     _finish(annex, location)
@@ -171,22 +173,102 @@ def _check_moved(annex: Any, settings: Settings, bucket: Store,
                f"is in bucket {settings.bucket}): recording it")
 
 
+class PrefixTaken(S3pyError):
+    """Another remote owns the prefix, or claims it at this moment: nothing of its is touched
+    (not its marker, not the bucket)."""
+
+
 def claim_prefix(annex: Any, settings: Settings, bucket: Store) -> None:
-    """Write or check the ``annex-uuid`` marker, as the built-in S3 remote does."""
+    """Write or check the ``annex-uuid`` marker, as the built-in S3 remote does; of any
+    number of initremotes racing for one free prefix, one owns it (``claim_free_prefix``)."""
     marker = settings.fileprefix + naming.UUID_MARKER
     uuid = annex.getuuid()
+    found = _read_marker(bucket, marker)
+    if not found:
+        claim_free_prefix(annex, settings, bucket, marker, uuid)
+    elif found != uuid:
+        raise _owned_by(settings, found)
+
+
+def claim_free_prefix(annex: Any, settings: Settings, bucket: Store, marker: str,
+                      uuid: str) -> None:
+    """Make this remote the one owner of a prefix that had no marker, whatever the timing.
+
+    A claim object of this remote's own (``annex-uuid.claims/UUID``) is written, and written
+    once more only if absent (``If-None-Match: *``): a 412 says the server honours that
+    condition, and then the marker itself is written only if absent, so exactly one racer
+    writes it (the others read the winner's UUID). A server that ignores the condition
+    (s3rver) gets the claims protocol instead: list the claims; any other claim, or a marker
+    found meanwhile, refuses this run (racers that see each other are all refused; with
+    read-after-write listings no two can both miss each other). A loser deletes only its own
+    claim, never a marker or a bucket another run may use."""
+    claim = settings.fileprefix + CLAIMS + uuid
+    try:
+        bucket.put_text(claim, uuid)
+    except IntegrityError as exc:
+        raise NotAnS3Endpoint(f"wrote {claim} but read back other content ({exc}): is "
+                              "endpoint= an S3 API URL?") from exc
+    try:
+        conditional = _honours_if_none_match(bucket, claim, uuid)
+        if not conditional:
+            _refuse_other_claims(settings, bucket, claim, marker, uuid)
+        _write_marker(annex, settings, bucket, marker, uuid)
+    finally:
+        _drop_claim(bucket, claim)
+
+
+def _honours_if_none_match(bucket: Store, claim: str, uuid: str) -> bool:
+    """Whether the server refuses a PUT with ``If-None-Match: *`` of a name it holds (the
+    claim just written): AWS (since 2024), moto, Ceph RGW 16 do; s3rver does not."""
+    try:
+        bucket.put_text(claim, uuid, if_absent=True)
+    except AlreadyExists:
+        return True
+    return False
+
+
+def _refuse_other_claims(settings: Settings, bucket: Store, claim: str, marker: str,
+                         uuid: str) -> None:
+    """Without conditional writes: refuse if another run claims the prefix or owns it now."""
+    others = sorted(name.rsplit("/", 1)[-1] for name, _, _ in
+                    bucket.list(settings.fileprefix + CLAIMS) if name != claim)
+    found = _read_marker(bucket, marker)
+    if found and found != uuid:
+        raise _owned_by(settings, found)
+    if others:
+        raise PrefixTaken(
+            f"bucket {settings.bucket} prefix '{settings.fileprefix}' is being claimed by "
+            f"another initremote at this moment (git-annex remote {', '.join(others)}); run "
+            "initremote again once it has finished, or choose another fileprefix= (a claim "
+            f"left by an interrupted initremote is the object {settings.fileprefix}{CLAIMS}"
+            f"{others[0]}: delete it)")
+
+
+def _drop_claim(bucket: Store, claim: str) -> None:
+    """Delete this run's own claim; one left behind (the server refused) only costs a later
+    initremote on a server without conditional writes a clear refusal."""
+    try:
+        bucket.delete(claim)
+    except StorageError:
+        pass
+
+
+def _read_marker(bucket: Store, marker: str) -> str:
+    """The UUID in the marker ("" where there is none); ``NotAnS3Endpoint`` for other text."""
     try:
         found = bucket.get_text(marker).strip()
     except ObjectNotFound:
-        _write_marker(annex, settings, bucket, marker, uuid)
-        return
+        return ""
     if not UUID_TEXT.match(found):
         raise NotAnS3Endpoint(f"{marker} holds no UUID: is endpoint= an S3 API URL?")
-    if found != uuid:
-        raise S3pyError(
-            f"bucket {settings.bucket} prefix '{settings.fileprefix}' already belongs to "
-            f"git-annex remote {found}; choose another fileprefix=, or use initremote --sameas "
-            "to add another way to reach that remote")
+    return found
+
+
+def _owned_by(settings: Settings, owner: str) -> PrefixTaken:
+    return PrefixTaken(
+        f"bucket {settings.bucket} prefix '{settings.fileprefix}' already belongs to "
+        f"git-annex remote {owner}; choose another fileprefix=, or use initremote --sameas "
+        "to add another way to reach that remote")
 
 
 def marker_args(settings: Settings) -> UploadArgs:
@@ -207,11 +289,18 @@ def upload_settings(settings: Settings) -> str:
 
 
 def _write_marker(annex: Any, settings: Settings, bucket: Store, marker: str, uuid: str) -> None:
-    """Write the marker (verified by the store); a server refusing the upload arguments is
-    named by the settings behind them; an automatic checksum fallback is recorded."""
+    """Write the marker only where there is none (verified by the store): another writer's
+    marker refuses this run (``PrefixTaken``, naming it); a server refusing the upload
+    arguments is named by the settings behind them; an automatic checksum fallback is
+    recorded."""
     args = marker_args(settings)
     try:
-        bucket.put_text(marker, uuid, args)
+        bucket.put_text(marker, uuid, args, if_absent=True)
+    except AlreadyExists:
+        owner = _read_marker(bucket, marker)
+        if owner == uuid:
+            return  # this remote's own, from an earlier run
+        raise _owned_by(settings, owner or "(unknown)") from None
     except IntegrityError as exc:
         raise NotAnS3Endpoint(f"wrote {marker} but read back other content ({exc}): is "
                               "endpoint= an S3 API URL?") from exc
@@ -219,10 +308,10 @@ def _write_marker(annex: Any, settings: Settings, bucket: Store, marker: str, uu
         if not args or type(exc) is not StorageError:
             raise  # access, region, endpoint... say so themselves
         try:
-            bucket.put_text(marker, uuid)
+            bucket.put_text(marker, uuid, if_absent=True)
         except StorageError:
             raise exc from None
-        bucket.delete(marker)
+        bucket.delete(marker)  # this run's own: the claim keeps others from the prefix
         raise ConfigError(f"bucket {settings.bucket} refuses uploads with "
                           f"{upload_settings(settings)} ({exc}); set a value this server "
                           "supports (a storage class it offers...) or leave the setting unset"

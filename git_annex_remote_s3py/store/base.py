@@ -106,9 +106,11 @@ class Store(Protocol):
     def get_text(self, name: str) -> str:
         """A small object's text; ``ObjectNotFound``, ``BucketNotFound``."""
 
-    def put_text(self, name: str, text: str, extra_args: UploadArgs | None = None) -> None:
-        """Write a small text object, read back: ``IntegrityError`` if other bytes stayed
-        (the object is removed)."""
+    def put_text(self, name: str, text: str, extra_args: UploadArgs | None = None,
+                 if_absent: bool = False) -> None:
+        """Write a small object, read back: ``IntegrityError`` if other
+        bytes stayed (the object is removed); ``if_absent``: only where the name is free
+        (``If-None-Match: *``), ``AlreadyExists`` otherwise."""
 
     def presign(self, name: str, expires: int) -> str:
         """A GET URL valid for ``expires`` seconds (``CredentialsMissing`` without

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 from git_annex_remote_s3py.config import DEFAULT_PART_SIZE
 from git_annex_remote_s3py.errors import (
+    AlreadyExists,
     IntegrityError,
     LocalFileError,
     StorageError,
@@ -252,18 +253,28 @@ class Bucket:
     def get_text(self, name: str) -> str:
         return self.boto.get_text(name)
 
-    def put_text(self, name: str, text: str, extra_args: UploadArgs | None = None) -> None:
+    def put_text(self, name: str, text: str, extra_args: UploadArgs | None = None,
+                 if_absent: bool = False) -> None:
         """Write a small text object and read it back: one holding other bytes is removed
-        and the store fails (``IntegrityError``), after the checksum fallback's retry."""
-        self._plain_retry(lambda: self._put_text_verified(name, text, extra_args))
+        and the store fails (``IntegrityError``), after the checksum fallback's retry.
 
-    def _put_text_verified(self, name: str, text: str, extra_args: UploadArgs | None) -> None:
-        self.boto.put_text(name, text, extra_args)
+        ``if_absent``: only where the name is free (``If-None-Match: *``): ``AlreadyExists``
+        where the server refuses (412), or where the object read back holds another writer's
+        text (a server that ignores the condition), which is then left as it is."""
+        self._plain_retry(lambda: self._put_text_verified(name, text, extra_args, if_absent))
+
+    def _put_text_verified(self, name: str, text: str, extra_args: UploadArgs | None,
+                           if_absent: bool) -> None:
+        self.boto.put_text(name, text, extra_args, if_absent)
         found = self.boto.get_text(name)
-        if found != text:
-            self.delete(name)
-            raise IntegrityError(f"writing {name}: read back {len(found)} bytes other than the "
-                                 f"{len(text)} written; the object was removed")
+        if found == text:
+            return
+        if if_absent:
+            raise AlreadyExists(f"writing {name}: read back another writer's content; left "
+                                "as it is")
+        self.delete(name)
+        raise IntegrityError(f"writing {name}: read back {len(found)} bytes other than the "
+                             f"{len(text)} written; the object was removed")
 
     def remove(self) -> None:
         """Delete the bucket itself (it must be empty)."""

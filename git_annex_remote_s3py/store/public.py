@@ -169,7 +169,8 @@ class PublicStore:
                  extra_args: UploadArgs | None = None) -> ObjectInfo:
         self._needs_credentials()
 
-    def put_text(self, name: str, text: str, extra_args: UploadArgs | None = None) -> None:
+    def put_text(self, name: str, text: str, extra_args: UploadArgs | None = None,
+                 if_absent: bool = False) -> None:
         self._needs_credentials()
 
     def delete(self, name: str) -> None:

@@ -191,6 +191,27 @@ def test_text_objects(moto_bucket):
         bucket.get_text("ds1/nothing")
 
 
+def test_text_written_only_if_absent_leaves_what_is_there(moto_bucket):
+    """``If-None-Match: *`` (moto honours it): the second writer gets ``AlreadyExists`` and
+    the first writer's object stays as it was."""
+    bucket, client = moto_bucket
+    bucket.put_text("ds1/annex-uuid", "u-1", if_absent=True)
+    with pytest.raises(errors.AlreadyExists):
+        bucket.put_text("ds1/annex-uuid", "u-2", if_absent=True)
+    assert client.get_object(Bucket="b-1", Key="ds1/annex-uuid")["Body"].read() == b"u-1"
+
+
+def test_text_read_back_from_another_writer_is_left(moto_bucket, monkeypatch):
+    """A server that ignores the condition (s3rver): another writer's text read back after
+    our PUT is ``AlreadyExists``, and that object is not removed."""
+    bucket, client = moto_bucket
+    client.put_object(Bucket="b-1", Key="ds1/annex-uuid", Body=b"u-1")
+    monkeypatch.setattr(bucket.boto, "put_text", lambda *args: None)  # the PUT "overwritten"
+    with pytest.raises(errors.AlreadyExists):
+        bucket.put_text("ds1/annex-uuid", "u-2", if_absent=True)
+    assert client.get_object(Bucket="b-1", Key="ds1/annex-uuid")["Body"].read() == b"u-1"
+
+
 # -- the error table, with botocore's Stubber ----------------------------------------------------
 def stubbed(calls: list[tuple[str, dict]]) -> tuple[Bucket, Stubber]:
     """A Bucket whose client answers ``calls`` in order: (method, error or response)."""

@@ -10,10 +10,12 @@ from typing import Any, Iterator
 
 from git_annex_remote_s3py.errors import (
     AccessDenied,
+    AlreadyExists,
     BucketNotFound,
     IntegrityError,
     LocalFileError,
     NotAnS3Endpoint,
+    ObjectChanged,
     ObjectNotFound,
     StorageError,
 )
@@ -294,10 +296,20 @@ class BotoBucket:
         with self._errors(f"reading {name}"):
             return self.client.get_object(Bucket=self.name, Key=name)["Body"].read().decode()
 
-    def put_text(self, name: str, text: str, extra_args: dict | None = None) -> None:
-        with self._errors(f"writing {name}"):
-            answer = self.client.put_object(Bucket=self.name, Key=name, Body=text.encode(),
-                                            **(extra_args or {}))
+    def put_text(self, name: str, text: str, extra_args: dict | None = None,
+                 if_absent: bool = False) -> None:
+        """One PUT; ``if_absent``: only where the name holds nothing (``If-None-Match: *``;
+        ``AlreadyExists`` on the 412 of a server that honours it)."""
+        kwargs = {**(extra_args or {}), **({"IfNoneMatch": "*"} if if_absent else {})}
+        try:
+            with self._errors(f"writing {name}"):
+                answer = self.client.put_object(Bucket=self.name, Key=name,
+                                                Body=text.encode(), **kwargs)
+        except ObjectChanged as exc:
+            if not if_absent:
+                raise
+            raise AlreadyExists(f"writing {name}: bucket {self.name} holds it already "
+                                "(written by another client meanwhile)") from exc
         if not answer.get("ETag"):
             raise NotAnS3Endpoint(f"writing {name}: the endpoint sent no ETag; is endpoint= an "
                                   "S3 API URL?")
