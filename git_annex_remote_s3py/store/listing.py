@@ -1,38 +1,34 @@
-"""Answer presence checks from one listing of the prefix where that is safe, else by HEAD.
+"""Answer presence checks that wait at one moment from one listing fetched after they all
+arrived, else by HEAD.
 
-``git annex fsck --fast --from``, a repeated ``copy --to`` or ``drop`` ask CHECKPRESENT for every
-key; one LIST request returns 1,000 names with sizes. After ``threshold`` checks in a process
-the prefix is listed (at most ``max_objects`` names).
+``git annex fsck --fast --from``, a repeated ``copy --to`` or ``drop`` with ``-J`` ask
+CHECKPRESENT for many keys at once (ASYNC jobs of one process); one LIST request returns
+1,000 names with sizes and ETags.
 
-"Present" is the answer on which git-annex drops the last local copy, so it never rests on
-anything the server said before the request arrived: a listed name answers present only for a
-request that arrived before the page holding it was fetched (the request that started the
-listing, and ASYNC jobs that arrived while it ran and waited for it). Every other request for
-a listed name is a HEAD. Each request is numbered on arrival; the names of the requests that
-wait for a listing are kept with the size, ETag and the number of requests that had arrived
-before their page was asked for.
+The rule, in both directions: a listing answers only the requests that arrived before its
+first page was asked for; anything the server said earlier is never an answer ("present" from
+an old listing may lose the last copy; "absent" from one records stored keys missing, as
+another process or clone may have stored them since). So requests are gathered in rounds:
+while a listing runs, the requests that arrive wait for the next round, and the next listing
+(begun after every one of them arrived) answers them all: present where listed with an ETag
+(the size is checked by the caller), absent where its page range holds no such name. A round
+lists only where it pays: when more requests are in flight than the prefix has pages (a
+prefix of 1,000 names is one page; the requests in flight gather behind the listing);
+otherwise, and for every request made alone (``-J1``), a HEAD. A round stops once its pages
+cover every waiting name (S3 lists in name order) or after as many pages as names wait; a
+name beyond the pages read is asked by HEAD.
 
-"Absent" (the safe direction) comes from a complete listing (every name under the prefix) that
-is still fresh, also for requests that arrived after it: S3 listings are strongly consistent,
-so a name missing from one was a 404 at that time, in a bucket we may list. A listing stays
-fresh for ``ttl`` seconds, or ``PACE`` times as long as it took if that is longer, so that
-listing a large prefix again costs at most a tenth of the time (10,000 names: 10 pages). The
-price: an object another client stores meanwhile may read as absent, which makes the location
-log wrong until the next check, but loses no data. Every store, copy or delete in this process
-makes its name unknown to the listing (HEAD again), also while a listing runs.
-
-Memory: a listed name costs 8 bytes (a sorted array of its hashes; a name whose hash is in it
-but was not waited for is asked by HEAD, so a collision only costs a request): 1,000,000 names
-(``MAX_OBJECTS``) take 8 MB; a prefix holding more is never complete, and is asked by HEAD.
+Every store, copy or delete in this process makes its name unknown to a running round (HEAD).
+A server whose listings lag behind its writes (OpenStack Swift: container listings held 87-201
+of 203 objects after a node failure) never answers from a listing (``lagging_listings`` of the
+bucket). A listing the server refuses (no s3:ListBucket) turns listings off for the process.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from array import array
-from bisect import bisect_left
-from typing import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Iterator, Union
 
 from git_annex_remote_s3py.errors import ObjectNotFound, StorageError
 from git_annex_remote_s3py.store.base import (
@@ -45,10 +41,19 @@ from git_annex_remote_s3py.store.base import (
     UploadArgs,
 )
 
-THRESHOLD = 8
-TTL = 10.0
-PACE = 10  # a listing stays fresh at least this many times as long as it took
-MAX_OBJECTS = 1_000_000
+THRESHOLD = 8  # requests answered by HEAD before any listing (a short run never lists)
+PAGE_NAMES = 1000  # names per listing page (S3's maximum, the lean path's page)
+ABSENT = "absent"
+Answer = Union[ObjectInfo, str]  # an ObjectInfo or ABSENT
+
+
+@dataclass
+class Round:
+    """The requests that one listing answers: all arrived before it began."""
+
+    names: set[str] = field(default_factory=set)
+    answers: dict[str, Answer] = field(default_factory=dict)
+    done: bool = False
 
 
 class ListedBucket:
@@ -56,127 +61,111 @@ class ListedBucket:
     a listing where allowed, its writes forget their names; every other method is the inner
     store's."""
 
-    def __init__(self, bucket: Store, prefix: str, *, threshold: int = THRESHOLD,
-                 ttl: float = TTL, max_objects: int = MAX_OBJECTS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._bucket, self._prefix = bucket, prefix
-        self._threshold, self._ttl, self._max = threshold, ttl, max_objects
-        self._clock = clock
+    def __init__(self, bucket: Store, prefix: str, *, threshold: int = THRESHOLD) -> None:
+        self._bucket, self._prefix, self._threshold = bucket, prefix, threshold
         self._changed = threading.Condition()
-        self._hashes = array("q")  # hash() of every listed name, sorted
-        self._listed: dict[str, tuple[int, str, int]] = {}  # waited-for name -> size, etag, stamp
-        self._waiting: set[str] = set()  # names of requests that wait for the running listing
-        self._complete = False
-        self._listed_at = float("-inf")  # when the listing began
-        self._fresh_for = ttl  # seconds: max(ttl, PACE x how long the last listing took)
-        self._arrived = 0  # requests numbered as they arrive
-        self._hits = self._misses = 0
-        self._listing = False
-        self._touched: set[str] = set()  # written or deleted here since the listing began
+        self._arrived = 0  # requests so far
+        self._in_flight = 0  # presence requests being answered now
+        self._listing = False  # a round's listing runs
+        self._next: Round | None = None  # the round gathering requests for the next listing
+        self._pages = 1  # pages a listing of the prefix takes (a lower bound until listed)
+        self._touched: set[str] = set()  # written or deleted here while the listing runs
         self._disabled = False
+        self.listed_rounds = 0  # listings made (tests and benchmarks read it)
 
     # -- presence ---------------------------------------------------------------------------
     def head(self, name: str, version_id: str | None = None) -> ObjectInfo:
-        """What the object is now: from the listing where the rules above allow, else a HEAD.
-        Raises ``ObjectNotFound`` for a real 404 or a name a fresh complete listing lacks."""
-        if version_id is None:
-            answer = self._from_listing(name)
-            if answer is not None:
-                return answer
-        return self._bucket.head(name, version_id)
+        """What the object is now: from a listing begun after this request arrived, else a
+        HEAD. Raises ``ObjectNotFound`` for a real 404 or a name such a listing lacks."""
+        with self._changed:
+            self._in_flight += 1
+        try:
+            answer = None if version_id is not None else self._from_listing(name)
+            if answer == ABSENT:
+                raise ObjectNotFound(f"{name}: not in a listing of the prefix begun after the "
+                                     "request")
+            return answer if answer is not None else self._bucket.head(name, version_id)
+        finally:
+            with self._changed:
+                self._in_flight -= 1
 
-    def _from_listing(self, name: str) -> ObjectInfo | None:
+    def _from_listing(self, name: str) -> Answer | None:
+        """ObjectInfo, ABSENT, or None (ask by HEAD)."""
         with self._changed:
             self._arrived += 1
-            ticket = self._arrived
             self._changed.notify_all()  # an arrival is a change too (tests wait for one)
-            lists = self._should_list()
-            if lists or self._listing:
-                self._waiting.add(name)
-            while self._listing and not lists:
-                self._changed.wait()  # its later pages are fetched after this request arrived
-        if lists:
-            self._refresh()
-        with self._changed:
-            return self._answer(name, ticket)
-
-    def _answer(self, name: str, ticket: int) -> ObjectInfo | None:
-        if self._disabled or self._clock() - self._listed_at > self._fresh_for:
-            return None
-        entry = self._listed.get(name)
-        if name in self._touched or (entry is None and not self._complete):
-            self._misses += 1
-            return None
-        if entry is None:
-            if self._holds(name):  # listed, but not for this request: ask the server
-                self._misses += 1
+            if self._disabled or self._bucket.lagging_listings():
                 return None
-            self._hits += 1
-            raise ObjectNotFound(f"{name}: not in a complete listing of the prefix")
-        size, etag, stamp = entry
-        if ticket > stamp or not etag:  # listed before this request arrived: ask again
-            self._misses += 1
-            return None
-        self._hits += 1
-        return ObjectInfo(size, etag)
+            if self._listing or self._next is not None:
+                round_ = self._join_next(name)
+            elif self._arrived > self._threshold and self._in_flight > self._pages:
+                round_ = Round({name})  # others are in flight: they gather behind it
+                self._begin(round_)
+            else:
+                return None
+            if round_.done:
+                return round_.answers.get(name)
+        self._run(round_)
+        with self._changed:
+            return round_.answers.get(name)
 
-    def _holds(self, name: str) -> bool:
-        """Whether the listing held ``name`` (or another name of the same hash)."""
-        wanted = hash(name)
-        index = bisect_left(self._hashes, wanted)
-        return index < len(self._hashes) and self._hashes[index] == wanted
+    def _join_next(self, name: str) -> Round:
+        """Wait in the next round (lock held); the round, done or begun by this thread."""
+        if self._next is None:
+            self._next = Round()
+        round_ = self._next
+        round_.names.add(name)
+        while not round_.done and (self._listing or self._next is not round_):
+            self._changed.wait()
+        if round_.done:
+            return round_
+        self._next = None  # this thread begins it
+        if self._in_flight <= self._pages:  # fewer requests than pages: HEADs are cheaper
+            round_.done = True
+            self._changed.notify_all()
+            return round_
+        self._begin(round_)
+        return round_
 
-    def _should_list(self) -> bool:
-        """Whether this request lists the prefix (called with the lock held)."""
-        if self._disabled or self._listing or self._arrived < self._threshold:
-            return False
-        if self._clock() - self._listed_at <= self._fresh_for:
-            return False
-        first = self._listed_at == float("-inf")
-        if not first and self._hits < self._misses:
-            return False  # mostly names the listing could not answer: it saves nothing
+    def _begin(self, round_: Round) -> None:
         self._listing, self._touched = True, set()
-        self._listed_at = self._clock()
-        return True
+        self.listed_rounds += 1
 
-    def _refresh(self) -> None:
-        listed: dict[str, tuple[int, str, int]] = {}
-        hashes = array("q")
-        complete, disabled = False, False  # complete only once the last page came
-        waiting = self._waiting  # this listing's set: grows (under the lock) while it runs
+    def _run(self, round_: Round) -> None:
+        """List until every waiting name is covered (or as many pages as names wait); answer
+        each waiting name from it."""
+        listed: dict[str, tuple[int, str]] = {}
+        last, count, complete, disabled = "", 0, False, False
+        highest, budget = max(round_.names), len(round_.names) * PAGE_NAMES
         try:
-            pages = iter(self._bucket.list(self._prefix))
-            while True:
-                with self._changed:
-                    stamp = self._arrived  # requests up to here arrived before the next page
-                try:
-                    name, size, etag = next(pages)
-                except StopIteration:
-                    complete = True
-                    break
-                if len(hashes) >= self._max:
-                    break
-                hashes.append(hash(name))
-                if name in waiting:
-                    listed[name] = (size, etag, stamp)
+            for name, size, etag in self._bucket.list(self._prefix):
+                count += 1
+                last = name
+                if name in round_.names:
+                    listed[name] = (size, etag)
+                if name >= highest and count % PAGE_NAMES == 0 or count >= budget:
+                    break  # the page holding the last waiting name (or the budget) is read
+            else:
+                complete = True
         except StorageError:  # e.g. no s3:ListBucket permission: HEAD every time
             disabled = True
-        finally:
-            hashes = array("q", sorted(hashes))
-            with self._changed:
-                for name in self._touched:
-                    listed.pop(name, None)
-                self._listed, self._hashes, self._complete = listed, hashes, complete
-                self._fresh_for = max(self._ttl, PACE * (self._clock() - self._listed_at))
-                self._disabled = self._disabled or disabled
-                self._listing = False
-                self._waiting = set()
-                self._hits = self._misses = 0
-                self._changed.notify_all()
+        with self._changed:  # every name up to ``last`` was read, in name order
+            for name in round_.names:
+                if disabled or name in self._touched:
+                    continue
+                if name in listed and listed[name][1]:
+                    size, etag = listed[name]
+                    round_.answers[name] = ObjectInfo(size, etag)
+                elif name not in listed and (complete or name <= last):
+                    round_.answers[name] = ABSENT
+            pages = -(-count // PAGE_NAMES)
+            self._pages = max(1, pages) if complete else max(self._pages, pages + 1)
+            self._disabled = self._disabled or disabled
+            self._listing, round_.done = False, True
+            self._changed.notify_all()
 
     def _forget(self, name: str) -> None:
         with self._changed:
-            self._listed.pop(name, None)
             self._touched.add(name)
 
     # -- writes forget their names, before and after (a listing may run meanwhile) ------------
@@ -195,10 +184,11 @@ class ListedBucket:
         finally:
             self._forget(name)
 
-    def put_text(self, name: str, text: str, extra_args: UploadArgs | None = None) -> None:
+    def put_text(self, name: str, text: str, extra_args: UploadArgs | None = None,
+                 if_absent: bool = False) -> None:
         self._forget(name)
         try:
-            self._bucket.put_text(name, text, extra_args)
+            self._bucket.put_text(name, text, extra_args, if_absent)
         finally:
             self._forget(name)
 
@@ -259,6 +249,9 @@ class ListedBucket:
 
     def enable_versioning(self) -> None:
         self._bucket.enable_versioning()
+
+    def lagging_listings(self) -> bool:
+        return self._bucket.lagging_listings()
 
     def plain_uploads(self) -> str:
         return self._bucket.plain_uploads()

@@ -151,6 +151,9 @@ class PublicStore:
     def plain_uploads(self) -> str:
         return ""
 
+    def lagging_listings(self) -> bool:
+        return False  # it never lists
+
     def uploads_in_flight(self) -> bool:
         return False
 

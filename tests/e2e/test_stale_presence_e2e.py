@@ -8,11 +8,12 @@ listing the remote gets is already stale for every later request, deterministica
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from typing import Callable
 
 import pytest
-from support.faultproxy import FaultProxy, _ProxyHandler
+from support.faultproxy import FaultProxy, Rule, _ProxyHandler
 from support.repos import initremote, make_annex_repo, run
 
 from git_annex_remote_s3py.naming import key_object_name
@@ -74,8 +75,17 @@ def test_drop_keeps_the_last_copy_of_objects_deleted_after_the_listing(
             client.delete_object(Bucket=bucket_name, Key=key_object_name(PREFIX, key_of[name]))
 
     stale_proxy.arm(another_client_deletes)
-    run(["git", "annex", "drop", "."], repo, env, check=False)
-    assert stale_proxy.listed.is_set(), "the remote never listed the prefix"
+    # a listing answers requests that wait together: one HEAD after the 8th (the threshold)
+    # is held until the remote listed, so that others are in flight beside it
+    hold = Rule("hold", method="HEAD", nth=9)
+    stale_proxy.set_rules(hold)
+    drop = subprocess.Popen(["git", "annex", "drop", "-J8", "."], cwd=repo, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert stale_proxy.listed.wait(120), "the remote never listed the prefix"
+    finally:
+        hold.release()
+        drop.wait(timeout=600)
 
     in_bucket = s3_server.objects(bucket_name, PREFIX)
     here = set(run(["git", "annex", "find", "--in", "here"], repo, env).stdout.split())

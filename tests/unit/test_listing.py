@@ -1,130 +1,179 @@
 """CHECKPRESENT answered from one listing (store/listing.py ListedBucket) over an in-memory
-bucket: fast, and never wrong about absence."""
+bucket: only requests that waited together, from a listing begun after they all arrived;
+never an answer, either way, from a listing older than the request. Concurrency is made
+deterministic with gates (a HEAD or a listing held until the test opens it)."""
 
 from __future__ import annotations
+
+import threading
 
 from git_annex_remote_s3py.errors import AccessDenied, ObjectNotFound
 from git_annex_remote_s3py.store.base import ObjectInfo
 from git_annex_remote_s3py.store.listing import ListedBucket
 
-NOT_LISTED = "absent without a HEAD"
+ABSENT = "absent"
+WAIT = 30  # seconds: a deadline, never a pause
 
 
 class MemoryBucket:
-    """The part of ``storage.Bucket`` that ListedBucket uses, kept in a dict."""
+    """The part of ``storage.Bucket`` that ListedBucket uses, kept in a dict; ``list_gate`` and
+    ``head_gate`` (when set) hold a listing / a HEAD until the test sets them."""
 
     def __init__(self, objects: dict[str, int], deny_list: bool = False) -> None:
         self.objects, self.deny_list = dict(objects), deny_list
-        self.during_list: list = []
-        self.heads = 0
+        self.heads: list[str] = []
+        self.listings = 0
+        self.list_gate: threading.Event | None = None
+        self.head_gate: threading.Event | None = None
+        self.lagging = False
 
     def list(self, prefix: str):
         if self.deny_list:
             raise AccessDenied("listing: access denied")
+        self.listings += 1
+        if self.list_gate is not None:
+            assert self.list_gate.wait(WAIT)
         for name, size in sorted(self.objects.items()):
-            for action in self.during_list:
-                action()
-            self.during_list = []
             if name.startswith(prefix):
                 yield name, size, "etag"
 
     def delete(self, name: str) -> None:
         self.objects.pop(name, None)
 
-    def put_file(self, name: str, path: str, report, extra_args=None) -> ObjectInfo:
-        self.objects[name] = len(path)  # here the "file name" stands for its content
-        return ObjectInfo(len(path), "etag")
+    def lagging_listings(self) -> bool:
+        return self.lagging
 
     def head(self, name: str, version_id=None):
-        self.heads += 1
+        self.heads.append(name)
+        if self.head_gate is not None:
+            assert self.head_gate.wait(WAIT)
         if name not in self.objects:
             raise ObjectNotFound(name)
         return ObjectInfo(self.objects[name], "etag")
 
 
-def asked(bucket: ListedBucket, names: list[str]) -> list[int | str | None]:
-    """Per name: the size the listing answered, NOT_LISTED, or None where a HEAD was sent."""
-    answers: list[int | str | None] = []
-    for name in names:
-        heads = bucket._bucket.heads
-        try:
-            size = bucket.head(name).size
-        except ObjectNotFound:
-            size = NOT_LISTED
-        answers.append(None if bucket._bucket.heads > heads else size)
-    return answers
+def answer(bucket: ListedBucket, name: str) -> int | str:
+    try:
+        return bucket.head(name).size
+    except ObjectNotFound:
+        return ABSENT
 
 
-def test_listing_answers_until_stale():
-    """Present only for the request that started the listing (it arrived before the page);
-    absent for any request while the complete listing is fresh."""
-    now = [0.0]
+class Requests:
+    """Requests made from threads, as ASYNC jobs make them."""
+
+    def __init__(self, bucket: ListedBucket) -> None:
+        self.bucket, self.answers, self.threads = bucket, {}, []
+
+    def start(self, *names: str) -> None:
+        """Start one request per name; return once all of them arrived."""
+        arrived = self.bucket._arrived + len(names)
+        for name in names:
+            thread = threading.Thread(target=self._ask, args=(name,))
+            thread.start()
+            self.threads.append(thread)
+        with self.bucket._changed:
+            assert self.bucket._changed.wait_for(lambda: self.bucket._arrived >= arrived, WAIT)
+
+    def _ask(self, name: str) -> None:
+        self.answers[name] = answer(self.bucket, name)
+
+    def join(self) -> dict[str, int | str]:
+        for thread in self.threads:
+            thread.join(WAIT)
+        return self.answers
+
+
+def test_requests_made_one_at_a_time_are_heads():
+    """-J1: a listing would answer one request for the price of a page: never listed."""
     memory = MemoryBucket({"p/a": 1, "p/b": 2})
-    bucket = ListedBucket(memory, "p/", threshold=2, ttl=10, clock=lambda: now[0])
-    assert asked(bucket, ["p/a", "p/a", "p/b", "p/zz"]) == [None, 1, None, NOT_LISTED]
-    now[0] = 11.0  # stale: the next question (the threshold is long past) lists again
-    memory.objects.pop("p/a")  # removed behind this process's back
-    assert asked(bucket, ["p/a", "p/b"]) == [NOT_LISTED, None]
+    bucket = ListedBucket(memory, "p/", threshold=0)
+    assert [answer(bucket, n) for n in ("p/a", "p/a", "p/b", "p/zz")] == [1, 1, 2, ABSENT]
+    assert memory.listings == 0 and len(memory.heads) == 4
 
 
-def test_incomplete_listing_never_answers_absent():
-    objects = {f"p/{i}": i for i in range(5)}
-    bucket = ListedBucket(MemoryBucket(objects), "p/", threshold=1, max_objects=3)
-    assert asked(bucket, ["p/0", "p/1", "p/4", "p/zz"]) == [0, None, None, None]
+def test_requests_waiting_together_share_one_listing_begun_after_they_arrived():
+    memory = MemoryBucket({"p/a": 1, "p/b": 2, "p/c": 3})
+    bucket = ListedBucket(memory, "p/", threshold=0)
+    requests = Requests(bucket)
+    memory.head_gate, memory.list_gate = threading.Event(), threading.Event()
+    requests.start("p/a")  # a HEAD, held: one request in flight
+    requests.start("p/b")  # in flight beside it: begins a listing (held)
+    requests.start("p/c", "p/zz")  # arrive while it runs: wait for the next one
+    memory.head_gate.set()
+    memory.list_gate.set()
+    assert requests.join() == {"p/a": 1, "p/b": 2, "p/c": 3, "p/zz": ABSENT}
+    assert memory.heads == ["p/a"] and memory.listings == 2
 
 
-def test_names_written_here_are_asked_again():
+def test_no_absent_from_a_listing_older_than_the_request():
+    """Another client stores an object after a listing: later requests HEAD it (issue #23:
+    fsck --fast beside copy recorded 144 of 302 stored keys missing)."""
     memory = MemoryBucket({"p/a": 1})
-    bucket = ListedBucket(memory, "p/", threshold=1)
-    assert asked(bucket, ["p/a", "p/new"]) == [1, NOT_LISTED]
-    bucket.put_file("p/new", "12345", lambda _: None)
-    bucket.delete("p/a")
-    assert asked(bucket, ["p/new", "p/a"]) == [None, None]
+    bucket = ListedBucket(memory, "p/", threshold=0)
+    requests = Requests(bucket)
+    memory.head_gate = threading.Event()
+    requests.start("p/a", "p/new")  # the second lists: p/new absent at that time
+    memory.head_gate.set()
+    assert requests.join()["p/new"] == ABSENT
+    memory.objects["p/new"] = 5  # stored by another process
+    assert answer(bucket, "p/new") == 5
+    assert memory.heads[-1] == "p/new"
 
 
-def test_delete_while_listing_is_forgotten():
+def test_a_write_here_while_the_listing_runs_is_asked_again():
     memory = MemoryBucket({"p/a": 1, "p/b": 2})
-    bucket = ListedBucket(memory, "p/", threshold=1)
-    memory.during_list = [lambda: bucket.delete("p/b")]  # another job removes it meanwhile
-    assert asked(bucket, ["p/a", "p/b", "p/zz"]) == [1, None, NOT_LISTED]
+    bucket = ListedBucket(memory, "p/", threshold=0)
+    requests = Requests(bucket)
+    memory.head_gate, memory.list_gate = threading.Event(), threading.Event()
+    requests.start("p/a")
+    requests.start("p/b")  # lists, held
+    bucket.delete("p/b")  # another job removes it meanwhile
+    memory.list_gate.set()
+    memory.head_gate.set()
+    assert requests.join() == {"p/a": 1, "p/b": ABSENT}
+    assert memory.heads == ["p/a", "p/b"]  # p/b: not from the listing
+
+
+def test_listings_that_lag_never_answer():
+    """A Swift server (its listings may miss recent writes): HEAD only."""
+    memory = MemoryBucket({"p/a": 1})
+    memory.lagging = True
+    bucket = ListedBucket(memory, "p/", threshold=0)
+    requests = Requests(bucket)
+    memory.head_gate = threading.Event()
+    requests.start("p/a", "p/zz")
+    memory.head_gate.set()
+    assert requests.join() == {"p/a": 1, "p/zz": ABSENT}
+    assert memory.listings == 0 and sorted(memory.heads) == ["p/a", "p/zz"]
 
 
 def test_listing_refused_falls_back_to_head_for_good():
-    bucket = ListedBucket(MemoryBucket({"p/a": 1}, deny_list=True), "p/", threshold=1)
-    assert asked(bucket, ["p/a", "p/a"]) == [None, None]
-    assert bucket.head("p/a").size == 1
+    memory = MemoryBucket({"p/a": 1}, deny_list=True)
+    bucket = ListedBucket(memory, "p/", threshold=0)
+    requests = Requests(bucket)
+    memory.head_gate = threading.Event()
+    requests.start("p/a", "p/a")
+    memory.head_gate.set()
+    assert requests.join() == {"p/a": 1}
+    assert bucket._disabled and memory.heads == ["p/a", "p/a"]
 
 
-def test_a_slow_listing_stays_fresh_ten_times_as_long():
-    """A listing that took 5 s answers absent for 50 s (PACE x its time), then lists again."""
-    now = [0.0]
-    memory = MemoryBucket({"p/a": 1, "p/b": 2})
-    bucket = ListedBucket(memory, "p/", threshold=1, ttl=10, clock=lambda: now[0])
-    memory.during_list = [lambda: now.__setitem__(0, now[0] + 5.0)]
-    assert asked(bucket, ["p/a"]) == [1]  # listed from t=0 to t=5
-    now[0] = 49.0
-    memory.objects["p/new"] = 3  # stored by another client: absent until the next listing
-    assert asked(bucket, ["p/zz", "p/new"]) == [NOT_LISTED, NOT_LISTED]
-    now[0] = 51.0
-    assert asked(bucket, ["p/new", "p/zz"]) == [3, NOT_LISTED]  # listed again
-
-
-def test_a_large_prefix_is_complete_and_costs_8_bytes_a_name():
-    """200,000 names: absent answers from the listing; what it keeps is their hashes, not a
-    record per name (once 10,000 names at ~300 bytes each, then no absent answers above)."""
-    import tracemalloc
-
-    objects = {f"p/SHA256E-s{i}--{i:064x}.bin": i for i in range(200_000)}
+def test_a_large_prefix_reads_only_the_pages_it_needs():
+    """5,000 names: a listing for one request reads one page (the one holding its name);
+    then the prefix is known to take at least two, and three waiting requests read at most
+    three: the name beyond them is asked by HEAD."""
+    objects = {f"p/{i:05d}": i for i in range(5000)}
     memory = MemoryBucket(objects)
-    bucket = ListedBucket(memory, "p/", threshold=1)
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        assert asked(bucket, ["p/SHA256E-s7--" + f"{7:064x}.bin"]) == [7]
-        kept = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
-    assert kept < 2.5 * 1024**2, kept  # 1.6 MB of hashes
-    heads = memory.heads
-    assert asked(bucket, ["p/missing", "p/SHA256E-s3--" + f"{3:064x}.bin"]) == [NOT_LISTED, None]
-    assert memory.heads == heads + 1  # the listed name not waited for: a HEAD
+    bucket = ListedBucket(memory, "p/", threshold=0)
+    requests = Requests(bucket)
+    memory.head_gate, memory.list_gate = threading.Event(), threading.Event()
+    requests.start("p/00000")
+    requests.start("p/00007")  # lists alone (held)
+    requests.start("p/00010", "p/02500", "p/04999")  # the next round: three pages at most
+    memory.list_gate.set()
+    memory.head_gate.set()
+    assert requests.join() == {"p/00000": 0, "p/00007": 7, "p/00010": 10, "p/02500": 2500,
+                               "p/04999": 4999}
+    assert sorted(memory.heads) == ["p/00000", "p/04999"] and memory.listings == 2
+    assert bucket._pages == 4

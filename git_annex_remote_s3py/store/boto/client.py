@@ -114,12 +114,24 @@ class LazyClient:
 
     def __init__(self, build: Callable[[], Any]) -> None:
         self._build, self._client, self._lock = build, None, threading.Lock()
+        self._hooks: list[Callable[[Any], None]] = []
+
+    def when_built(self, hook: Callable[[Any], None]) -> None:
+        """Call ``hook(client)`` once the client is built (at once if it is)."""
+        with self._lock:
+            if self._client is None:
+                self._hooks.append(hook)
+                return
+        hook(self._client)
 
     def __getattr__(self, name: str) -> Any:
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = self._build()
+                    client = self._build()
+                    for hook in self._hooks:
+                        hook(client)
+                    self._client = client
         return getattr(self._client, name)
 
 
@@ -153,6 +165,21 @@ def log_requests(client: Any) -> None:
     events.register("before-parameter-build.s3", _remember_request)
     events.register("after-call.s3", _log_answer)
     events.register("after-call-error.s3", _log_failure)
+
+
+def watch_answers(client: Any, answered: Callable[[Any], None]) -> None:
+    """Have ``client`` call ``answered(headers)`` with every answer's HTTP headers (a
+    ``LazyClient`` registers once built, so that a process the lean path serves never builds
+    it)."""
+    def register(built: Any) -> None:
+        built.meta.events.register(
+            "after-call.s3", lambda http_response, **_: answered(http_response.headers))
+
+    when_built = getattr(client, "when_built", None)
+    if callable(when_built):
+        when_built(register)
+    else:
+        register(client)
 
 
 def _remember_request(params: dict, model: Any, context: dict, **_: Any) -> None:

@@ -22,7 +22,7 @@ import socket
 import ssl
 import threading
 from datetime import datetime, timezone
-from typing import BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 from urllib.parse import quote, urlsplit
 
 from git_annex_remote_s3py.store.lean import sigv4
@@ -60,6 +60,7 @@ class LeanS3:
         self._local = threading.local()
         self._tls_context: ssl.SSLContext | None = None
         self._tls_lock = threading.Lock()
+        self.answered: Callable[[Any], None] = lambda headers: None  # each answer's headers
 
     # -- connections: one per thread, kept alive ---------------------------------------------
     def _tls(self) -> ssl.SSLContext:
@@ -116,6 +117,7 @@ class LeanS3:
             LOG.debug("S3 %s %s (lean): failed (%s)", method, shown, exc)
             raise
         LOG.debug("S3 %s %s (lean): %s", method, shown, response.status)
+        self.answered(response.headers)
         try:
             yield response
         except (OSError, http.client.HTTPException) as exc:
