@@ -6,9 +6,10 @@ from __future__ import annotations
 import sys
 import threading
 from dataclasses import dataclass, field
+from typing import Optional
 
 from git_annex_remote_s3py.naming import normalise_prefix
-from git_annex_remote_s3py.publish.options import Options
+from git_annex_remote_s3py.publish.options import Options, Shard
 
 
 @dataclass
@@ -24,6 +25,10 @@ class Result:
     sent: int = 0
     sibling: str = ""
     message: str = ""
+    part: Optional[int] = None  # with --shard: the dataset's part
+    files: Optional[int] = None  # with --plan: files of HEAD, their bytes, the bytes to send
+    bytes: Optional[int] = None
+    bytes_to_send: Optional[int] = None
 
     def line(self, bucket: str) -> str:
         where = f"s3://{bucket}/{self.fileprefix}"
@@ -33,7 +38,13 @@ class Result:
             return f"skipped  {self.dataset}: {self.message}"
         if self.status == "planned":
             names = ", ".join(self.to_send[:5]) + (", ..." if len(self.to_send) > 5 else "")
-            detail = f"would send {len(self.to_send)} file(s)" + (f": {names}" if names else "")
+            detail = f"would send {len(self.to_send)} file(s)"
+            if self.bytes_to_send is not None:
+                detail += f" ({self.bytes_to_send} bytes of {self.files} file(s), " \
+                          f"{self.bytes} bytes)"
+            detail += f": {names}" if names else ""
+            if self.part is not None:
+                detail = f"part {self.part}; {detail}"
             return f"plan     {self.dataset} -> {where} ({self.remote_action} remote; {detail})"
         return f"ok       {self.dataset} -> {where} ({self.remote_action} remote; " \
                f"{self.sent} file(s) sent{'; ' + self.sibling if self.sibling else ''})"
@@ -82,13 +93,42 @@ class Progress:
             self._clear()
 
 
+def part_records(results: list[Result], shard: Shard) -> list[dict]:
+    """One record per part (all of them, or the one asked for) of a ``--plan``: its datasets
+    and what it would send; what a scheduler needs to size and start the parts."""
+    parts = range(shard.count) if shard.index is None else [shard.index]
+    records = []
+    for index in parts:
+        mine = [r for r in results if r.part == index]
+        records.append({
+            "part": index, "parts": shard.count, "shard": f"{index}/{shard.count}",
+            "datasets": [r.dataset for r in mine],
+            "files": sum(r.files or 0 for r in mine),
+            "bytes": sum(r.bytes or 0 for r in mine),
+            "files_to_send": sum(len(r.to_send) for r in mine),
+            "bytes_to_send": sum(r.bytes_to_send or 0 for r in mine),
+            "errors": sum(r.status == "error" for r in mine),
+            "skipped": sum(r.status == "skipped" for r in mine)})
+    return records
+
+
+def part_line(record: dict) -> str:
+    return (f"part     {record['shard']}: {len(record['datasets'])} dataset(s), would send "
+            f"{record['files_to_send']} file(s) ({record['bytes_to_send']} bytes) of "
+            f"{record['files']} ({record['bytes']} bytes)"
+            + (f"; {record['errors']} failed" if record["errors"] else ""))
+
+
 def summary(results: list[Result], opts: Options) -> str:
     failed = [r for r in results if r.status == "error"]
     skipped = [r for r in results if r.status == "skipped"]
     where = f"s3://{opts.bucket}/{normalise_prefix(opts.prefix)}"
+    if opts.shard.count > 1:
+        where += f" (part {opts.shard})"
     if opts.dry_run:
         files = sum(len(r.to_send) for r in results)
-        text = f"dry run: {len(results)} dataset(s), {files} file(s) to send to {where}"
+        text = f"{'plan' if opts.plan else 'dry run'}: {len(results)} dataset(s), {files} " \
+               f"file(s) to send to {where}"
     else:
         published = len(results) - len(failed) - len(skipped)
         text = (f"published {published} of {len(results)} dataset(s) to "

@@ -96,15 +96,23 @@ def absent_subdatasets(top: Path) -> list[Path]:
     return sorted(Path(r["path"]) for r in subs if r.get("status") == "ok")
 
 
-def tree_files(ds: Path, tree: str = "HEAD") -> list[str]:
-    """Every file of a tree (subdatasets are gitlinks and not files)."""
-    out = run_git(ds, "ls-tree", "-r", "-z", "--full-tree", tree).stdout
-    files = []
+def tree_entries(ds: Path, tree: str = "HEAD", sizes: bool = False) -> dict[str, int]:
+    """Every file of a tree (subdatasets are gitlinks and not files) -> the size of its blob
+    in git (with ``sizes``; else 0): an annexed file's blob is its link or pointer file."""
+    out = run_git(ds, "ls-tree", "-r", "-z", "--full-tree", *(["-l"] if sizes else []),
+                  tree).stdout
+    files = {}
     for entry in filter(None, out.split("\0")):
         meta, path = entry.split("\t", 1)
-        if meta.split(" ")[0] != GITLINK_MODE:
-            files.append(path)
+        fields = meta.split()
+        if fields[0] != GITLINK_MODE:
+            files[path] = int(fields[3]) if sizes and fields[3].isdigit() else 0
     return files
+
+
+def tree_files(ds: Path, tree: str = "HEAD") -> list[str]:
+    """Every file of a tree (subdatasets are gitlinks and not files)."""
+    return list(tree_entries(ds, tree))
 
 
 def annex_json(ds: Path, args: list[str], on_record: Callable[[dict], None],

@@ -27,7 +27,13 @@ from git_annex_remote_s3py.annexlog import parse_remote_log
 from git_annex_remote_s3py.config import check_bucket_name, parse_url
 from git_annex_remote_s3py.errors import InvalidName, S3pyError, quiet_when_reader_leaves
 from git_annex_remote_s3py.naming import normalise_prefix
-from git_annex_remote_s3py.publish.display import Progress, Result, summary
+from git_annex_remote_s3py.publish.display import (
+    Progress,
+    Result,
+    part_line,
+    part_records,
+    summary,
+)
 from git_annex_remote_s3py.publish.git import (
     PublishError,
     absent_subdatasets,
@@ -36,8 +42,8 @@ from git_annex_remote_s3py.publish.git import (
     parse_version,
     run_git,
 )
-from git_annex_remote_s3py.publish.modes import pending, transfer
-from git_annex_remote_s3py.publish.options import Options
+from git_annex_remote_s3py.publish.modes import file_sizes, pending, transfer
+from git_annex_remote_s3py.publish.options import SHARD_HELP, Options, parse_shard, part_of
 from git_annex_remote_s3py.publish.remotes import (
     configure_sibling,
     confirm_remote,
@@ -65,6 +71,8 @@ def dataset_prefix(prefix: str, rel: str) -> str:
 
 def publish_one(top: Path, ds: Path, opts: Options, tick: Callable[[], None]) -> Result:
     result = Result(dataset=relative_name(top, ds), path=str(ds))
+    if opts.shard.count > 1 or opts.plan:
+        result.part = part_of(result.dataset, opts.shard.count)
     try:
         result.fileprefix = dataset_prefix(opts.prefix, result.dataset)
         if not run_git(ds, "config", "annex.uuid", check=False).stdout.strip():
@@ -74,6 +82,10 @@ def publish_one(top: Path, ds: Path, opts: Options, tick: Callable[[], None]) ->
         if opts.dry_run:
             result.to_send = pending(ds, opts, uuid)
             result.status = "planned"
+            if opts.plan:
+                sizes = file_sizes(ds)
+                result.files, result.bytes = len(sizes), sum(sizes.values())
+                result.bytes_to_send = sum(sizes.get(path, 0) for path in result.to_send)
         else:
             if action == "create":
                 uuid = create_remote(ds, opts, result.fileprefix)
@@ -92,8 +104,9 @@ def publish_one(top: Path, ds: Path, opts: Options, tick: Callable[[], None]) ->
 
 
 def publish(top: Path, opts: Options) -> list[Result]:
-    """Publish every dataset (in a thread pool of ``opts.jobs``); never stop at a failure."""
-    datasets = list_datasets(top)
+    """Publish every dataset of ``opts.shard`` (in a thread pool of ``opts.jobs``); never stop
+    at a failure."""
+    datasets = [ds for ds in list_datasets(top) if opts.shard.holds(relative_name(top, ds))]
     skipped = not_installed(top, opts)
     progress = Progress(len(datasets) + len(skipped))
     progress.start()
@@ -116,9 +129,13 @@ def not_installed(top: Path, opts: Options) -> list[Result]:
     records = []
     for ds in absent_subdatasets(top):
         rel = relative_name(top, ds)
+        if not opts.shard.holds(rel):
+            continue
         install = f"datalad get -n -d {shlex.quote(str(top))} {shlex.quote(rel)}"
         records.append(Result(dataset=rel, path=str(ds), status="skipped",
                               fileprefix=dataset_prefix(opts.prefix, rel),
+                              part=part_of(rel, opts.shard.count)
+                              if opts.shard.count > 1 or opts.plan else None,
                               message=f"not installed, so not published: install it with "
                                       f"{install}, then run again"))
     return records
@@ -144,10 +161,22 @@ def build_parser() -> argparse.ArgumentParser:
                    "the remote, so datalad push --to SIBLING sends data first")
     p.add_argument("-J", "--jobs", type=int, default=1, help="datasets in parallel, and "
                    "git-annex jobs per dataset")
+    p.add_argument("--shard", type=shard_arg, default=parse_shard("all/1"), metavar="I/N",
+                   help=SHARD_HELP)
     p.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
+    p.add_argument("--plan", action="store_true", help="a --dry-run that also gives each "
+                   "dataset's part, files and bytes, and one record per part (what it would "
+                   "send) to feed a scheduler")
     p.add_argument("--json", action="store_true", help="one JSON record per dataset on stdout")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
+
+
+def shard_arg(text: str):
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def check_options(opts: Options) -> None:
@@ -168,7 +197,8 @@ def publish_as_told(args: argparse.Namespace) -> int:
     opts = Options(bucket=args.bucket, prefix=args.prefix, endpoint=args.endpoint,
                    remote=args.remote, mode=args.mode, public=args.public,
                    publicurl=args.publicurl, versioning=args.versioning, sibling=args.sibling,
-                   jobs=max(1, args.jobs), dry_run=args.dry_run, json=args.json)
+                   jobs=max(1, args.jobs), dry_run=args.dry_run or args.plan,
+                   json=args.json, shard=args.shard, plan=args.plan)
     try:
         check_tools()
         check_options(opts)
@@ -176,6 +206,9 @@ def publish_as_told(args: argparse.Namespace) -> int:
     except S3pyError as exc:
         print(f"s3py-publish: {exc}", file=sys.stderr)
         return 2
+    if opts.plan:
+        for record in part_records(results, opts.shard):
+            print(json.dumps(record) if opts.json else part_line(record))
     print(summary(results, opts), file=sys.stderr if opts.json else sys.stdout)
     return 1 if any(r.status == "error" for r in results) else 0
 

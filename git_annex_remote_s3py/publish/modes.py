@@ -12,6 +12,7 @@ from git_annex_remote_s3py.publish.git import (
     PublishError,
     annex_json,
     run_git,
+    tree_entries,
     tree_files,
 )
 from git_annex_remote_s3py.publish.options import Options
@@ -64,6 +65,19 @@ def key_pending(ds: Path, uuid: Optional[str]) -> list[str]:
         args += ["--not", "--in", uuid]
     out = run_git(ds, *args).stdout
     return [json.loads(line)["file"] for line in out.splitlines() if line.strip()]
+
+
+def file_sizes(ds: Path) -> dict[str, int]:
+    """Every file of HEAD -> its size in bytes: an annexed file's content size (0 when its key
+    records none, e.g. a URL key), a file in git its blob's."""
+    sizes = tree_entries(ds, sizes=True)
+    out = run_git(ds, "annex", "find", "--branch", "HEAD", "--include", "*", "--json").stdout
+    for line in out.splitlines():
+        if line.startswith("{"):
+            record = json.loads(line)
+            size = str(record.get("bytesize", ""))
+            sizes[record["file"]] = int(size) if size.isdigit() else 0
+    return sizes
 
 
 def pending(ds: Path, opts: Options, uuid: Optional[str]) -> list[str]:
