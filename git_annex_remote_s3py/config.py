@@ -3,16 +3,16 @@
 Each setting is declared once, as one ``Setting`` row of ``SETTING_ROWS``: how users spell it
 (name and aliases), how its text is read (parser, default), which ``Settings`` attribute it
 fills (or that it is only an input to another one), whether a new value points at other
-objects, and whether LISTCONFIGS and ``docs/settings.md`` show it. ``Settings`` itself is built
-from the rows, so adding a setting is one row plus the code that reads the new attribute.
+objects, whether LISTCONFIGS and ``docs/settings.md`` show it, and the botocore upload argument
+it becomes. ``Settings`` is written out below the table, one attribute per row, so that readers
+and type checkers find its fields; a test holds it to the table. Adding a setting is one row,
+one ``Settings`` attribute, and the code that reads it.
 ``python -m git_annex_remote_s3py.config`` prints the generated settings table.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -296,6 +296,16 @@ def versioning_either_name(parsed: Mapping[str, Any], built: Mapping[str, Any]) 
     return bool(parsed["bucketversioning"] or parsed[LEGACY_VERSIONING])
 
 
+def sse_upload_value(sse: str) -> Optional[str]:
+    """SSE-C (``customer``) goes with every request, not as an upload argument
+    (store/boto/client.py ``add_request_arguments``)."""
+    return None if sse == "customer" else sse
+
+
+def metadata_upload_value(metadata: Mapping[str, str]) -> dict[str, str]:
+    return dict(metadata)
+
+
 # -- the table -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Setting:
@@ -314,13 +324,16 @@ class Setting:
     changes_object_location: bool = False  # another value points at other objects
     shown: bool = True  # listed by LISTCONFIGS and docs/settings.md (False: git-annex's own)
     attribute: Optional[str] = None  # the Settings attribute filled (default: ``name``)
-    kind: Any = Optional[str]  # its type
     derive: Optional[Derivation] = None
     input_only: bool = False
     parse_empty: bool = False
     required: bool = False
     example: str = ""  # shown in the "is required" message
     alias_of: Optional[str] = None  # set on the LISTCONFIGS entries of aliases only
+    # botocore's argument of every upload (PutObject, CreateMultipartUpload, CopyObject) that
+    # the attribute's value becomes when set; ``upload_value`` maps it (None: not sent)
+    upload_argument: Optional[str] = None
+    upload_value: Optional[Callable[[Any], Any]] = None
 
     @property
     def target(self) -> Optional[str]:
@@ -334,10 +347,10 @@ class Setting:
 
 SETTING_ROWS: tuple[Setting, ...] = (
     Setting("bucket", "bucket name (required; created at initremote when missing)",
-            parse_bucket, changes_object_location=True, kind=str, required=True,
+            parse_bucket, changes_object_location=True, required=True,
             example="my-dataset-bucket"),
     Setting("fileprefix", "prefix of every object name, e.g. ds1/ (default: bucket root)",
-            parse_fileprefix, changes_object_location=True, kind=str, parse_empty=True),
+            parse_fileprefix, changes_object_location=True, parse_empty=True),
     Setting("endpoint", "URL of an S3-compatible service, e.g. http://127.0.0.1:9000 "
             "(default: AWS); scheme://host[:port], no path", parse_endpoint,
             changes_object_location=True,
@@ -352,24 +365,23 @@ SETTING_ROWS: tuple[Setting, ...] = (
             changes_object_location=True),
     Setting("requeststyle", "path or virtual addressing (default: path for IPs, localhost "
             "and dotted bucket names with a custom endpoint)", parse_choice("path", "virtual", ""),
-            changes_object_location=True, kind=str, derive=request_style),
+            changes_object_location=True, derive=request_style),
     Setting("signature", "v4 (default) or anonymous (read-only public buckets)",
-            parse_choice("v4", "anonymous", ""), attribute="anonymous", kind=bool,
+            parse_choice("v4", "anonymous", ""), attribute="anonymous",
             derive=is_anonymous),
     Setting("storageclass", "storage class of new uploads, as S3 spells it, e.g. STANDARD_IA, "
             "GLACIER_IR, DEEP_ARCHIVE (other names only with an endpoint= that has them)",
-            parse_storage_class),
+            parse_storage_class, upload_argument="StorageClass"),
     Setting("partsize", "multipart part size and threshold (default "
             f"{format_size(DEFAULT_PART_SIZE)}, "
             f"{format_size(MIN_PART_SIZE)}..{format_size(MAX_PART_SIZE)})",
-            parse_part_size, default=format_size(DEFAULT_PART_SIZE), kind=int),
-    Setting("public", "yes: make stored objects publicly readable", parse_bool, default="no",
-            kind=bool),
+            parse_part_size, default=format_size(DEFAULT_PART_SIZE)),
+    Setting("public", "yes: make stored objects publicly readable", parse_bool, default="no"),
     Setting("publicurl", "base URL for anonymous downloads (default derived from endpoint, "
             "bucket and request style)", parse_url),
     Setting("bucketversioning", "yes: enable bucket versioning and record each object's "
             "version ID (formerly versioning=, a name newer git-annex reserves)",
-            parse_bool, default="no", attribute="versioning", kind=bool,
+            parse_bool, default="no", attribute="versioning",
             derive=versioning_either_name),
     # The old name: still read from the remote.log of remotes set up before the rename, never
     # listed (so initremote refuses it: git-annex 10.2024+ crashes on a listed `versioning`).
@@ -380,34 +392,36 @@ SETTING_ROWS: tuple[Setting, ...] = (
     Setting("sse", "server-side encryption: AES256, aws:kms, or customer (SSE-C: the key "
             "from git config remote.NAME.s3py-sse-c-key-file or $"
             "GIT_ANNEX_REMOTE_S3PY_SSE_C_KEY_FILE, never from the branch)",
-            parse_choice("AES256", "aws:kms", "customer", "")),
-    Setting("ssekmskeyid", "KMS key ID with sse=aws:kms"),
+            parse_choice("AES256", "aws:kms", "customer", ""),
+            upload_argument="ServerSideEncryption", upload_value=sse_upload_value),
+    Setting("ssekmskeyid", "KMS key ID with sse=aws:kms", upload_argument="SSEKMSKeyId"),
     Setting("checksums", "when_supported (default) or when_required: how eagerly to send the "
             "newer CRC checksum headers", parse_choice("when_supported", "when_required", ""),
-            default="when_supported", kind=str),
+            default="when_supported"),
     Setting("metadata", "user metadata on every upload: name=value pairs separated by commas "
-            "(sent as x-amz-meta-NAME)", parse_metadata_setting, kind=dict[str, str],
-            parse_empty=True),
+            "(sent as x-amz-meta-NAME)", parse_metadata_setting,
+            parse_empty=True, upload_argument="Metadata", upload_value=metadata_upload_value),
     Setting("acl", "canned ACL of every stored object: " + ", ".join(CANNED_ACLS)
             + " (not with public=yes unless public-read, nor with grant_*)",
-            parse_choice(*CANNED_ACLS, "")),
+            parse_choice(*CANNED_ACLS, ""), upload_argument="ACL"),
     *(Setting(name, f"grantees of {name[len('grant_'):].upper()} on every stored object, "
               'e.g. id=CANONICAL_ID or uri="http://acs.amazonaws.com/groups/global/AllUsers"',
-              parse_grants) for name in GRANT_SETTINGS),
+              parse_grants, upload_argument=argument)
+      for name, argument in GRANT_SETTINGS.items()),
     Setting("x-amz-tagging", "object tags of every stored object, as the built-in S3 remote "
-            "spells it: key=value&key2=value2", parse_tagging, attribute="tagging"),
+            "spells it: key=value&key2=value2", parse_tagging, attribute="tagging",
+            upload_argument="Tagging"),
     Setting("restore", "yes: a get of a GLACIER or DEEP_ARCHIVE object asks S3 to restore it "
-            "(then fails until the restore is done)", parse_bool, default="no", kind=bool),
+            "(then fails until the restore is done)", parse_bool, default="no"),
     Setting("requesterpays", "yes: the bucket is Requester Pays and this remote pays "
-            "(RequestPayer=requester on every request)", parse_bool, default="no", kind=bool),
-    Setting("connecttimeout", "seconds to wait for a connection (default 10)", parse_seconds,
-            kind=Optional[float]),
+            "(RequestPayer=requester on every request)", parse_bool, default="no"),
+    Setting("connecttimeout", "seconds to wait for a connection (default 10)", parse_seconds),
     Setting("readtimeout", "seconds to wait for an answer or the next bytes (default 60)",
-            parse_seconds, kind=Optional[float]),
+            parse_seconds),
     Setting("listversion", "2 (default) or 1: ListObjects v1 for old servers that lack v2",
-            parse_choice("1", "2", ""), default="2", kind=str),
+            parse_choice("1", "2", ""), default="2"),
     Setting("exporttree", "git-annex's own: yes for a remote that holds the tree under its "
-            "file names", parse_bool, default="no", shown=False, kind=bool),
+            "file names", parse_bool, default="no", shown=False),
 )
 SETTINGS_BY_NAME = {row.name: row for row in SETTING_ROWS}
 
@@ -496,29 +510,55 @@ def _attributes(parsed: Mapping[str, Any]) -> dict[str, Any]:
     return built
 
 
-def _unset_attributes() -> dict[str, Any]:
+def unset_attributes() -> dict[str, Any]:
     """Each attribute as a remote configured with nothing but defaults has it."""
     return _attributes(_parse_rows({row.name: row.default for row in SETTING_ROWS}))
 
 
-def _region_or_default(self: Any) -> str:
-    return self.region or DEFAULT_REGION
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings of one remote (``load_settings``): one attribute per row of
+    ``SETTING_ROWS`` that fills one, its default what that row gives when not set
+    (tests/unit/test_settings_table.py holds the two together)."""
 
+    bucket: str
+    fileprefix: str = ""
+    endpoint: Optional[str] = None
+    region: Optional[str] = None
+    requeststyle: str = "virtual"
+    anonymous: bool = False
+    storageclass: Optional[str] = None
+    partsize: int = DEFAULT_PART_SIZE
+    public: bool = False
+    publicurl: Optional[str] = None
+    versioning: bool = False
+    profile: Optional[str] = None
+    sse: Optional[str] = None
+    ssekmskeyid: Optional[str] = None
+    checksums: str = "when_supported"
+    metadata: dict[str, str] = dataclasses.field(default_factory=dict)
+    acl: Optional[str] = None
+    grant_read: Optional[str] = None
+    grant_full_control: Optional[str] = None
+    grant_read_acp: Optional[str] = None
+    grant_write_acp: Optional[str] = None
+    tagging: Optional[str] = None
+    restore: bool = False
+    requesterpays: bool = False
+    connecttimeout: Optional[float] = None
+    readtimeout: Optional[float] = None
+    listversion: str = "2"
+    exporttree: bool = False
 
-def _settings_class() -> type:
-    unset = _unset_attributes()
-    fields = [(row.target, row.kind) if row.required else
-              (row.target, row.kind,
-               dataclasses.field(default_factory=functools.partial(copy.copy,
-                                                                   unset[row.target])))
-              for row in SETTING_ROWS if row.target is not None]
-    namespace = {"__module__": __name__, "__doc__": "Validated settings of one remote, one "
-                 "attribute per row of SETTING_ROWS.",
-                 "region_or_default": property(_region_or_default)}
-    return dataclasses.make_dataclass("Settings", fields, frozen=True, namespace=namespace)
+    @property
+    def region_or_default(self) -> str:
+        return self.region or DEFAULT_REGION
 
-
-Settings = _settings_class()
+    @property
+    def etags_are_md5(self) -> bool:
+        """Whether a single-PUT object of this remote has its MD5 as ETag (so it may be
+        checked): not under SSE-KMS or SSE-C. The one place this is derived from settings."""
+        return self.sse not in ("aws:kms", "customer")
 
 
 def load_settings(getconfig: Callable[[str], str]) -> Settings:
@@ -535,26 +575,34 @@ def load_settings(getconfig: Callable[[str], str]) -> Settings:
     return Settings(**_attributes(parsed))
 
 
-def upload_args_of(settings: Settings) -> dict[str, Any]:
-    """botocore's arguments for every upload (and copy) of this remote."""
-    upload_args: dict[str, Any] = {}
-    if settings.acl:
-        upload_args["ACL"] = settings.acl
-    for name, argument in GRANT_SETTINGS.items():
-        if getattr(settings, name):
-            upload_args[argument] = getattr(settings, name)
-    if settings.tagging:
-        upload_args["Tagging"] = settings.tagging
-    if settings.storageclass:
-        upload_args["StorageClass"] = settings.storageclass
-    if settings.sse and settings.sse != "customer":  # SSE-C: every request (store/boto/client.py)
-        upload_args["ServerSideEncryption"] = settings.sse
-    if settings.ssekmskeyid:
-        upload_args["SSEKMSKeyId"] = settings.ssekmskeyid
-    if settings.metadata:
-        upload_args["Metadata"] = dict(settings.metadata)
-    return upload_args
+UPLOAD_ROWS = tuple(row for row in SETTING_ROWS if row.upload_argument)
 
+
+def _upload_value(row: Setting, settings: Settings) -> Any:
+    value = getattr(settings, row.target or row.name)
+    if value and row.upload_value is not None:
+        value = row.upload_value(value)
+    return value or None
+
+
+def upload_args_of(settings: Settings) -> dict[str, Any]:
+    """botocore's arguments for every upload (and copy) of this remote: the upload-argument
+    column of ``SETTING_ROWS``."""
+    return {row.upload_argument: value for row in UPLOAD_ROWS
+            if (value := _upload_value(row, settings)) is not None}
+
+
+def upload_settings(settings: Settings, args: Mapping[str, Any]) -> str:
+    """The settings behind the upload arguments ``args``, as ``name=value`` (a dict as
+    ``k=v,k2=v2``), for a message naming what a server refused."""
+    shown = []
+    for row in UPLOAD_ROWS:
+        if row.upload_argument in args:
+            value = getattr(settings, row.target or row.name)
+            text = (",".join(f"{k}={v}" for k, v in value.items())
+                    if isinstance(value, Mapping) else str(value))
+            shown.append(f"{row.name}={text}")
+    return " ".join(shown)
 
 
 # -- local settings: this repository's git config (or the environment), never the branch ---------

@@ -387,7 +387,7 @@ class S3Remote(ExportRemote):
                                f"signature=anonymous; remote of bucket {self.settings.bucket} "
                                "has neither")
         return importing.Importer(self.store, self.settings.bucket, self.settings.fileprefix,
-                                  self.settings.sse != "aws:kms")
+                                  self.settings.etags_are_md5)
 
     @annex_errors
     def list_importable(self) -> list[importing.Importable]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from git_annex_remote_s3py import credentials, naming
 from git_annex_remote_s3py.annex.session import Session, cache_file, embeds_creds, public_base
-from git_annex_remote_s3py.config import Settings, upload_args_of
+from git_annex_remote_s3py.config import Settings, upload_args_of, upload_settings
 from git_annex_remote_s3py.errors import (
     AlreadyExists,
     BucketNotFound,
@@ -280,14 +280,6 @@ def marker_args(settings: Settings) -> UploadArgs:
     return args
 
 
-def upload_settings(settings: Settings) -> str:
-    """The settings behind the upload arguments, as the user wrote them."""
-    given = [("storageclass", settings.storageclass), ("sse", settings.sse),
-             ("ssekmskeyid", settings.ssekmskeyid),
-             ("metadata", ",".join(f"{k}={v}" for k, v in (settings.metadata or {}).items()))]
-    return " ".join(f"{name}={value}" for name, value in given if value)
-
-
 def _write_marker(annex: Any, settings: Settings, bucket: Store, marker: str, uuid: str) -> None:
     """Write the marker only where there is none (verified by the store): another writer's
     marker refuses this run (``PrefixTaken``, naming it); a server refusing the upload
@@ -313,7 +305,7 @@ def _write_marker(annex: Any, settings: Settings, bucket: Store, marker: str, uu
             raise exc from None
         bucket.delete(marker)  # this run's own: the claim keeps others from the prefix
         raise ConfigError(f"bucket {settings.bucket} refuses uploads with "
-                          f"{upload_settings(settings)} ({exc}); set a value this server "
+                          f"{upload_settings(settings, args)} ({exc}); set a value this server "
                           "supports (a storage class it offers...) or leave the setting unset"
                           ) from exc
     why = bucket.plain_uploads()

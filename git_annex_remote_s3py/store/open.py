@@ -32,7 +32,7 @@ def open_bucket(settings: Settings, creds: Credentials,
     client = LazyClient(lambda: build_client(settings, creds, options=options))
     bucket = Bucket(client, settings.bucket, partsize=settings.partsize,
                     upload_args=upload_args_of(settings),
-                    verify_etag_md5=settings.sse not in ("aws:kms", "customer"),
+                    verify_etag_md5=settings.etags_are_md5,
                     lean=build_lean(settings, creds, options),
                     flexible_checksums=settings.checksums == "when_supported",
                     plain_client=plain_upload_client(settings, creds, options),

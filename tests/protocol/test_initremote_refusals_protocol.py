@@ -3,6 +3,8 @@ naming the setting, and a bucket this initremote created is removed again."""
 
 from __future__ import annotations
 
+import pytest
+from support.faultproxy import Rule
 from support.pipes import RemotePipe, without_debug
 
 
@@ -40,3 +42,20 @@ def test_upload_arguments_go_with_the_marker(tmp_path, env, s3_server, bucket_na
     remote.close()
     head = s3_server.client().head_object(Bucket=bucket_name, Key="annex-uuid")
     assert head["StorageClass"] == "STANDARD_IA" and head["Metadata"] == {"project": "p1"}
+
+
+@pytest.mark.parametrize("s3_proxy", [[Rule("400-invalid", method="PUT",
+                                            header="x-amz-tagging")]], indirect=True)
+def test_a_refusal_names_acl_and_tagging_settings(tmp_path, env, s3_proxy, s3_server,
+                                                   bucket_name):
+    """acl= and x-amz-tagging= (no storage class, encryption or metadata) once made the
+    refusal read "refuses uploads with  (...)"."""
+    s3_server.client().create_bucket(Bucket=bucket_name)
+    remote = RemotePipe(env, {"bucket": bucket_name, "endpoint": s3_proxy.endpoint,
+                              "acl": "private", "x-amz-tagging": "team=a"}, tmp_path)
+    reply = without_debug(remote.transcript("INITREMOTE"))[-1]
+    remote.close()
+    assert reply.startswith("INITREMOTE-FAILURE "), reply
+    assert (f"bucket {bucket_name} refuses uploads with acl=private x-amz-tagging=team=a "
+            "(writing annex-uuid: S3 error 400 InvalidArgument)") in reply, reply
+    assert s3_server.objects(bucket_name) == {}

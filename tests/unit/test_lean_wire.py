@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from git_annex_remote_s3py.store.lean.wire import parse_listing, versioning_status
+from git_annex_remote_s3py.store.lean.wire import (
+    LEAN_UPLOAD_HEADERS,
+    parse_listing,
+    versioning_status,
+)
 
 NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
 
@@ -53,3 +57,13 @@ def test_listing_names_are_decoded_only_where_the_answer_says_url():
 ])
 def test_what_is_no_listing_page_is_none(body):
     assert parse_listing(body) is None
+
+
+def test_lean_upload_headers_are_botocore_locations_of_the_same_arguments():
+    """Each upload argument the lean path sends as a header goes as botocore sends it."""
+    import botocore.session
+
+    members = botocore.session.get_session().get_service_model("s3").operation_model(
+        "PutObject").input_shape.members
+    assert {arg: members[arg].serialization.get("name", "").lower()
+            for arg in LEAN_UPLOAD_HEADERS} == LEAN_UPLOAD_HEADERS

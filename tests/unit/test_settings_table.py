@@ -14,11 +14,15 @@ from git_annex_remote_s3py.config import (
     DEFAULT_PART_SIZE,
     SETTING_ROWS,
     SETTINGS_TABLE,
+    UPLOAD_ROWS,
     Settings,
     load_settings,
     object_location_settings,
     setting_named,
     settings_markdown,
+    unset_attributes,
+    upload_args_of,
+    upload_settings,
 )
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -47,6 +51,46 @@ def test_every_row_fills_one_settings_attribute_or_is_declared_input_only():
     targets = [row.target for row in SETTING_ROWS if not row.input_only]
     assert attributes == targets and None not in targets
     assert len(set(attributes)) == len(attributes)
+
+
+def test_each_written_out_default_is_what_its_row_gives_when_not_set():
+    unset = unset_attributes()
+    for field in dataclasses.fields(Settings):
+        if field.name == "bucket":  # required: no default
+            assert field.default is dataclasses.MISSING
+            continue
+        default = (field.default_factory() if field.default is dataclasses.MISSING
+                   else field.default)
+        assert default == unset[field.name], field.name
+
+
+UPLOAD_OPERATIONS = ("PutObject", "CreateMultipartUpload", "CopyObject")
+
+
+@pytest.mark.parametrize("operation", UPLOAD_OPERATIONS)
+def test_the_upload_argument_column_names_botocore_parameters(operation):
+    """As s3transfer checks its allow-lists against botocore's input shapes: each setting's
+    upload argument is a parameter of every upload request botocore (or s3transfer) sends."""
+    import botocore.session
+
+    members = botocore.session.get_session().get_service_model("s3").operation_model(
+        operation).input_shape.members
+    assert [row.upload_argument for row in UPLOAD_ROWS
+            if row.upload_argument not in members] == []
+
+
+def test_a_refusal_names_every_setting_behind_the_refused_arguments():
+    """acl= and x-amz-tagging= once gave "refuses uploads with  (...)": an empty list."""
+    loaded = settings(acl="private", **{"x-amz-tagging": "a=1&b=2"}, metadata="p=1,q=2")
+    args = upload_args_of(loaded)
+    assert upload_settings(loaded, args) == "metadata=p=1,q=2 acl=private x-amz-tagging=a=1&b=2"
+    assert upload_settings(loaded, {"ACL": "private"}) == "acl=private"
+
+
+def test_the_etag_is_an_md5_except_under_sse_kms_or_sse_c():
+    assert settings().etags_are_md5 and settings(sse="AES256").etags_are_md5
+    assert not settings(sse="aws:kms").etags_are_md5
+    assert not settings(sse="customer").etags_are_md5
 
 
 def test_the_dataclass_defaults_are_what_an_unconfigured_remote_loads():
