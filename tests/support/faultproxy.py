@@ -26,6 +26,9 @@ recording proxy. Faults:
                  and ``403`` with it for Block Public Access)
 ``400-invalid``  400 InvalidArgument (a server refusing a value it does not support: a storage
                  class, tags...; use with ``header=`` naming the header it refuses)
+``412``          412 PreconditionFailed, without asking the server (Swift's answer to
+                 ``UploadPartCopy`` with ``x-amz-copy-source-if-match`` of a multipart source;
+                 use with ``header="x-amz-copy-source-if-match"``, ``query="partNumber"``)
 ``no-checksum``  forward; drop the answer's x-amz-checksum-* headers (a server that ignores
                  CRC32 headers and never echoes them, as Ceph RGW 16 and s3rver)
 ``hold``         read ``at_byte`` bytes of the request body (0: just the headers), set the
@@ -59,7 +62,7 @@ from urllib.parse import unquote
 
 FAULTS = ("503", "500", "403", "reset-req", "reset-resp", "truncate", "corrupt", "stall",
           "403-missing", "301-region", "400-region", "html200", "slow", "400-acl", "hold",
-          "no-checksum", "400-invalid")
+          "no-checksum", "400-invalid", "412")
 POLL_INTERVAL = 0.02  # how often serve_forever looks for shutdown(): stop() takes this long
 HOP_HEADERS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
                "te", "trailer"}
@@ -406,6 +409,9 @@ def _canned_answer(fault: Optional[str],
                                       "The bucket does not allow ACLs")
     if fault == "400-invalid":
         return 400, xml, s3_error_xml("InvalidArgument", "This value is not supported")
+    if fault == "412":
+        return 412, xml, s3_error_xml("PreconditionFailed", "At least one of the pre-conditions "
+                                      "you specified did not hold")
     if fault == "500":
         return 500, xml, s3_error_xml("InternalError", "We encountered an internal error.")
     if fault == "301-region":

@@ -184,11 +184,18 @@ def classify(exc: Exception, what: str, bucket: str, endpoint: str = "") -> Stor
 
 
 def _is_upload_failure(exc: Exception) -> bool:
-    if type(exc).__name__ != "S3UploadFailedError":
-        return False  # boto3 is imported only when it may be one
-    from boto3.exceptions import S3UploadFailedError
+    """Whether ``exc`` is boto3's or s3transfer's wrapper of a failed upload or copy (the
+    ClientError it wraps is what went wrong: a 412 to a part copy is ``S3CopyFailedError``)."""
+    kind = type(exc).__name__
+    if kind == "S3UploadFailedError":
+        from boto3.exceptions import S3UploadFailedError
 
-    return isinstance(exc, S3UploadFailedError)
+        return isinstance(exc, S3UploadFailedError)
+    if kind == "S3CopyFailedError":
+        from s3transfer.exceptions import S3CopyFailedError
+
+        return isinstance(exc, S3CopyFailedError)
+    return False  # boto3 is imported only when it may be one
 
 
 @contextlib.contextmanager

@@ -3,7 +3,9 @@ retries, classifies and follows redirects."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import threading
 from typing import Any, Iterator
@@ -33,6 +35,8 @@ from git_annex_remote_s3py.store.localfile import (
 TRANSFER_THREADS = 4
 CHECKSUM_FIELDS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1",
                    "ChecksumSHA256")
+LOG = logging.getLogger(__name__)
+MAX_SINGLE_COPY = 5 * 1024**3  # S3's limit for one CopyObject
 RESTORE_DAYS = 7  # how long a restored copy of an archived object stays readable
 
 
@@ -288,9 +292,67 @@ class BotoBucket:
         args.update(extra_args or {})
         config = TransferConfig(multipart_threshold=min(self.partsize, 5 * 1024**3),
                                 multipart_chunksize=self.partsize)
-        with self._errors(f"copying {source} to {destination}"):
-            self.client.copy({"Bucket": self.name, "Key": source}, self.name, destination,
-                             ExtraArgs=args or None, Config=config)
+        try:
+            with self._errors(f"copying {source} to {destination}"):
+                self.client.copy({"Bucket": self.name, "Key": source}, self.name, destination,
+                                 ExtraArgs=args or None, Config=config)
+        except ObjectChanged as refused:  # a part copy with x-amz-copy-source-if-match
+            self._copy_unconditionally(source, destination, args, refused)
+
+    def _copy_unconditionally(self, source: str, destination: str, args: dict,
+                              refused: ObjectChanged) -> None:
+        """The copy once more without a precondition, where the server refused the managed
+        copy's ``x-amz-copy-source-if-match`` (OpenStack Swift for a multipart source, 412):
+        one CopyObject up to 5 GiB, else part copies of the source as it is now; the copy
+        must then have the source's size."""
+        what = f"copying {source} to {destination}"
+        LOG.debug("%s: the server refused the copy's precondition (%s); copying without it",
+                  what, refused)
+        size = self.head(source).size
+        if size <= MAX_SINGLE_COPY:
+            with self._errors(what):
+                self.client.copy_object(CopySource={"Bucket": self.name, "Key": source},
+                                        Bucket=self.name, Key=destination,
+                                        MetadataDirective="REPLACE" if "Metadata" in args
+                                        else "COPY", **args)
+        else:
+            self._copy_parts(source, destination, size, args, what)
+        copied = self.head(destination).size
+        if copied != size:
+            self.delete(destination)
+            raise IntegrityError(f"{what}: the copy holds {copied} bytes, the source {size}; "
+                                 "the copy was removed")
+
+    def _copy_parts(self, source: str, destination: str, size: int, args: dict,
+                    what: str) -> None:
+        """A multipart copy without preconditions (aborted on any failure)."""
+        metadata = {} if "Metadata" in args else {"Metadata": self._metadata(source)}
+        with self._errors(what):
+            upload = self.client.create_multipart_upload(Bucket=self.name, Key=destination,
+                                                         **metadata, **args)["UploadId"]
+        try:
+            parts = []
+            for number, start in enumerate(range(0, size, self.partsize), 1):
+                end = min(start + self.partsize, size) - 1
+                with self._errors(what):
+                    answer = self.client.upload_part_copy(
+                        Bucket=self.name, Key=destination, UploadId=upload, PartNumber=number,
+                        CopySource={"Bucket": self.name, "Key": source},
+                        CopySourceRange=f"bytes={start}-{end}")
+                parts.append({"PartNumber": number, "ETag": answer["CopyPartResult"]["ETag"]})
+            with self._errors(what):
+                self.client.complete_multipart_upload(Bucket=self.name, Key=destination,
+                                                      UploadId=upload,
+                                                      MultipartUpload={"Parts": parts})
+        except BaseException:
+            with contextlib.suppress(StorageError), self._errors(what):
+                self.client.abort_multipart_upload(Bucket=self.name, Key=destination,
+                                                   UploadId=upload)
+            raise
+
+    def _metadata(self, name: str) -> dict:
+        with self._errors(f"checking {name}"):
+            return self.client.head_object(Bucket=self.name, Key=name).get("Metadata", {})
 
     def get_text(self, name: str) -> str:
         with self._errors(f"reading {name}"):
