@@ -155,9 +155,17 @@ def cleanup_uploads(options: Namespace) -> int:
 WEB_UUID = "00000000-0000-0000-0000-000000000001"  # git-annex's web remote
 
 
+def held_by(whereis: dict, uuid: str) -> bool:
+    """Whether ``git annex whereis --json``'s answer counts a copy on the remote ``uuid``."""
+    return any(entry.get("uuid") == uuid
+               for entry in whereis.get("whereis", []) + whereis.get("untrusted", []))
+
+
 def forget_public_urls(options: Namespace) -> int:
     """Remove the web-remote URL records that earlier s3py versions made under this remote's
-    public base URL (they made one S3 object count as two copies: s3py's and web's)."""
+    public base URL (they made one S3 object count as two copies: s3py's and web's). The
+    versioned URL of a key the remote does not hold is kept: it names an overwritten version,
+    which only the web remote counts (docs/export.md)."""
     config = pick_remote(options.remote)
     settings = remote_settings(config)
     if not (settings.public or settings.publicurl):
@@ -169,7 +177,8 @@ def forget_public_urls(options: Namespace) -> int:
     found = [(answer["key"], url) for answer in map(json.loads, answers)
              for entry in answer.get("whereis", []) + answer.get("untrusted", [])
              if entry.get("uuid") == WEB_UUID
-             for url in entry.get("urls", []) if url.startswith(base)]
+             for url in entry.get("urls", []) if url.startswith(base)
+             and (held_by(answer, config["uuid"]) or "?versionId=" not in url)]
     if found and not options.dry_run:
         batch = "".join(f"{key} {url}\n" for key, url in found)
         done = subprocess.run(["git", "annex", "unregisterurl", "--batch"], input=batch,

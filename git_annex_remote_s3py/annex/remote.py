@@ -364,6 +364,19 @@ class S3Remote(ExportRemote):
             self.debug(f"nothing to remove: {exc}")
             return
         self.session.writable(self.annex).delete(name)
+        self._hand_old_version_to_web(key, name)
+
+    def _hand_old_version_to_web(self, key: str, name: str) -> None:
+        """After an overwrite or unexport of a public versioned export, the key's version stays
+        in the bucket as a noncurrent version that this remote no longer counts (git-annex
+        marks the key absent from it): its public versioned URL is recorded, so that one
+        object is one copy (the web remote's), which anybody gets without credentials or s3py.
+        """
+        base = public_base(self.settings)
+        version_id = versions.version_at(self.annex, self.settings, key, name) if (
+            self.settings.versioning and base) else None
+        if base and version_id:
+            self.annex.seturlpresent(key, urls.object_url(base, name, version_id))
 
     def removeexportdirectory(self, remote_directory: str) -> None:
         """S3 has no directories: nothing to remove."""

@@ -34,6 +34,16 @@ def version_record(annex: UrlLog, settings: Settings, key: str) -> tuple[str, st
     return None
 
 
+def version_at(annex: UrlLog, settings: Settings, key: str, name: str) -> str | None:
+    """The version ID of object ``name`` recorded as holding ``key`` (the latest), or None."""
+    prefix = urls.version_uri_prefix(annex.getuuid(), settings.bucket)
+    for uri in reversed(annex.geturls(key, prefix)):
+        found = urls.parse_version_uri(uri)
+        if found and found[2] == name:
+            return found[3]
+    return None
+
+
 def key_location(annex: UrlLog, settings: Settings, key: str) -> tuple[str, str | None]:
     """Where key-mode requests find ``key``: its recorded version, else ``prefix + key``.
 

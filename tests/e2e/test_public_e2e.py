@@ -246,3 +246,65 @@ def test_presigned_urls_expire_and_stay_out_of_git(tmp_path, env, s3_proxy, buck
     history = run(["git", "log", "-p", "--all"], repo, env).stdout
     assert "a b.txt" in history or "a%20b.txt" in history  # the log really is there
     assert "X-Amz-Signature" not in history and "X-Amz-Credential" not in history
+
+
+WEB_UUID = "00000000-0000-0000-0000-000000000001"
+
+
+def holders(repo: Path, env: dict[str, str], key: str) -> dict[str, set[str]]:
+    """uuid -> URLs of every remote ``git annex whereis`` lists a copy of ``key`` on (an
+    export remote is untrusted)."""
+    answer = json.loads(run(["git", "annex", "whereis", "--json", "--key", key], repo,
+                            env).stdout)
+    return {entry["uuid"]: set(entry["urls"])
+            for entry in answer["whereis"] + answer.get("untrusted", [])}
+
+
+def test_old_versions_of_a_public_export_for_anybody(tmp_path, env, s3_proxy, s3_server,
+                                                    bucket_name):
+    """docs/export.md, "Public bucket": an overwritten or unexported version stays in the
+    versioned bucket, and the remote records its public versioned URL when git-annex stops
+    counting it there; so that one object is one copy (the web remote's, not the export
+    remote's too), and a clone with neither credentials nor s3py gets it at the old commit."""
+    repo = make_annex_repo(tmp_path / "repo", env, {"data.txt": b"old bytes\n",
+                                                    "gone.txt": b"unexported later\n",
+                                                    "other.txt": b"stays\n"})
+    run(["git", "annex", "initremote", REMOTE, "type=external", "externaltype=s3py",
+         f"bucket={bucket_name}", f"endpoint={s3_proxy.endpoint}", "public=yes",
+         "exporttree=yes", "bucketversioning=yes", "fileprefix=v/", "autoenable=true",
+         "encryption=none"], repo, env)
+    uuid = run(["git", "config", f"remote.{REMOTE}.annex-uuid"], repo, env).stdout.strip()
+    run(["git", "annex", "export", "HEAD", "--to", REMOTE], repo, env)
+    old = {name: run(["git", "annex", "lookupkey", name], repo, env).stdout.strip()
+           for name in ("data.txt", "gone.txt", "other.txt")}
+    run(["git", "annex", "unlock", "data.txt"], repo, env)
+    (repo / "data.txt").write_bytes(b"new bytes, overwriting\n")
+    run(["git", "annex", "add", "-q", "data.txt"], repo, env)
+    run(["git", "rm", "-q", "gone.txt"], repo, env)
+    run(["git", "commit", "-q", "-m", "overwrite one, remove one"], repo, env)
+    run(["git", "annex", "export", "HEAD", "--to", REMOTE], repo, env)
+    current = run(["git", "annex", "lookupkey", "data.txt"], repo, env).stdout.strip()
+
+    for name in ("data.txt", "gone.txt"):  # only the web remote counts the old version
+        counted = holders(repo, env, old[name])
+        assert set(counted) - {WEB_UUID} == {run(["git", "config", "annex.uuid"], repo,
+                                                 env).stdout.strip()}, counted
+        [url] = counted[WEB_UUID]
+        assert url.startswith(f"{s3_proxy.endpoint}/{bucket_name}/v/{name}?versionId=")
+    for key in (current, old["other.txt"]):  # current objects: the export remote's only
+        assert uuid in holders(repo, env, key) and WEB_UUID not in holders(repo, env, key)
+    kept = run(["git-annex-remote-s3py", "forget-public-urls", "--dry-run"], repo, env)
+    assert kept.stdout.startswith("no web URL records under ")  # they are no double count
+
+    bare = bare_repo(tmp_path / "bare.git", env)
+    run(["git", "push", "-q", str(bare), "main", "git-annex"], repo, env)
+    for without_s3py in (False, True):
+        free = credential_free_env(tmp_path / f"home-{without_s3py}", without_s3py)
+        cloned = tmp_path / f"clone-{without_s3py}"
+        clone(bare, cloned, free)
+        run(["git", "checkout", "-q", "HEAD~1"], cloned, free)
+        mark = s3_proxy.mark()
+        run(["git", "annex", "get", "data.txt", "gone.txt"], cloned, free)  # as documented
+        assert (cloned / "data.txt").read_bytes() == b"old bytes\n"
+        assert (cloned / "gone.txt").read_bytes() == b"unexported later\n"
+        assert_anonymous(s3_proxy.since(mark), bucket_name, {"v/data.txt", "v/gone.txt"})
