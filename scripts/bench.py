@@ -12,6 +12,7 @@ ratios s3py/built-in and s3py/boto3 (times: below 1 means s3py is faster).
                                                              # annex-newest installs it)
     python scripts/bench.py --server ceph                    # Ceph RGW (make servers)
     python scripts/bench.py --only scale --scale 1000,10000  # the scale row and its plot
+    python scripts/bench.py --only floor                     # the floor row, own costs
 
 Peak memory is the ``VmHWM`` of every ``git-annex-remote-s3py`` process below the git-annex
 command, polled from ``/proc``; "procs" counts those processes (1 with ASYNC at any -J).
@@ -32,6 +33,13 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from bench_floor import PREFIX as FLOOR_PREFIX  # noqa: E402
+from bench_floor import (  # noqa: E402
+    add_floor_remotes,
+    floor_rows,
+    floor_table,
+    install_floor_remote,
+)
 from bench_measure import (  # noqa: E402
     ANNEX_VERIFY_OFF,
     ANNEX_VERIFY_OFF_NOTE,
@@ -59,7 +67,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NEWEST_ANNEX_BIN = ROOT / ".venv-annex-newest" / "annex-bin"
 MiB = 1024**2
 HANDSHAKE = "EXTENSIONS INFO GETGITREMOTENAME ASYNC"
-ROWS = ("small", "fsck", "large", "export", "import", "startup", "scale")
+ROWS = ("small", "fsck", "large", "export", "import", "startup", "scale", "floor")
 DEFAULT_SCALE = "1000,10000"
 DEFAULT_PLOT = ROOT / "docs" / "img" / "scale.png"
 
@@ -119,6 +127,8 @@ class Bench:
                         str(ROOT / "git_annex_remote_s3py")], check=True, env=self.env)
         if options.no_lean:
             self.env[NO_LEAN_ENV] = "1"
+        install_floor_remote(workdir / "floor-bin")  # the floor row's external remote
+        self.env["PATH"] = f"{workdir / 'floor-bin'}{os.pathsep}{self.env['PATH']}"
         self.noasync_env = {**self.env, NO_ASYNC_ENV: "1"}
         self.s3 = server.client()
         self.results: dict[tuple[str, str], list[Measured]] = {}
@@ -400,7 +410,8 @@ def median(values: list[float]) -> float:
 
 
 def table(bench: Bench) -> list[str]:
-    rows = list(dict.fromkeys(row for row, _ in bench.results))
+    rows = list(dict.fromkeys(row for row, _ in bench.results
+                              if not row.startswith(FLOOR_PREFIX)))
     out = ["| row | built-in s | s3py s | s3py no-ASYNC s | s3py annex-verify=false s (get) "
            "| boto3 s "
            "| s3py/built-in | s3py/boto3 | s3py rate | s3py procs | s3py peak MiB |",
@@ -522,12 +533,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"git-annex {version}, {options.server} server, "
           f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repositories "
           f"{'on a tmpfs' if on_tmpfs else 'on disk'}")
-    if bench.results:
+    if any(not row.startswith(FLOOR_PREFIX) for row, _ in bench.results):
         print(f"small={options.small} large={options.large}x{options.large_mib}MiB "
               f"repeat={options.repeat}: medians; ratios are s3py time / other time")
         print("\n".join(table(bench)))
         if any(who == ANNEX_VERIFY_OFF for _, who in bench.results):
             print(f"- {ANNEX_VERIFY_OFF_NOTE}")
+    if any(row.startswith(FLOOR_PREFIX) for row, _ in bench.results):
+        print()
+        print("floor row (scripts/bench_floor.py): own cost = time above the floor "
+              "(s3py: the raw-protocol external remote; built-in: the directory remote)")
+        print("\n".join(floor_table(bench.results)))
     if startup:
         print()
         print("\n".join(startup_table(startup)))
@@ -562,12 +578,14 @@ def run_rows(bench: Bench, skip: set[str]) -> None:
         print("import row: skipped (s3py imports with git-annex 10.20261026: --git-annex "
               "newest)", flush=True)
         skip = skip | {"import"}
-    small_rows = {"small", "fsck", "export", "import"} - skip
+    small_rows = {"small", "fsck", "export", "import", "floor"} - skip
     if small_rows:
         small = make_tree(bench.workdir / "small", bench.env, options.small, 1024, 20 * 1024,
                           1)
         bench.add_remotes(small, "small")
         bench.ensure_bucket(bench.bucket("small-raw"))
+    if "floor" not in skip:
+        floor_dirs = add_floor_remotes(small, bench.env, bench.workdir / "floor-stores")
     if "import" not in skip:
         import_bucket = fill_import_bucket(bench, small)
     if "large" not in skip:
@@ -594,6 +612,8 @@ def run_rows(bench: Bench, skip: set[str]) -> None:
             export_row(bench, small, rep)
         if "import" not in skip:
             import_row(bench, import_bucket, rep)
+        if "floor" not in skip:
+            floor_rows(bench, small, rep, floor_dirs)
 
 
 if __name__ == "__main__":
