@@ -13,9 +13,9 @@ from __future__ import annotations
 import functools
 import logging
 import queue
-import sys
 import threading
 import traceback
+from collections import deque
 from typing import Any, Callable, TextIO
 
 import annexremote
@@ -26,6 +26,7 @@ from git_annex_remote_s3py.errors import one_line
 VERSION_LINE = "VERSION 2"
 NO_EXPORT_NAME = "request arrived without a preceding EXPORT name"
 NO_IMPORT_NAME = "request arrived without a preceding IMPORT name"
+ORPHAN_LINES = 10_000  # DEBUG lines of threads serving no job kept for the next job (at most)
 # Extensions s3py uses, in the order it names them; each only if git-annex announced it (both
 # 10.20230126 and 10.20261026 refuse a remote that names one they did not announce).
 # CHECKPRESENT-URL is left out on purpose: git-annex would turn a 403 into "absent".
@@ -254,6 +255,18 @@ class Jobs:
         self._by_thread: dict[int, Channel] = {}
         self._main: Channel | None = None
         self.asynchronous = False
+        self._orphans: deque[str] = deque(maxlen=ORPHAN_LINES)
+
+    def orphan(self, line: str) -> None:
+        """Keep a DEBUG line of a thread that serves no job, for the next job that speaks."""
+        with self._lock:
+            self._orphans.append(line)
+
+    def take_orphans(self) -> list[str]:
+        with self._lock:
+            taken = list(self._orphans)
+            self._orphans.clear()
+        return taken
 
     def register(self, channel: Channel, main: bool = False) -> None:
         with self._lock:
@@ -272,7 +285,8 @@ class Jobs:
 class DebugBridge(logging.Handler):
     """Each log record becomes one ``DEBUG`` protocol line (``git annex --debug`` shows it)
     through the channel of the job that logged it; records from threads that serve no job
-    in ASYNC mode go to stderr (an unprefixed line would break ASYNC framing)."""
+    in ASYNC mode (boto3's transfer threads) ride with the next line a job sends (an
+    unprefixed line would break ASYNC framing, and stderr is the user's terminal)."""
 
     def __init__(self, jobs: Jobs) -> None:
         super().__init__(level=logging.DEBUG)
@@ -283,7 +297,7 @@ class DebugBridge(logging.Handler):
             line = one_line(self.format(record))
             channel = self.jobs.current()
             if channel is None:
-                sys.stderr.write(f"git-annex-remote-s3py: {line}\n")
+                self.jobs.orphan(line)
             else:
                 channel.debug(line)
         except Exception:  # a log line must never break a request
@@ -294,9 +308,10 @@ class Channel(annexremote.Master):
     """annexremote's Master speaking for one job: exact lines, optional ``J n`` prefix."""
 
     def __init__(self, sink: LineSink, read_line: Callable[[], str], job: str | None = None,
-                 offer_async: bool = False) -> None:
+                 offer_async: bool = False, jobs: Jobs | None = None) -> None:
         super().__init__(output=None)
         self.sink, self.read_line, self.job, self.offer_async = sink, read_line, job, offer_async
+        self.jobs = jobs  # in ASYNC mode: whose DEBUG lines of no job this job carries
 
     def LinkRemote(self, remote) -> None:
         self.remote = remote
@@ -308,6 +323,9 @@ class Channel(annexremote.Master):
         line = " ".join(str(a) for a in args)
         parts = line.split("\n")  # LISTCONFIGS and GETINFO replies are several lines
         held = held or line.split(" ", 1)[0] == "DEBUG"
+        if self.job and self.jobs is not None:
+            for orphan in self.jobs.take_orphans():
+                self.sink.write(f"J {self.job} DEBUG {orphan}", flush=False)
         for number, part in enumerate(parts, 1):
             self.sink.write(f"J {self.job} {part}" if self.job else part,
                             flush=not held and number == len(parts))
@@ -432,7 +450,8 @@ def _serve_async(stdin: TextIO, sink: LineSink, make_remote: RemoteFactory,
             if job not in inboxes:
                 inbox: queue.Queue = queue.Queue()
                 inboxes[job] = inbox
-                channel = Channel(sink, lambda q=inbox: q.get(), job=job, offer_async=True)
+                channel = Channel(sink, lambda q=inbox: q.get(), job=job, offer_async=True,
+                                  jobs=jobs)
                 channel.LinkRemote(make_remote(channel))
                 channel.protocol.extensions = list(extensions)
                 thread = threading.Thread(target=job_loop, args=(channel,), daemon=True)

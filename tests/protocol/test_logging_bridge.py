@@ -29,3 +29,28 @@ def test_store_log_record_arrives_as_one_debug_line(tmp_path, env, s3_server, s3
                                          "GETGITDIR", "GETCREDS"} for line in remote.seen)
     assert not any(TEST_SECRET in line for line in remote.seen)
     assert TEST_SECRET not in remote.stderr_path.read_text(errors="replace")
+
+
+def test_transfer_threads_under_async_say_nothing_on_stderr(tmp_path, env, s3_server,
+                                                            bucket_name):
+    """A multipart upload under ASYNC: boto3's transfer threads serve no job; their request
+    records (one per part) reach git-annex as DEBUG lines of a job (``--debug`` shows them),
+    never stderr, which git-annex puts on the user's terminal (issue #23: 98 lines for a
+    1.5 GiB file)."""
+    remote = RemotePipe(env, {"bucket": bucket_name, "endpoint": s3_server.endpoint,
+                              "fileprefix": "q/", "partsize": "5MiB"}, tmp_path)
+    assert remote.transcript("EXTENSIONS INFO ASYNC") == ["EXTENSIONS INFO ASYNC"]
+    assert remote.transcript("J 1 INITREMOTE")[-1] == "J 1 INITREMOTE-SUCCESS"
+    assert remote.transcript("J 1 PREPARE") == ["J 1 PREPARE-SUCCESS"]
+    content = b"p" * (11 * 1024 * 1024)  # three parts
+    (tmp_path / "big").write_bytes(content)
+    key = annex_key(content)
+    stored = remote.transcript(f"J 1 TRANSFER STORE {key} {tmp_path / 'big'}", timeout=120)
+    assert stored[-1] == f"J 1 TRANSFER-SUCCESS STORE {key}", stored
+    assert remote.transcript("J 2 CHECKPRESENT MD5-s1--x")[-1].startswith("J 2 CHECKPRESENT")
+    assert remote.close() == 0
+    parts = [line for line in remote.seen if "(UploadPart)" in line]
+    assert len(parts) == 3, parts
+    assert all(line.startswith(("J 1 DEBUG S3 PUT", "J 2 DEBUG S3 PUT")) for line in parts)
+    assert remote.stderr() == ""
+    assert s3_server.objects(bucket_name, "q/")[f"q/{key}"] == content
