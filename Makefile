@@ -31,16 +31,18 @@ demo: setup
 # ruff, unit/store/protocol once, e2e + DataLad against Debian's and the newest git-annex
 test: test-matrix
 
-# Lint and the fast tiers (tests/unit, tests/store, tests/protocol): no git-annex. Bytecode is
+# Lint (ruff, mypy) and the fast tiers (tests/unit, tests/store, tests/protocol): no git-annex. Bytecode is
 # cached (in the ignored __pycache__/) even where PYTHONDONTWRITEBYTECODE is set: each of the
 # remote's ~80 start-ups, and each worker's assertion rewriting, would otherwise compile again.
 test-fast: setup
 	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts
+	$(VENV)/bin/mypy
 	PYTHONDONTWRITEBYTECODE= PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
 	  $(PY) -m pytest -q -n $(PYTEST_WORKERS) -m "not e2e" $(FAST_TIERS) $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check git_annex_remote_s3py tests scripts
+	$(VENV)/bin/mypy
 
 # matplotlib (the bench extra) draws the scale row's plot; nothing else needs it
 $(VENV)/.installed-bench: $(STAMP)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from argparse import Namespace
 from datetime import datetime, timedelta, timezone
+from typing import Sequence
 
 from git_annex_remote_s3py import naming, urls
 from git_annex_remote_s3py.annex.session import BranchAnnex, Session
@@ -123,7 +124,7 @@ def parse_age(text: str) -> timedelta:
     return timedelta(seconds=int(found.group(1)) * AGE_UNITS[found.group(2)])
 
 
-def split_by_age(uploads: list[Upload], older_than: timedelta,
+def split_by_age(uploads: Sequence[Upload], older_than: timedelta,
                  now: datetime) -> tuple[list[Upload], list[Upload]]:
     """(begun at least ``older_than`` before ``now``, younger ones)."""
     old = [upload for upload in uploads if now - upload.initiated >= older_than]

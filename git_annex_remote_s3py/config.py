@@ -576,6 +576,7 @@ def load_settings(getconfig: Callable[[str], str]) -> Settings:
 
 
 UPLOAD_ROWS = tuple(row for row in SETTING_ROWS if row.upload_argument)
+UPLOAD_ARGUMENTS = {row.upload_argument: row for row in UPLOAD_ROWS if row.upload_argument}
 
 
 def _upload_value(row: Setting, settings: Settings) -> Any:
@@ -588,7 +589,7 @@ def _upload_value(row: Setting, settings: Settings) -> Any:
 def upload_args_of(settings: Settings) -> dict[str, Any]:
     """botocore's arguments for every upload (and copy) of this remote: the upload-argument
     column of ``SETTING_ROWS``."""
-    return {row.upload_argument: value for row in UPLOAD_ROWS
+    return {argument: value for argument, row in UPLOAD_ARGUMENTS.items()
             if (value := _upload_value(row, settings)) is not None}
 
 

@@ -85,7 +85,7 @@ def _guarded(function: Callable, *args: Any, **kwargs: Any) -> Any:
 class ExactProtocol(annexremote.Protocol):
     """annexremote's request parser without whitespace stripping and with safer replies."""
 
-    def __init__(self, remote, offer_async: bool) -> None:
+    def __init__(self, remote: annexremote.SpecialRemote, offer_async: bool) -> None:
         super().__init__(GuardedRemote(remote))
         self.version = VERSION_LINE
         self.offer_async = offer_async
@@ -103,7 +103,7 @@ class ExactProtocol(annexremote.Protocol):
             self.exporting = False
         return reply
 
-    def lookupMethod(self, command: str):
+    def lookupMethod(self, command: str) -> Callable[..., str] | None:
         if not command.isupper():  # annexremote would accept lower-case commands
             return None
         return super().lookupMethod(command)
@@ -149,7 +149,7 @@ class ExactProtocol(annexremote.Protocol):
             method, _, rest = param.partition(" ")
             key = rest.split(" ", 1)[0]
             return f"TRANSFER-FAILURE {method} {key} {NO_EXPORT_NAME}"
-        return (self._retrieve_url_reply(param, self.exporting)
+        return (self._retrieve_url_reply(param, str(self.exporting))
                 or super().do_TRANSFEREXPORT(param))
 
     def do_CHECKPRESENTEXPORT(self, key: str) -> str:
@@ -313,11 +313,11 @@ class Channel(annexremote.Master):
         self.sink, self.read_line, self.job, self.offer_async = sink, read_line, job, offer_async
         self.jobs = jobs  # in ASYNC mode: whose DEBUG lines of no job this job carries
 
-    def LinkRemote(self, remote) -> None:
+    def LinkRemote(self, remote: annexremote.SpecialRemote) -> None:
         self.remote = remote
         self.protocol = ImportProtocol(remote, self.offer_async)
 
-    def _send(self, *args, held: bool = False) -> None:
+    def _send(self, *args: object, held: bool = False) -> None:
         """Write one message; ``held`` (and every DEBUG) leaves it in the buffer for the
         next message to carry, so that git-annex wakes once for both."""
         line = " ".join(str(a) for a in args)
@@ -340,7 +340,7 @@ class Channel(annexremote.Master):
             raise UnexpectedMessage("git-annex closed the connection")
         return strip_newline(line)
 
-    def _ask(self, request, reply_keyword, reply_count):
+    def _ask(self, request: str, reply_keyword: str, reply_count: int) -> list[str]:
         self._send(request)
         words = self._read().split(" ", reply_count)
         if words and words[0] == reply_keyword:
@@ -348,9 +348,9 @@ class Channel(annexremote.Master):
             return words[1:]
         raise UnexpectedMessage(f"expected {reply_keyword}, got {' '.join(words)[:80]!r}")
 
-    def _askvalues(self, request):
+    def _askvalues(self, request: str) -> list[str]:
         self._send(request)
-        values = []
+        values: list[str] = []
         while True:
             words = self._read().split(" ", 1)
             if words[0] != "VALUE":
@@ -359,7 +359,7 @@ class Channel(annexremote.Master):
                 return values
             values.append(words[1])
 
-    def info(self, message) -> None:
+    def info(self, message: str) -> None:
         if "INFO" in self.protocol.extensions:
             self._send("INFO", one_line(message))
         else:
@@ -443,15 +443,14 @@ def _serve_async(stdin: TextIO, sink: LineSink, make_remote: RemoteFactory,
     # An EXPORT is held until the next line: git-annex sends a newline in a file name raw,
     # so an unprefixed line after it continues the name (and the request then fails cleanly).
     held: list[str] = []
-    line = first
+    line: str | None = first
     while line is not None:
         if line.startswith("J "):
             _, job, rest = (line.split(" ", 2) + [""])[:3]
             if job not in inboxes:
-                inbox: queue.Queue = queue.Queue()
+                inbox: queue.Queue[str] = queue.Queue()
                 inboxes[job] = inbox
-                channel = Channel(sink, lambda q=inbox: q.get(), job=job, offer_async=True,
-                                  jobs=jobs)
+                channel = Channel(sink, inbox.get, job=job, offer_async=True, jobs=jobs)
                 channel.LinkRemote(make_remote(channel))
                 channel.protocol.extensions = list(extensions)
                 thread = threading.Thread(target=job_loop, args=(channel,), daemon=True)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
+import annexremote
 from annexremote import ExportRemote, RemoteError
 
 from git_annex_remote_s3py import naming, urls
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from git_annex_remote_s3py.annex import importing
 
 Written = TypeVar("Written")
+Returned = TypeVar("Returned")
 # Keys up to this size are left to git-annex's HTTP client (TRANSFER-RETRIEVE-URL) where it can
 # fetch them: faster for many small files, slower for big ones (docs/benchmarks.md).
 RETRIEVE_URL_MAX_SIZE = 1024 * 1024
@@ -45,11 +47,11 @@ ACL_HINT = ("bucket {bucket} refuses public ACLs ({why}), so objects stay privat
             "--bucket {bucket} --prefix {prefix})")
 
 
-def annex_errors(method: Callable) -> Callable:
+def annex_errors(method: Callable[..., Returned]) -> Callable[..., Returned]:
     """Turn our expected errors into annexremote's RemoteError with a one-line message."""
 
     @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(self: S3Remote, *args: Any, **kwargs: Any) -> Returned:
         try:
             return method(self, *args, **kwargs)
         except S3pyError as exc:
@@ -62,7 +64,7 @@ def annex_errors(method: Callable) -> Callable:
 class S3Remote(ExportRemote):
     """git-annex special remote storing keys (or an exported tree) in one S3 bucket."""
 
-    def __init__(self, annex, session: Session | None = None) -> None:
+    def __init__(self, annex: annexremote.Master, session: Session | None = None) -> None:
         super().__init__(annex)
         self.session = session or Session()
 

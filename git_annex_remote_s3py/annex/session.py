@@ -165,12 +165,15 @@ class Session:
 
                 settings = self.settings(annex)
                 base = self.anonymous_base(annex)
+                chosen: Store
                 if base:
-                    self.chosen_store = (self.make_public_store or opening.open_public)(
-                        base, settings.bucket)
+                    chosen = (self.make_public_store or opening.open_public)(base,
+                                                                            settings.bucket)
                 else:
-                    self.chosen_store = (self.make_bucket or opening.open_bucket)(
+                    chosen = (self.make_bucket or opening.open_bucket)(
                         settings, self.creds(annex), self.local(annex))
+                self.chosen_store = chosen
+                return chosen
             return self.chosen_store
 
     def other_buckets(self, annex: AnnexQueries) -> OtherBuckets:

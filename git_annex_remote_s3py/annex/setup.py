@@ -112,7 +112,9 @@ def _without_credentials(settings: Settings) -> str:
 
 def _store_creds(annex: Any, settings: Settings) -> None:
     env_creds = credentials.from_environment()
-    if not env_creds or settings.anonymous:
+    if not env_creds or not env_creds.access_key or not env_creds.secret_key:
+        return
+    if settings.anonymous:
         return
     if embeds_creds(annex):
         annex.setcreds(credentials.CREDS_SETTING, env_creds.access_key, env_creds.secret_key)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterator, Protocol, Sequence
 
 from git_annex_remote_s3py.store import integrity
 
@@ -66,7 +66,9 @@ class Upload:
 class Store(Protocol):
     """One bucket's objects (thread-safe: shared by every job of a process)."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The bucket's name."""
 
     # -- objects ------------------------------------------------------------------------------
     def head(self, name: str, version_id: str | None = None) -> ObjectInfo:
@@ -154,7 +156,7 @@ class Store(Protocol):
         """Why uploads go as plain bodies after the checksum fallback ("" where they do not
         or never did: setup records it)."""
 
-    def list_uploads(self, prefix: str) -> list[Upload]:
+    def list_uploads(self, prefix: str) -> Sequence[Upload]:
         """Every multipart upload S3 holds open under ``prefix``."""
 
     def abort_upload(self, upload: Upload) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from git_annex_remote_s3py.config import DEFAULT_PART_SIZE
 from git_annex_remote_s3py.errors import (
@@ -213,20 +213,23 @@ class Bucket:
         if size > self.partsize:
             return self._plain_retry(
                 lambda: self.boto.put_multipart(name, path, size, report, args))
+        def lean_way(lean: LeanObjects) -> integrity.Stored | None:
+            stored = lean.put(name, path, size, args, report)
+            return None if stored is None else self._verified(name, path, stored, by_lean=True)
+
         stored = self._lean_first(
-            lambda lean: self._verified(name, path, lean.put(name, path, size, args, report),
-                                        by_lean=True),
+            lean_way,
             lambda: self._plain_retry(lambda: self._verified(
                 name, path, self.boto.put_single(name, path, size, report, args),
                 by_lean=False)))
         report(size)
         return ObjectInfo(size, stored.etag, stored.version_id)
 
-    def _verified(self, name: str, path: str, stored: integrity.Stored | None, *,
-                  by_lean: bool) -> integrity.Stored | None:
+    def _verified(self, name: str, path: str, stored: integrity.Stored, *,
+                  by_lean: bool) -> integrity.Stored:
         """``stored`` if it is the file sent; otherwise the object is removed and the store
         fails (a server that stored other bytes also ends the lean path)."""
-        if stored is None or integrity.stored_is_sent(stored, path, self.verify_etag_md5):
+        if integrity.stored_is_sent(stored, path, self.verify_etag_md5):
             return stored
         self.delete(name)
         if by_lean:
@@ -307,7 +310,7 @@ class Bucket:
         """Why uploads go as plain bodies since the checksum fallback ("" if they do not)."""
         return self._plain_why
 
-    def list_uploads(self, prefix: str) -> list[Upload]:
+    def list_uploads(self, prefix: str) -> Sequence[Upload]:
         return uploads.list_uploads(self.client, self.name, prefix)
 
     def abort_upload(self, upload: Upload) -> None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Iterator, Union
+from typing import Iterator, Sequence, Union
 
 from git_annex_remote_s3py.errors import ObjectNotFound, StorageError
 from git_annex_remote_s3py.store.base import (
@@ -84,7 +84,8 @@ class ListedBucket:
             if answer == ABSENT:
                 raise ObjectNotFound(f"{name}: not in a listing of the prefix begun after the "
                                      "request")
-            return answer if answer is not None else self._bucket.head(name, version_id)
+            return (answer if isinstance(answer, ObjectInfo)
+                    else self._bucket.head(name, version_id))
         finally:
             with self._changed:
                 self._in_flight -= 1
@@ -256,7 +257,7 @@ class ListedBucket:
     def plain_uploads(self) -> str:
         return self._bucket.plain_uploads()
 
-    def list_uploads(self, prefix: str) -> list[Upload]:
+    def list_uploads(self, prefix: str) -> Sequence[Upload]:
         return self._bucket.list_uploads(prefix)
 
     def abort_upload(self, upload: Upload) -> None:

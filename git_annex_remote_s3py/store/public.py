@@ -7,11 +7,12 @@ Written on the standard library because it is a few lines and must start fast.
 
 from __future__ import annotations
 
+import http.client
 import os
 import ssl
 import urllib.error
 import urllib.request
-from typing import Callable, Iterator, NoReturn
+from typing import Callable, Iterator, NoReturn, Sequence
 
 from git_annex_remote_s3py import urls
 from git_annex_remote_s3py.errors import (
@@ -50,7 +51,7 @@ def tls_context() -> ssl.SSLContext | None:
                                   "fix or unset it") from exc
 
 
-def _open(request: urllib.request.Request, what: str):
+def _open(request: urllib.request.Request, what: str) -> http.client.HTTPResponse:
     try:
         context = tls_context() if request.full_url.lower().startswith("https:") else None
         return urllib.request.urlopen(request, timeout=TIMEOUT, context=context)
@@ -197,7 +198,7 @@ class PublicStore:
     def presign(self, name: str, expires: int) -> str:
         self._needs_credentials("presign URLs of")
 
-    def list_uploads(self, prefix: str) -> list[Upload]:
+    def list_uploads(self, prefix: str) -> Sequence[Upload]:
         self._needs_credentials("list the uploads of")
 
     def abort_upload(self, upload: Upload) -> None:

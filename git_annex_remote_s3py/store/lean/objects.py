@@ -152,7 +152,7 @@ class LeanObjects:
             if crc and not md5:  # a resumed file could be checked by neither
                 os.truncate(path, 0)
             return self._hand_over(str(exc))
-        if written != int(length):
+        if written != int(length or 0):
             return self._hand_over(f"GET {name}: {written} of {length} bytes")
         if digest is not None and digest.hexdigest() != (crc.hexdigest() if crc else md5):
             os.truncate(path, 0)

@@ -72,6 +72,7 @@ class LeanS3:
             return self._tls_context
 
     def _new_connection(self) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection
         if self._https:
             connection = http.client.HTTPSConnection(self.host, timeout=self._connect_timeout,
                                                      context=self._tls(), blocksize=SEND_BLOCK)
@@ -134,11 +135,12 @@ class LeanS3:
     def _send(self, method: str, target: str, headers: dict[str, str],
               body: bytes | BinaryIO | None) -> http.client.HTTPResponse:
         reused = getattr(self._local, "connection", None) is not None
-        start = body.tell() if hasattr(body, "tell") else None
+        stream = None if body is None or isinstance(body, bytes) else body
+        start = stream.tell() if stream is not None else None
         for attempt in (1, 2):
             try:
-                if attempt == 2 and start is not None:
-                    body.seek(start)  # the whole body again, not what the dead socket left
+                if attempt == 2 and stream is not None and start is not None:
+                    stream.seek(start)  # the whole body again, not what the dead socket left
                 if getattr(self._local, "connection", None) is None:
                     self._local.connection = self._new_connection()
                 connection = self._local.connection
