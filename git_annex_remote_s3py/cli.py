@@ -100,6 +100,22 @@ def watch_for_hangup(stdin: TextIO, on_hangup: Callable[[], Any]) -> None:
     threading.Thread(target=wait, name="s3py-hangup", daemon=True).start()
 
 
+def say_last_words(line: str) -> None:
+    """Write ``line`` to stderr, which git-annex relays; when git-annex is already gone (Ctrl-C
+    in a terminal reaches it too, and it ends at once), to the terminal itself, if any."""
+    try:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+        return
+    except (OSError, ValueError):  # EPIPE: nobody reads our stderr any more
+        pass
+    try:
+        with open("/dev/tty", "w") as terminal:
+            terminal.write(line)
+    except OSError:  # no controlling terminal: nobody to tell
+        pass
+
+
 def stop_cleanly(stdin: TextIO, current_store: Callable[[], Store | None]) -> TextIO:
     """Stop within about ``STOP_GRACE`` seconds, and without a traceback, on SIGINT, SIGTERM
     or the end of input while a multipart upload is open: this process's open uploads are
@@ -121,15 +137,16 @@ def stop_cleanly(stdin: TextIO, current_store: Callable[[], Store | None]) -> Te
     def abort_and_exit() -> None:
         stop.wait()
         store, aborted = current_store(), [0]
-        if store is not None:
-            worker = threading.Thread(target=lambda: aborted.__setitem__(
-                0, store.abort_uploads_in_flight(STOP_GRACE)), daemon=True)
-            worker.start()
-            worker.join(timeout=STOP_GRACE + 0.5)
-        sys.stderr.write(f"git-annex-remote-s3py: stopped ({why[0]}); aborted {aborted[0]} "
-                         "unfinished multipart upload(s)\n")
-        sys.stderr.flush()
-        os._exit(STOP_EXIT_CODES[why[0]])
+        try:
+            if store is not None:
+                worker = threading.Thread(target=lambda: aborted.__setitem__(
+                    0, store.abort_uploads_in_flight(STOP_GRACE)), daemon=True)
+                worker.start()
+                worker.join(timeout=STOP_GRACE + 0.5)
+            say_last_words(f"git-annex-remote-s3py: stopped ({why[0]}); aborted {aborted[0]} "
+                           "unfinished multipart upload(s)\n")
+        finally:
+            os._exit(STOP_EXIT_CODES[why[0]])
 
     threading.Thread(target=abort_and_exit, name="s3py-stop", daemon=True).start()
     if threading.current_thread() is threading.main_thread():

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import random
 import signal
+import subprocess
 import threading
 
 import pytest
 from support.faultproxy import FaultProxy, _ProxyHandler
 from support.pipes import RemotePipe, annex_key
+from support.repos import initremote, make_annex_repo
+from support.terminal import children, ended_within, run_in_terminal
 
 MiB = 1024 * 1024
 PREFIX = "int/"
@@ -87,3 +90,31 @@ def test_sigint_while_idle_ends_quietly(tmp_path, env, s3_server, bucket_name):
     stderr = remote.stderr()
     remote.close()
     assert code == 130 and "Traceback" not in stderr, stderr
+
+
+def test_ctrl_c_in_a_terminal_stops_git_annex_and_the_remote(tmp_path, env, s3_server,
+                                                            holding_proxy, bucket_name):
+    """Ctrl-C typed at ``git annex copy``: the terminal sends SIGINT to git-annex and to the
+    remote, git-annex ends at once, and the remote (its stderr relay gone with git-annex)
+    aborts its upload, says so on the terminal in one line, and ends."""
+    content = random.Random(13).randbytes(3 * 5 * MiB)
+    repo = make_annex_repo(tmp_path / "repo", env, {"big": content})
+    initremote(repo, env, "s3", holding_proxy, bucket_name, "encryption=none",
+               f"fileprefix={PREFIX}", "partsize=5MiB")
+    terminal = run_in_terminal(["git", "annex", "copy", "--to", "s3", "big"], repo, env)
+    assert holding_proxy.part_held.wait(timeout=60), terminal.shown
+    [remote] = subprocess.run(["pgrep", "-s", str(terminal.shell.pid), "-f",
+                               "git-annex-remote-s3py"],  # the terminal's session
+                              capture_output=True, text=True).stdout.split()
+    [job] = children(terminal.shell.pid)  # git (annex), as a shell's foreground job
+    terminal.type(b"\x03")  # Ctrl-C
+    assert ended_within(job, 10)  # bounds, not speed tests: the remote took ~5 s before
+    assert ended_within(int(remote), 10)
+    said = terminal.finish()
+    assert "[exit -2]" in said, said  # git-annex ended by the SIGINT
+    assert ("git-annex-remote-s3py: stopped (SIGINT); aborted 1 unfinished multipart "
+            "upload(s)") in said, said
+    assert "Traceback" not in said and "Exception" not in said, said
+    client = s3_server.client()
+    assert not client.list_multipart_uploads(Bucket=bucket_name, Prefix=PREFIX).get("Uploads")
+    assert list(s3_server.objects(bucket_name)) == [f"{PREFIX}annex-uuid"]  # no "big"
