@@ -33,10 +33,12 @@ def remote_uuid(repo: Path, env: dict[str, str]) -> str:
     return run(["git", "config", "remote.s3.annex-uuid"], repo, env, check=False).stdout.strip()
 
 
-# On a server with conditional writes the marker PUT of the first is held (the second writes
-# the marker first, the first then gets 412); on s3rver, which ignores them, the first is held
-# at the same PUT after its claim listing saw no other claim (the second then sees its claim).
-@pytest.mark.parametrize("s3", server_params(names=("moto", "ceph-http", "s3rver-http")),
+# On a server with conditional writes (moto, Ceph RGW) the marker PUT of the first is held
+# (the second writes the marker first, the first then gets 412); on s3rver, which ignores
+# them, and Swift, which refuses them (501), the first is held at the same PUT after its claim
+# listing saw no other claim (the second then sees its claim and is refused).
+@pytest.mark.parametrize("s3", server_params(names=("moto", "ceph-http", "s3rver-http",
+                                                         "swift-http")),
                          indirect=True)
 def test_two_initremotes_at_once_one_owner(tmp_path, env, s3, bucket_name):
     env = s3.env(env)

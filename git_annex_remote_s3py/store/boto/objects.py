@@ -52,6 +52,7 @@ class BotoBucket:
         self.restore, self.list_version = restore, list_version
         self._exists: bool | None = None
         self.in_flight = InFlightUploads()  # aborted on SIGINT/SIGTERM/EOF (cli.stop_cleanly)
+        self.conditional_puts = True  # False once the server refused If-None-Match (501)
 
     def _errors(self, what: str) -> Any:
         return s3_errors(what, self.name, self.endpoint)
@@ -361,17 +362,27 @@ class BotoBucket:
     def put_text(self, name: str, text: str, extra_args: dict | None = None,
                  if_absent: bool = False) -> None:
         """One PUT; ``if_absent``: only where the name holds nothing (``If-None-Match: *``;
-        ``AlreadyExists`` on the 412 of a server that honours it)."""
-        kwargs = {**(extra_args or {}), **({"IfNoneMatch": "*"} if if_absent else {})}
+        ``AlreadyExists`` on the 412 of a server that honours it). A server that refuses
+        conditional PUTs (OpenStack Swift: 501 NotImplemented) gets a plain PUT: the caller
+        reads back (``Bucket.put_text``) and must not rely on the condition there."""
+        condition = {"IfNoneMatch": "*"} if if_absent and self.conditional_puts else {}
         try:
             with self._errors(f"writing {name}"):
                 answer = self.client.put_object(Bucket=self.name, Key=name,
-                                                Body=text.encode(), **kwargs)
+                                                Body=text.encode(), **(extra_args or {}),
+                                                **condition)
         except ObjectChanged as exc:
-            if not if_absent:
+            if not condition:
                 raise
             raise AlreadyExists(f"writing {name}: bucket {self.name} holds it already "
                                 "(written by another client meanwhile)") from exc
+        except StorageError as exc:
+            if not condition or error_parts(exc.__cause__)[0] != "NotImplemented":
+                raise
+            self.conditional_puts = False
+            LOG.debug("bucket %s refuses conditional PUTs (%s): plain PUTs", self.name, exc)
+            self.put_text(name, text, extra_args)
+            return
         if not answer.get("ETag"):
             raise NotAnS3Endpoint(f"writing {name}: the endpoint sent no ETag; is endpoint= an "
                                   "S3 API URL?")
