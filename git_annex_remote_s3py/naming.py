@@ -7,6 +7,11 @@ import re
 from git_annex_remote_s3py.errors import InvalidName
 
 UUID_MARKER = "annex-uuid"
+# Remote config of a private repository's remote in a prefix another remote owns: the owner.
+GUEST_OF_CONFIG = "s3py-guest-of"
+# datalad-annex::'s repository deposit (refs list, repository archive): the only keys such a
+# guest writes (datalad_next/gitremotes/datalad_annex.py, backend XDLRA).
+DEPOSIT_BACKEND = "XDLRA"
 MAX_OBJECT_NAME_BYTES = 1024
 _KEY_FIELD = re.compile(r"^([smSC])(\d+)$")
 # git-annex's hashing backends, each with and without the E (extension) variant
@@ -107,3 +112,8 @@ def expected_object_size(key: str) -> int | None:
         start = (chunk_number - 1) * chunk_size
         return max(0, min(chunk_size, size - start))
     return size
+
+
+def is_deposit_key(key: str) -> bool:
+    """Whether ``key`` is one of datalad-annex::'s repository deposit keys."""
+    return key.split("-", 1)[0] == DEPOSIT_BACKEND

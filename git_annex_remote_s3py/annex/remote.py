@@ -22,6 +22,7 @@ from git_annex_remote_s3py.config import GRANT_SETTINGS, SETTINGS_TABLE, Setting
 from git_annex_remote_s3py.errors import (
     AccessDenied,
     AclNotSupported,
+    ConfigError,
     EndpointUnavailable,
     InvalidName,
     ObjectChanged,
@@ -85,8 +86,20 @@ class S3Remote(ExportRemote):
         return Throttled(self.annex.progress,
                          send_last=getattr(self.annex, "progress_before_reply", None))
 
-    def _put(self, object_name: str, local_file: str) -> ObjectInfo:
-        store = self.session.writable(self.annex)
+    def _writable_for(self, key: str) -> Store:
+        """The store to write ``key`` to; a private repository's remote in a prefix another
+        remote owns (``setup.private_guest_of``) writes only datalad-annex's deposit keys."""
+        owner = self.annex.getconfig(naming.GUEST_OF_CONFIG)
+        if owner and not naming.is_deposit_key(key):
+            raise ConfigError(
+                f"bucket {self.settings.bucket} prefix '{self.settings.fileprefix}' belongs to "
+                f"git-annex remote {owner}: this private repository's remote writes only "
+                f"datalad-annex's repository deposit there, not {key}; write through remote "
+                f"{owner} itself")
+        return self.session.writable(self.annex)
+
+    def _put(self, key: str, object_name: str, local_file: str) -> ObjectInfo:
+        store = self._writable_for(key)
         progress = self._progress()
         stored = self._with_acl(lambda args: store.put_file(object_name, local_file, progress,
                                                             args))
@@ -173,7 +186,7 @@ class S3Remote(ExportRemote):
     # -- key mode -----------------------------------------------------------------------------
     @annex_errors
     def transfer_store(self, key: str, local_file: str) -> None:
-        self._put(self._key_name(key), local_file)
+        self._put(key, self._key_name(key), local_file)
 
     @annex_errors
     def transfer_retrieve(self, key: str, local_file: str) -> None:
@@ -191,7 +204,7 @@ class S3Remote(ExportRemote):
 
     @annex_errors
     def remove(self, key: str) -> None:
-        self.session.writable(self.annex).delete(self._key_name(key))
+        self._writable_for(key).delete(self._key_name(key))
 
     def _key_location(self, key: str) -> tuple[str, str | None]:
         return versions.key_location(self.annex, self.settings, key)
@@ -332,7 +345,7 @@ class S3Remote(ExportRemote):
     @annex_errors
     def transferexport_store(self, key: str, local_file: str, remote_file: str) -> None:
         name = self._export_name(remote_file)
-        version_id = self._put(name, local_file).version_id
+        version_id = self._put(key, name, local_file).version_id
         if not self.settings.versioning:
             return
         if version_id:
@@ -365,7 +378,7 @@ class S3Remote(ExportRemote):
         except InvalidName as exc:  # never stored, so already gone (and the marker stays)
             self.debug(f"nothing to remove: {exc}")
             return
-        self.session.writable(self.annex).delete(name)
+        self._writable_for(key).delete(name)
         self._hand_old_version_to_web(key, name)
 
     def _hand_old_version_to_web(self, key: str, name: str) -> None:
@@ -386,7 +399,7 @@ class S3Remote(ExportRemote):
     @annex_errors
     def renameexport(self, key: str, filename: str, new_filename: str) -> None:
         old, new = self._export_name(filename), self._export_name(new_filename)
-        store = self.session.writable(self.annex)
+        store = self._writable_for(key)
         self._with_acl(lambda args: store.copy(old, new, args))
         store.delete(old)
 

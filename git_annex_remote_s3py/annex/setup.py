@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from typing import Any
 
 from git_annex_remote_s3py import credentials, naming
@@ -188,8 +189,27 @@ def claim_prefix(annex: Any, settings: Settings, bucket: Store) -> None:
     found = _read_marker(bucket, marker)
     if not found:
         claim_free_prefix(annex, settings, bucket, marker, uuid)
-    elif found != uuid:
+    elif found != uuid and not private_guest_of(annex, settings, found):
         raise _owned_by(settings, found)
+
+
+def private_guest_of(annex: Any, settings: Settings, owner: str) -> bool:
+    """Whether this remote may use a prefix that ``owner`` claimed: only from a private
+    repository (``annex.private``), such as the scratch repository datalad-annex:: makes on
+    every clone, fetch and push. Nothing about a private repository leaves it, so its remote
+    counts no copy that another repository counts; it claims nothing, reads everything and
+    writes only datalad-annex's repository deposit (``S3Remote._writable_for``). An
+    ordinary repository is refused, as before."""
+    gitdir = annex.getgitdir()
+    private = subprocess.run(["git", "--git-dir", gitdir, "config", "--type=bool", "--get",
+                              "annex.private"], capture_output=True, text=True).stdout.strip()
+    if private != "true":
+        return False
+    annex.setconfig(naming.GUEST_OF_CONFIG, owner)
+    annex.info(f"bucket {settings.bucket} prefix '{settings.fileprefix}' belongs to git-annex "
+               f"remote {owner}: this private repository reads it and writes only "
+               "datalad-annex's repository deposit there")
+    return True
 
 
 def claim_free_prefix(annex: Any, settings: Settings, bucket: Store, marker: str,
