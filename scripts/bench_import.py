@@ -1,9 +1,12 @@
 """Import of a bucket of N small objects (filled with boto3): s3py ``importtree=yes``
 ``import --no-content`` (IMPORTKEY, keys from ETags) against the built-in ``type=S3`` remote
 (``importtree=yes exporttree=yes``, which downloads every object), both through the recording
-fault proxy in front of one moto server on 127.0.0.1 (time, GETs and bytes read).
+fault proxy in front of one moto server on 127.0.0.1: time, requests by method, bytes read and
+the s3py remote's peak memory (VmHWM, scripts/bench_measure.py).
 
-    python scripts/bench_import.py --objects 10000 --size 1024 [--jobs 1]
+    python scripts/bench_import.py --objects 10000 --size 1024 [--jobs 1] [--s3py-only]
+
+``--s3py-only`` leaves out the built-in (it downloads every object: hours at 10^5 and more).
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ import argparse
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1]
+                                                          / "tests")]
+from bench_measure import timed  # noqa: E402
 from support.faultproxy import FaultProxy  # noqa: E402
 from support.local_s3 import S3Server, isolated_env  # noqa: E402
 from support.repos import run  # noqa: E402
@@ -46,14 +52,14 @@ def repo(base: Path, name: str, env: dict[str, str]) -> Path:
 
 
 def timed_import(path: Path, env: dict[str, str], proxy: FaultProxy, options: list[str]
-                 ) -> tuple[float, int]:
+                 ) -> tuple[float, int, Counter, float]:
+    """Seconds, GETs of objects, requests by method, the s3py remote's peak MiB."""
     mark = proxy.mark()
-    start = time.monotonic()
-    run(["git", "annex", "import", "main", "--from", "lab", *options], path, env, timeout=3600)
-    elapsed = time.monotonic() - start
-    got = sum(1 for seen in proxy.since(mark)
-              if seen.method == "GET" and seen.path.startswith(f"/{BUCKET}/{PREFIX}"))
-    return elapsed, got
+    measured = timed(["git", "annex", "import", "main", "--from", "lab", *options], path, env)
+    seen = proxy.since(mark)
+    got = sum(1 for request in seen
+              if request.method == "GET" and request.path.startswith(f"/{BUCKET}/{PREFIX}"))
+    return measured.seconds, got, Counter(request.method for request in seen), measured.peak_mib
 
 
 def main() -> None:
@@ -61,6 +67,7 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=10000)
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--s3py-only", action="store_true", help="leave out the built-in")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="s3py-import-bench-") as tmp, S3Server() as server:
         base = Path(tmp)
@@ -84,13 +91,18 @@ def main() -> None:
                  "protocol=http", "requeststyle=path", "signature=v4",
                  "datacenter=us-east-1", "importtree=yes", "exporttree=yes"], built, env)
             rows = [("s3py import --no-content", *timed_import(ours, env, proxy,
-                                                               ["--no-content", *jobs])),
-                    ("built-in S3 import", *timed_import(built, env, proxy, jobs))]
+                                                               ["--no-content", *jobs]))]
+            if not args.s3py_only:
+                rows.append(("built-in S3 import", *timed_import(built, env, proxy, jobs)))
             print(f"| task ({args.objects} objects of {args.size} B, git-annex {version}, "
-                  f"-J{args.jobs}) | seconds | GETs | bytes downloaded |")
-            print("|---|---|---|---|")
-            for name, seconds, got in rows:
-                print(f"| {name} | {seconds:.1f} | {got} | {got * args.size} |")
+                  f"-J{args.jobs}) | seconds | ms/object | requests | GETs of objects | "
+                  "bytes downloaded | s3py peak MiB |")
+            print("|---|---|---|---|---|---|---|")
+            for name, seconds, got, methods, peak in rows:
+                requests = ", ".join(f"{m} {n}" for m, n in sorted(methods.items()))
+                print(f"| {name} | {seconds:.1f} | {seconds * 1000 / args.objects:.2f} | "
+                      f"{requests} | {got} | {got * args.size} | "
+                      f"{f'{peak:.0f}' if peak else ''} |")
         finally:
             proxy.stop()
 
