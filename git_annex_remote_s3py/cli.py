@@ -32,6 +32,8 @@ Helper subcommands (run inside a git-annex repository):
   cleanup-uploads [--remote NAME] [--yes] [--older-than 24h]
                                                         list/abort abandoned multipart uploads
   forget-public-urls [--remote NAME] [--dry-run]        drop web URL records of older versions
+  verify [--remote NAME] [--fix] [--json] [-J N] [--anonymous] [--download FRACTION]
+         [PATH... | --all | --branch REF]               check what the remote holds (HEADs only)
 """
 
 
@@ -197,7 +199,36 @@ def build_parser() -> argparse.ArgumentParser:
                                  "(they counted one S3 object as two copies)")
     forget.add_argument("--remote", help="name of the s3py remote (default: the only one)")
     forget.add_argument("--dry-run", action="store_true", help="only list them")
+    add_verify_parser(sub)
     return parser
+
+
+def add_verify_parser(sub: Any) -> None:
+    import argparse
+
+    verify = sub.add_parser(
+        "verify", help="check every key git-annex records on the remote without downloading "
+                       "it: verified, present, missing, corrupt or unknown (exit 1 on missing "
+                       "or corrupt, 2 on unknown)")
+    verify.add_argument("paths", nargs="*", metavar="PATH",
+                        help="check the keys of these files (default: the whole work tree)")
+    verify.add_argument("--remote", help="name of the s3py remote (default: the only one)")
+    which = verify.add_mutually_exclusive_group()
+    which.add_argument("--all", action="store_true",
+                       help="every key the location log puts on the remote (key mode)")
+    which.add_argument("--branch", metavar="REF", help="the files of this ref")
+    verify.add_argument("--fix", action="store_true",
+                        help="record missing and corrupt keys as absent from the remote in "
+                             "git-annex's location log")
+    verify.add_argument("--json", action="store_true", help="one JSON record per key")
+    verify.add_argument("-J", "--jobs", type=int, default=8, metavar="N",
+                        help="HEAD requests in parallel (default 8)")
+    verify.add_argument("--anonymous", action="store_true",
+                        help="check reads through the public URL without credentials")
+    verify.add_argument("--download", type=float, default=0.0, metavar="FRACTION",
+                        help="also download and hash this fraction of the keys no checksum "
+                             "proves (e.g. 0.05); nothing is downloaded by default")
+    verify.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # the --download sample
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,6 +247,10 @@ def main(argv: list[str] | None = None) -> int:
     if options.command is None:
         parser.print_help()
         return 0
+    if options.command == "verify":
+        from git_annex_remote_s3py.verify import command
+
+        return command.run(options)
     from git_annex_remote_s3py import commands as tools
     from git_annex_remote_s3py.errors import quiet_when_reader_leaves
 

@@ -95,6 +95,25 @@ def verified_by_git_annex(key: str) -> bool:
             and "S" not in fields and "C" not in fields)
 
 
+def key_digest(key: str) -> tuple[str, str] | None:
+    """(backend without the E, hex digest) of a hashing key's content, or None for keys that
+    carry none (WORM, URL, encrypted, chunks): SHA256E-s5--ab12....txt -> (SHA256, ab12...)."""
+    if not verified_by_git_annex(key):
+        return None
+    name = key.split("-", 1)[0]
+    backend = name[:-1] if name.endswith("E") else name
+    digest = key.split("--", 1)[1].split(".", 1)[0].lower()
+    if not digest or any(c not in "0123456789abcdef" for c in digest):
+        return None
+    return backend, digest
+
+
+def key_sha256(key: str) -> str | None:
+    """The content's hex SHA-256 for SHA256 and SHA256E keys, else None."""
+    found = key_digest(key)
+    return found[1] if found and found[0] == "SHA256" and len(found[1]) == 64 else None
+
+
 def expected_object_size(key: str) -> int | None:
     """Bytes an object stored for ``key`` must have, or None when the key does not say.
 

@@ -99,10 +99,13 @@ class S3Remote(ExportRemote):
         return self.session.writable(self.annex)
 
     def _put(self, key: str, object_name: str, local_file: str) -> ObjectInfo:
+        """Upload; a SHA256 key's hash goes along as the object's checksum (the server
+        keeps it, and ``verify`` compares it later without a download)."""
         store = self._writable_for(key)
         progress = self._progress()
+        sha256 = naming.key_sha256(key)
         stored = self._with_acl(lambda args: store.put_file(object_name, local_file, progress,
-                                                            args))
+                                                            args, sha256))
         progress.finish(stored.size)
         return stored
 

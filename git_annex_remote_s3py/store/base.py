@@ -9,9 +9,9 @@ is raised by every write (and listing) of a store opened without credentials.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterator, Protocol, Sequence
+from typing import Callable, Iterator, Mapping, Protocol, Sequence
 
 from git_annex_remote_s3py.store import integrity
 
@@ -48,6 +48,7 @@ class Described:
     version_id: str | None
     encryption: integrity.Encryption
     sha256_hex: str | None  # the full-object SHA-256 checksum, when the object has one
+    metadata: Mapping[str, str] = field(default_factory=dict)  # x-amz-meta-* (names lower)
 
     def md5_hex(self, verify: bool = True) -> str | None:
         """The object's MD5 when its ETag is one (single part, not SSE-KMS/SSE-C)."""
@@ -77,8 +78,9 @@ class Store(Protocol):
         ``WrongRegion``, ``EndpointUnavailable``, ``NotAnS3Endpoint``."""
 
     def describe(self, name: str, version_id: str | None = None) -> Described:
-        """What a HEAD with checksums says of the object (import: its full-object SHA-256,
-        encryption, version). Raises as ``head``."""
+        """What a HEAD with checksums says of the object (import and verify: its full-object
+        SHA-256, encryption, version, user metadata); never the object's bytes. Raises as
+        ``head`` (``ObjectNotFound`` only in a bucket that exists)."""
 
     def get_file(self, name: str, path: str, report: Report,
                  version_id: str | None = None, if_match: str | None = None,
@@ -94,9 +96,11 @@ class Store(Protocol):
         content whose ETag is ``etag``: ``ObjectChanged``/``IntegrityError`` otherwise."""
 
     def put_file(self, name: str, path: str, report: Report,
-                 extra_args: UploadArgs | None = None) -> ObjectInfo:
-        """Upload a file, verified before returning; a wrong object never stays. Raises
-        ``IntegrityError``, ``AclNotSupported``/``AccessDenied`` (an ACL refused),
+                 extra_args: UploadArgs | None = None, sha256: str | None = None) -> ObjectInfo:
+        """Upload a file, verified before returning; a wrong object never stays. ``sha256``
+        (hex, the content's: a SHA256 key's) is sent as the object's checksum where the
+        server takes one (the server keeps it for ``describe``; AWS refuses other bytes).
+        Raises ``IntegrityError``, ``AclNotSupported``/``AccessDenied`` (an ACL refused),
         ``QuotaExceeded``, ``LocalFileError``, ``CredentialsMissing``."""
 
     def delete(self, name: str) -> None:

@@ -23,8 +23,10 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 from git_annex_remote_s3py.config import DEFAULT_PART_SIZE
 from git_annex_remote_s3py.errors import (
     AlreadyExists,
+    BucketNotFound,
     IntegrityError,
     LocalFileError,
+    ObjectNotFound,
     StorageError,
 )
 from git_annex_remote_s3py.store import integrity
@@ -61,6 +63,7 @@ class Bucket:
         self.client, self.name, self.partsize = client, name, partsize
         self.upload_args = dict(upload_args or {})
         self.verify_etag_md5 = verify_etag_md5
+        self.flexible_checksums = flexible_checksums  # False: checksums=when_required
         self.boto = BotoBucket(client, name, partsize=partsize, upload_args=self.upload_args,
                                verify_etag_md5=verify_etag_md5, endpoint=endpoint,
                                restore=restore, list_version=list_version)
@@ -163,16 +166,24 @@ class Bucket:
                                        if_match, verify))
 
     def describe(self, name: str, version_id: str | None = None) -> Described:
-        """What a HEAD with checksums says of the object (for import: its full-object
-        SHA-256, encryption, version); ``ObjectNotFound`` on a real 404."""
+        """What a HEAD with checksums says of the object (its full-object SHA-256,
+        encryption, version, metadata; for import and verify); ``ObjectNotFound`` only on a
+        404 in a bucket that exists."""
         from git_annex_remote_s3py.store.boto import inventory  # start-up time: import only
 
         def lean_way(lean: LeanObjects) -> Described | None:
             headers = lean.describe(name, version_id)
             return None if headers is None else inventory.described(headers)
 
-        return self._lean_first(
-            lean_way, lambda: inventory.describe(self.client, self.name, name, version_id))
+        def botocore_way() -> Described:
+            try:
+                return inventory.describe(self.client, self.name, name, version_id)
+            except ObjectNotFound:
+                if not self.boto.exists():
+                    raise BucketNotFound(f"bucket {self.name} does not exist") from None
+                raise
+
+        return self._lean_first(lean_way, botocore_way)
 
     def versioned(self) -> bool:
         """Whether the bucket keeps versions (Enabled or Suspended); False where the server
@@ -202,10 +213,12 @@ class Bucket:
         return inventory.stream_sha256(self.client, self.name, name, version_id, etag)
 
     def put_file(self, name: str, path: str, report: Report,
-                 extra_args: UploadArgs | None = None) -> ObjectInfo:
-        """Upload a file as one PUT or (above the part size, as git-annex's built-in S3
-        remote) one multipart upload, verified before returning."""
+                 extra_args: UploadArgs | None = None, sha256: str | None = None) -> ObjectInfo:
+        """Upload a file as one PUT (with ``sha256`` as its SHA-256 checksum, when given) or
+        (above the part size, as git-annex's built-in S3 remote) one multipart upload,
+        verified before returning."""
         args = {**self.upload_args, **(extra_args or {})}
+        sha256 = sha256 if self.flexible_checksums else None
         try:
             size = os.path.getsize(path)
         except OSError as exc:
@@ -214,13 +227,13 @@ class Bucket:
             return self._plain_retry(
                 lambda: self.boto.put_multipart(name, path, size, report, args))
         def lean_way(lean: LeanObjects) -> integrity.Stored | None:
-            stored = lean.put(name, path, size, args, report)
+            stored = lean.put(name, path, size, args, report, sha256)
             return None if stored is None else self._verified(name, path, stored, by_lean=True)
 
         stored = self._lean_first(
             lean_way,
             lambda: self._plain_retry(lambda: self._verified(
-                name, path, self.boto.put_single(name, path, size, report, args),
+                name, path, self.boto.put_single(name, path, size, report, args, sha256),
                 by_lean=False)))
         report(size)
         return ObjectInfo(size, stored.etag, stored.version_id)

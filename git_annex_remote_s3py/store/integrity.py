@@ -6,6 +6,7 @@ Both single-PUT paths (botocore's and the lean one) and every download path ask 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import re
@@ -90,6 +91,11 @@ def stored_is_sent(stored: Stored, path: str, verify: bool = True) -> bool:
         return True
     sent = stored.md5_sent or file_md5(path)
     return stored.etag.strip('"').lower() == sent
+
+
+def sha256_base64(hex_digest: str) -> str:
+    """A hex SHA-256 as S3's ``x-amz-checksum-sha256`` carries it (base64 of the bytes)."""
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode()
 
 
 def etag_mismatch(name: str, etag: str) -> IntegrityError:

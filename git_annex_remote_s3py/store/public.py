@@ -16,6 +16,7 @@ from typing import Callable, Iterator, NoReturn, Sequence
 
 from git_annex_remote_s3py import urls
 from git_annex_remote_s3py.errors import (
+    AccessDenied,
     CredentialsMissing,
     EndpointUnavailable,
     IntegrityError,
@@ -63,6 +64,10 @@ def _open(request: urllib.request.Request, what: str) -> http.client.HTTPRespons
                                 "(412)") from exc
         if exc.code == 416:
             raise
+        if exc.code == 403:
+            raise AccessDenied(f"{what}: the public URL refuses anonymous reads (HTTP 403): the "
+                               "object is not public (public=yes, a bucket policy: "
+                               "git-annex-remote-s3py policy)") from exc
         raise StorageError(f"{what}: HTTP {exc.code} from the public URL (a private bucket? "
                            "set credentials, or check publicurl=)") from exc
     except (urllib.error.URLError, OSError) as exc:
@@ -78,6 +83,20 @@ def head(url: str, what: str) -> ObjectInfo:
             raise StorageError(f"{what}: the public URL answered without Content-Length or ETag")
         return ObjectInfo(int(length), etag.strip('"'), answer.headers.get("x-amz-version-id"),
                           answer.headers.get("Last-Modified"))
+
+
+def describe(url: str, what: str) -> Described:
+    """What an anonymous HEAD with ``x-amz-checksum-mode: ENABLED`` tells (checksums where
+    the server shows them to anonymous readers); errors as ``head``."""
+    from git_annex_remote_s3py.store.boto.inventory import described  # a pure reading
+
+    request = urllib.request.Request(url, method="HEAD",
+                                     headers={"x-amz-checksum-mode": "ENABLED"})
+    with _open(request, what) as answer:
+        headers = {name.lower(): value for name, value in answer.headers.items()}
+    if not (headers.get("content-length") or "").isdigit() or not headers.get("etag"):
+        raise StorageError(f"{what}: the public URL answered without Content-Length or ETag")
+    return described(headers)
 
 
 def head_size(url: str, what: str) -> int:
@@ -137,6 +156,9 @@ class PublicStore:
     def head(self, name: str, version_id: str | None = None) -> ObjectInfo:
         return head(self._url(name, version_id), f"checking {name}")
 
+    def describe(self, name: str, version_id: str | None = None) -> Described:
+        return describe(self._url(name, version_id), f"checking {name}")
+
     def get_file(self, name: str, path: str, report: Report,
                  version_id: str | None = None, if_match: str | None = None,
                  verify: bool = True) -> int:
@@ -170,7 +192,7 @@ class PublicStore:
 
     # -- everything else needs credentials ------------------------------------------------------
     def put_file(self, name: str, path: str, report: Report,
-                 extra_args: UploadArgs | None = None) -> ObjectInfo:
+                 extra_args: UploadArgs | None = None, sha256: str | None = None) -> ObjectInfo:
         self._needs_credentials()
 
     def put_text(self, name: str, text: str, extra_args: UploadArgs | None = None,
@@ -205,9 +227,6 @@ class PublicStore:
         self._needs_credentials("abort the uploads of")
 
     # -- what import and s3:// URLs read through botocore ---------------------------------------
-    def describe(self, name: str, version_id: str | None = None) -> Described:
-        self._needs_signed_listing()
-
     def list_current(self, prefix: str) -> Iterator[Listed]:
         self._needs_signed_listing()
 

@@ -139,7 +139,8 @@ def test_the_cycle_finder_finds_one():
 STORE_DOORS = {f"{PKG}.store.base", f"{PKG}.store.open"}
 
 
-@pytest.mark.parametrize("path", modules("annex") + [PACKAGE / "commands.py", PACKAGE / "cli.py"],
+@pytest.mark.parametrize("path", modules("annex") + modules("verify")
+                         + [PACKAGE / "commands.py", PACKAGE / "cli.py"],
                          ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_adapter_and_commands_reach_s3_only_through_the_store_interface(path):
     found = {name for name in touches(imports(path), {f"{PKG}.store"})

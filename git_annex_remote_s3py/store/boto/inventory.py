@@ -19,6 +19,7 @@ from git_annex_remote_s3py.store.boto.objects import BotoBucket
 from git_annex_remote_s3py.store.localfile import partial_size
 
 READ_CHUNK = 1024 * 1024
+META = "x-amz-meta-"
 # Answers to GetBucketVersioning that mean "list plainly": not allowed (anonymous readers of
 # open-data buckets), or not implemented by the server.
 PLAIN_LISTING_CODES = ("AccessDenied", "NotImplemented", "MethodNotAllowed", "InvalidRequest")
@@ -72,7 +73,8 @@ def describe(client: Any, bucket: str, name: str, version_id: str | None = None)
     version = answer.get("VersionId")
     return Described(int(answer["ContentLength"]), (answer.get("ETag") or "").strip('"'),
                      None if version in (None, "null") else version,
-                     integrity.Encryption.of_answer(answer), full_object_sha256(answer))
+                     integrity.Encryption.of_answer(answer), full_object_sha256(answer),
+                     {name.lower(): value for name, value in answer.get("Metadata", {}).items()})
 
 
 def described(headers: dict[str, str]) -> Described:
@@ -83,7 +85,9 @@ def described(headers: dict[str, str]) -> Described:
               "ChecksumType": headers.get("x-amz-checksum-type", "FULL_OBJECT")}
     return Described(int(headers["content-length"]), headers.get("etag", "").strip('"'),
                      None if version in (None, "null") else version,
-                     integrity.Encryption.of_headers(headers), full_object_sha256(answer))
+                     integrity.Encryption.of_headers(headers), full_object_sha256(answer),
+                     {name[len(META):]: value for name, value in headers.items()
+                      if name.startswith(META)})
 
 
 def full_object_sha256(answer: dict) -> str | None:

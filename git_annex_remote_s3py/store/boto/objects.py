@@ -160,9 +160,13 @@ class BotoBucket:
         return bare
 
     def put_single(self, name: str, path: str, size: int, report: Report,
-                   args: dict) -> integrity.Stored:
-        """One PUT; what the server answered, for ``integrity.stored_is_sent`` to judge. With
-        ``checksums=when_supported`` the server checks botocore's CRC32 before it stores."""
+                   args: dict, sha256: str | None = None) -> integrity.Stored:
+        """One PUT; what the server answered, for ``integrity.stored_is_sent`` to judge. The
+        server checks ``sha256`` (hex) if given, else (``checksums=when_supported``)
+        botocore's CRC32, before it stores."""
+        if sha256:
+            args = {**args, "ChecksumAlgorithm": "SHA256",
+                    "ChecksumSHA256": integrity.sha256_base64(sha256)}
         with open_for_upload(path) as handle, self._errors(f"storing {name}"):
             answer = self.client.put_object(Bucket=self.name, Key=name,
                                             Body=ProgressReader(handle, report),

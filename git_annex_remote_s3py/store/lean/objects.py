@@ -50,9 +50,9 @@ class LeanObjects:
         self._hand_over = hand_over
         self.flexible_checksums, self.verify_etag_md5 = flexible_checksums, verify_etag_md5
         self._bucket_seen = False  # a HEAD of the bucket or of an object in it answered 200
-        # None until a PUT sent a CRC32; False once the server's answer did not echo it (Ceph
-        # RGW 16, s3rver: the header is ignored, so nothing checked the bytes on arrival)
-        self.crc32_confirmed: bool | None = None
+        # None until a PUT sent a CRC32 or SHA-256; False once the server's answer did not
+        # echo it (Ceph RGW 16, s3rver: ignored, so nothing checked the bytes on arrival)
+        self.checksums_confirmed: bool | None = None
         self._bucket_check = threading.Lock()  # ASYNC jobs that meet 404s at once: one HEAD
 
     def _call(self, method: str, name: str | None, **kwargs: Any) -> tuple[int, Any, bytes]:
@@ -159,25 +159,34 @@ class LeanObjects:
             return self._hand_over(f"GET {name}: the bytes fail the object's checksum")
         return written
 
-    def put(self, name: str, path: str, size: int, args: dict,
-            report: Report) -> integrity.Stored | None:
+    def put(self, name: str, path: str, size: int, args: dict, report: Report,
+            sha256: str | None = None) -> integrity.Stored | None:
         """One PUT, its payload unsigned (as botocore's uploads here) but checked by the
         server before it stores, through a signed header: Content-MD5 for a small file (or
         with ``checksums=when_required``), else a CRC32 (one fast pass), until a server
         shows it ignores CRC32 (no echo): from then on Content-MD5, which such servers check
         (Ceph RGW) and which ``stored_is_sent`` compares with the ETag without reading the
-        file again. What the server answered is returned for ``stored_is_sent`` to judge."""
+        file again. With ``sha256`` (the content's, from its key) that is the checksum sent
+        instead of the CRC32 (no pass over the file: the key says it), and the server keeps
+        it. What the server answered is returned for ``stored_is_sent`` to judge."""
         headers = upload_headers(args)
         if headers is None:
             return None  # an argument only botocore knows: that upload goes through it
         with open_for_upload(path) as handle:
             crc, md5 = None, None
+            sending_sha256 = bool(sha256) and self.flexible_checksums and (
+                self.checksums_confirmed is not False)
+            if sending_sha256 and sha256:
+                headers["x-amz-checksum-sha256"] = integrity.sha256_base64(sha256)
+                headers["x-amz-sdk-checksum-algorithm"] = "SHA256"
             if size <= LEAN_SMALL_BYTES:
                 body: Any = handle.read()
                 if len(body) != size:
                     return None  # the file changed under us: botocore's path will say so
                 md5 = hashlib.md5(body)
-            elif self.flexible_checksums and self.crc32_confirmed is not False:
+            elif sending_sha256:
+                pass
+            elif self.flexible_checksums and self.checksums_confirmed is not False:
                 crc = digest_file(handle, Crc32())
                 headers["x-amz-checksum-crc32"] = crc.base64()
                 headers["x-amz-sdk-checksum-algorithm"] = "CRC32"  # as botocore sends it
@@ -197,15 +206,18 @@ class LeanObjects:
         etag = (answer.get("ETag") or "").strip('"')
         if status != 200 or not etag:
             return self._hand_over(f"PUT {name}: {status}")
-        echoed = answer.get("x-amz-checksum-crc32")
-        if crc is not None and self.crc32_confirmed is None:
-            self.crc32_confirmed = echoed is not None
+        sent = (crc.base64() if crc is not None else
+                headers.get("x-amz-checksum-sha256") if sending_sha256 else None)
+        echoed = answer.get("x-amz-checksum-crc32" if crc is not None else
+                            "x-amz-checksum-sha256")
+        if sent is not None and self.checksums_confirmed is None:
+            self.checksums_confirmed = echoed is not None
             if not echoed:
-                LOG.debug("the server does not confirm CRC32 checksums: later uploads send "
-                          "Content-MD5")
+                LOG.debug("the server does not confirm checksums (CRC32, SHA-256): later "
+                          "uploads send Content-MD5")
         return integrity.Stored(etag, answer.get("x-amz-version-id"),
                                 integrity.Encryption.of_headers(answer),
-                                crc is not None and echoed == crc.base64(),
+                                sent is not None and echoed == sent,
                                 md5.hexdigest() if md5 is not None else None)
 
     def delete(self, name: str) -> bool | None:

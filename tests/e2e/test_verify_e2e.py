@@ -1,0 +1,117 @@
+"""``git-annex-remote-s3py verify``: every key the location log puts on the remote is checked
+by one HEAD (no GET of an object body: the fault proxy's request log shows it), damage done by
+another client is named key by key, and ``--fix`` corrects the location log."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from support.repos import initremote, make_annex_repo, run
+
+pytestmark = pytest.mark.e2e
+
+
+def verify(repo, env, *args: str, check: bool = False):
+    return run(["git-annex-remote-s3py", "verify", *args], repo, env, check=check)
+
+
+def records(output: str) -> dict[str, dict]:
+    return {record["file"]: record for record in map(json.loads, output.splitlines())}
+
+
+def object_gets(proxy, mark: int, bucket: str) -> list:
+    """GETs of anything below the bucket (object bodies, ranged or not)."""
+    return [seen for seen in proxy.since(mark)
+            if seen.method == "GET" and seen.path.strip("/") != bucket]
+
+
+def key_repo(tmp_path, env, proxy, bucket):
+    """SHA256E, MD5E and WORM files copied to an s3py remote behind the proxy."""
+    files = {f"sha/{i}.dat": os.urandom(3000 + i) for i in range(4)}
+    repo = make_annex_repo(tmp_path / "repo", env, files)
+    for i in range(3):
+        (repo / f"md5-{i}.dat").write_bytes(os.urandom(2000 + i))
+    run(["git", "annex", "add", "-q", "--backend=MD5E", "."], repo, env)
+    (repo / "worm.dat").write_bytes(b"worm")
+    run(["git", "annex", "add", "-q", "--backend=WORM", "worm.dat"], repo, env)
+    run(["git", "commit", "-q", "-m", "more"], repo, env)
+    initremote(repo, env, "s3", proxy, bucket, "encryption=none", "fileprefix=v/")
+    run(["git", "annex", "copy", "-q", "--to", "s3", "-J3", "."], repo, env)
+    return repo
+
+
+def key_of(repo, env, path: str) -> str:
+    return run(["git", "annex", "lookupkey", path], repo, env).stdout.strip()
+
+
+def test_intact_remote_is_verified_by_heads_alone(tmp_path, env, s3_proxy, bucket_name):
+    repo = key_repo(tmp_path, env, s3_proxy, bucket_name)
+    mark = s3_proxy.mark()
+    done = verify(repo, env, "--json", "-J4")
+    assert done.returncode == 0, done.stderr
+    found = records(done.stdout)
+    assert {file: r["status"] for file, r in found.items()} == {
+        **{f"sha/{i}.dat": "verified" for i in range(4)},
+        **{f"md5-{i}.dat": "verified" for i in range(3)}, "worm.dat": "present"}
+    assert "SHA-256" in found["sha/0.dat"]["reason"] and "MD5" in found["md5-0.dat"]["reason"]
+    assert "WORM key" in found["worm.dat"]["reason"]
+    assert object_gets(s3_proxy, mark, bucket_name) == []
+    heads = [seen for seen in s3_proxy.since(mark) if seen.method == "HEAD"]
+    assert len(heads) == 8
+    assert "8 keys: 7 verified, 1 present" in done.stderr
+
+
+def test_damage_by_another_client_is_named_and_fixed(tmp_path, env, s3_server, s3_proxy,
+                                                      bucket_name):
+    repo = key_repo(tmp_path, env, s3_proxy, bucket_name)
+    other = s3_server.client()  # another client, straight to the server
+    overwritten, deleted, truncated = "md5-0.dat", "sha/1.dat", "sha/2.dat"
+    name = {path: f"v/{key_of(repo, env, path)}" for path in (overwritten, deleted, truncated)}
+    size = len((repo / overwritten).read_bytes())
+    other.put_object(Bucket=bucket_name, Key=name[overwritten], Body=os.urandom(size))
+    other.delete_object(Bucket=bucket_name, Key=name[deleted])
+    other.put_object(Bucket=bucket_name, Key=name[truncated],
+                     Body=(repo / truncated).read_bytes()[:100])
+    mark = s3_proxy.mark()
+    done = verify(repo, env, "--json")
+    assert done.returncode == 1
+    bad = {file: r["status"] for file, r in records(done.stdout).items()
+           if r["status"] not in ("verified", "present")}
+    assert bad == {overwritten: "corrupt", deleted: "missing", truncated: "corrupt"}
+    assert object_gets(s3_proxy, mark, bucket_name) == []
+
+    fixed = verify(repo, env, "--fix")
+    assert fixed.returncode == 1
+    assert sorted(line.split()[1].rstrip(":") for line in fixed.stdout.splitlines()
+                  if line.startswith("fixed")) == sorted(bad)
+    remote_uuid = run(["git", "config", "remote.s3.annex-uuid"], repo, env).stdout.strip()
+    for path in (*bad, "sha/0.dat"):
+        where = run(["git", "annex", "whereis", "--json", path], repo, env,
+                    check=False).stdout
+        assert (remote_uuid in where) == (path == "sha/0.dat"), path
+    again = verify(repo, env)  # the location log no longer puts them there
+    assert again.returncode == 0 and "5 keys: 4 verified, 1 present" in again.stderr
+    run(["git", "annex", "fsck", "-q", "--fast", "--from", "s3", "."], repo, env)
+
+
+def test_download_sample_hashes_what_no_checksum_proves(tmp_path, env, s3_server, s3_proxy,
+                                                         bucket_name):
+    files = {f"{i}.dat": os.urandom(1000 + i) for i in range(3)}
+    repo = make_annex_repo(tmp_path / "repo", env, files)
+    initremote(repo, env, "s3", s3_proxy, bucket_name, "encryption=none")
+    run(["git", "annex", "copy", "-q", "--to", "s3", "."], repo, env)
+    other = s3_server.client()  # rewritten without the SHA-256 checksum, one with other bytes
+    for path, data in files.items():
+        body = os.urandom(len(data)) if path == "0.dat" else data
+        other.put_object(Bucket=bucket_name, Key=key_of(repo, env, path), Body=body)
+    plain = records(verify(repo, env, "--json").stdout)
+    assert {r["status"] for r in plain.values()} == {"present"}
+    assert "no SHA-256 checksum stored" in plain["1.dat"]["reason"]
+    mark = s3_proxy.mark()
+    sampled = verify(repo, env, "--json", "--download", "1")
+    assert sampled.returncode == 1
+    assert {f: r["status"] for f, r in records(sampled.stdout).items()} == {
+        "0.dat": "corrupt", "1.dat": "verified", "2.dat": "verified"}
+    assert len(object_gets(s3_proxy, mark, bucket_name)) == 3

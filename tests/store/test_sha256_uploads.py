@@ -1,0 +1,47 @@
+"""Uploads of SHA256 keys carry the key's SHA-256 as the object's checksum, on the lean path
+and botocore's: the server keeps it (``describe`` shows it, ``verify`` compares it). (AWS also
+refuses bytes that do not match it; moto stores the checksum it is given unchecked, Ceph RGW 16
+ignores it.)"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import pytest
+from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
+
+from git_annex_remote_s3py import errors
+from git_annex_remote_s3py.config import load_settings
+from git_annex_remote_s3py.credentials import Credentials
+from git_annex_remote_s3py.store.boto.client import LazyClient, build_client
+from git_annex_remote_s3py.store.bucket import Bucket
+from git_annex_remote_s3py.store.lean import objects
+from git_annex_remote_s3py.store.lean.eligibility import build_lean
+
+
+def bucket_for(endpoint: str, name: str, lean: bool) -> Bucket:
+    settings = load_settings(lambda key: {"bucket": name, "endpoint": endpoint}.get(key, ""))
+    creds = Credentials(DUMMY_KEY, DUMMY_SECRET, None, "test")
+    return Bucket(LazyClient(lambda: build_client(settings, creds)), name,
+                  lean=build_lean(settings, creds) if lean else None)
+
+
+@pytest.mark.parametrize("lean", [True, False], ids=["lean", "botocore"])
+@pytest.mark.parametrize("small", [True, False], ids=["read-whole", "streamed"])
+def test_sha256_is_sent_and_kept(s3_server, bucket_name, tmp_path, monkeypatch,
+                                                lean, small):
+    if not small:  # above the lean path's small-file size: no pass over the file before it
+        monkeypatch.setattr(objects, "LEAN_SMALL_BYTES", 1000)
+    truth = s3_server.client()
+    truth.create_bucket(Bucket=bucket_name)
+    bucket = bucket_for(s3_server.endpoint, bucket_name, lean)
+    data = random.Random(2).randbytes(5000)
+    source = tmp_path / "src"
+    source.write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    bucket.put_file("good", str(source), lambda _: None, None, digest)
+    assert bucket.describe("good").sha256_hex == digest
+    assert truth.get_object(Bucket=bucket_name, Key="good")["Body"].read() == data
+    with pytest.raises(errors.ObjectNotFound):
+        bucket.describe("missing")
