@@ -171,10 +171,10 @@ class ListedBucket:
 
     # -- writes forget their names, before and after (a listing may run meanwhile) ------------
     def put_file(self, name: str, path: str, report: Report,
-                 extra_args: UploadArgs | None = None) -> ObjectInfo:
+                 extra_args: UploadArgs | None = None, sha256: str | None = None) -> ObjectInfo:
         self._forget(name)
         try:
-            return self._bucket.put_file(name, path, report, extra_args)
+            return self._bucket.put_file(name, path, report, extra_args, sha256)
         finally:
             self._forget(name)
 
