@@ -226,19 +226,24 @@ def test_testremote_fast(tmp_path, env, s3, bucket_name):
 
 @pytest.mark.parametrize("s3", server_params(), indirect=True)
 def test_presence_from_a_listing_stays_lean(tmp_path, env, s3, bucket_name):
-    """fsck --fast of 12 keys lists the prefix (after 8 checks) and reads every server's
-    listing itself: URL-encoded names (AWS, Ceph, moto) or plain ones (s3rver 3, which
-    ignores encoding-type=url and once turned the lean path off for the whole process)."""
+    """fsck --fast -J8 of 24 keys: checks that wait together are answered by a listing of the
+    prefix, read by the lean path on every server: URL-encoded names (AWS, Ceph, moto) or plain
+    ones (s3rver 3, which ignores encoding-type=url and once turned the lean path off for the
+    whole process). Swift's listings may lag behind writes: there every check is a HEAD."""
     env = s3.env(env)
-    files = {f"f{i:02d}.txt": content(f"f{i}") for i in range(12)}
+    files = {f"f{i:02d}.txt": content(f"f{i}") for i in range(24)}
     repo = make_annex_repo(tmp_path / "repo", env, files)
     initremote(repo, env, REMOTE, s3, bucket_name, "encryption=none")
     run(["git", "annex", "copy", "--to", REMOTE, "."], repo, env)
-    fsck = run(["git", "annex", "fsck", "--fast", "--from", REMOTE, "--json", "--debug", "."],
-               repo, env)
+    fsck = run(["git", "annex", "fsck", "--fast", "-J8", "--from", REMOTE, "--json",
+                "--debug", "."], repo, env)
     results = [json.loads(line) for line in fsck.stdout.splitlines()]
     assert len(results) == len(files) and all(r["success"] for r in results), fsck.stdout
-    assert "S3 GET (the bucket) (lean): 200" in fsck.stderr  # the listing page, lean
+    if s3.name.startswith("swift"):
+        assert "S3 GET (the bucket)" not in fsck.stderr  # no listing answers
+        assert "the server is OpenStack Swift" in fsck.stderr
+    else:
+        assert "S3 GET (the bucket) (lean): 200" in fsck.stderr  # the listing page, lean
     assert "lean request path off" not in fsck.stderr, fsck.stderr[-3000:]
 
 

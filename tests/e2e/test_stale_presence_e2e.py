@@ -9,45 +9,14 @@ listing the remote gets is already stale for every later request, deterministica
 from __future__ import annotations
 
 import subprocess
-import threading
-from typing import Callable
 
 import pytest
-from support.faultproxy import FaultProxy, Rule, _ProxyHandler
+from support.faultproxy import Rule, StaleListingProxy
 from support.repos import initremote, make_annex_repo, run
 
 from git_annex_remote_s3py.naming import key_object_name
 
 PREFIX = "sp/"
-
-
-class StaleListingProxy(FaultProxy):
-    """A recording proxy that runs ``after_first_listing`` once, between fetching the first
-    ListObjectsV2 answer after ``arm`` from the server and passing it on."""
-
-    def __init__(self, upstream: str, bucket: str) -> None:
-        super().__init__(upstream)
-        self.after_first_listing: Callable[[], None] = lambda: None
-        self.listed = threading.Event()
-        self.listed.set()  # until armed
-
-        class Stale(_ProxyHandler):
-            proxy = self
-
-            def _forward(self, body: bytes):
-                answer = super()._forward(body)
-                path, _, query = self.path.partition("?")
-                if (self.command == "GET" and path.strip("/") == bucket
-                        and "list-type=2" in query and not self.proxy.listed.is_set()):
-                    self.proxy.listed.set()
-                    self.proxy.after_first_listing()
-                return answer
-
-        self.server.RequestHandlerClass = Stale
-
-    def arm(self, after_first_listing: Callable[[], None]) -> None:
-        self.after_first_listing = after_first_listing
-        self.listed.clear()
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support.faultproxy import FaultProxy, Rule
+from support.faultproxy import FaultProxy, Rule, StaleListingProxy
 from support.local_s3 import DUMMY_KEY, DUMMY_SECRET, objects_in
-from support.repos import make_annex_repo, run
+from support.repos import initremote, make_annex_repo, run
 from support.server_fixtures import server_params
 from support.server_info import ServerInfo
 
@@ -113,3 +113,60 @@ def test_export_rename_above_the_part_size_falls_back_when_part_copies_are_refus
     stored.pop("t/annex-uuid")
     assert stored == {"t/renamed.bin": big, "t/small.txt": b"small\n"}
     assert client.list_multipart_uploads(Bucket=bucket_name).get("Uploads", []) == []
+
+
+# -- several processes on one remote ------------------------------------------------------------
+def annexed(repo: Path, env: dict[str, str], *where: str) -> dict[str, str]:
+    """file -> key of the annexed files (``where``: e.g. ``--in``, ``s3``)."""
+    listed = run(["git", "annex", "find", *where, "--format=${file} ${key}\\n"], repo, env)
+    return dict(line.rsplit(" ", 1) for line in listed.stdout.splitlines())
+
+
+def test_fsck_beside_copy_never_records_stored_keys_missing(tmp_path, env, s3_server,
+                                                            bucket_name):
+    """``fsck --fast -J4`` lists the prefix; between the server's answer and its arrival,
+    another process of the same repository copies 20 more files (and records them). fsck then
+    asks for those: before, a listing fetched before they were stored answered "absent" and
+    fsck recorded them missing (issue #23: 144 of 302). After: every stored key is recorded
+    present, and a full fsck finds nothing to fix."""
+    first = {f"a{i:02d}.txt": f"stored before {i}\n".encode() for i in range(30)}
+    later = {f"z{i:02d}.txt": f"stored meanwhile {i}\n".encode() for i in range(20)}
+    repo = make_annex_repo(tmp_path / "repo", env, {**first, **later})
+    proxy = StaleListingProxy(s3_server.endpoint, bucket_name).start()
+    try:
+        initremote(repo, env, "s3", proxy, bucket_name, "encryption=none",
+                   f"fileprefix={PREFIX}")
+        run(["git", "annex", "copy", "--to", "s3", "-J4", *first], repo, env)
+        # one HEAD after the 8th check is held, so that fsck's other jobs wait beside it
+        # (requests that wait together are answered by a listing); released once the other
+        # process is done
+        hold = Rule("hold", method="HEAD", nth=9)
+
+        def another_process_copies() -> None:
+            try:
+                run(["git", "annex", "copy", "--to", "s3", "-J4", *later], repo, env)
+            finally:
+                hold.release()
+
+        proxy.arm(another_process_copies)
+        proxy.set_rules(hold)
+        fsck = subprocess.Popen(["git", "annex", "fsck", "--fast", "-J4", "--from", "s3"],
+                                cwd=repo, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        try:
+            assert proxy.listed.wait(HELD), "fsck never listed the prefix"
+        finally:
+            hold.release()
+            said, _ = fsck.communicate(timeout=600)
+        proxy.set_rules()
+        keys = annexed(repo, env, "--include=*")
+        in_bucket = s3_server.objects(bucket_name, PREFIX)
+        stored = {name for name, key in keys.items() if f"{PREFIX}{key}" in in_bucket}
+        assert stored == set(keys), "a copy failed"
+        assert "content is missing" not in said, said
+        assert set(annexed(repo, env, "--in", "s3")) == stored
+        full = run(["git", "annex", "fsck", "--from", "s3", "-J4"], repo, env, check=False)
+        assert full.returncode == 0, full.stdout + full.stderr
+        assert "fixing location log" not in full.stdout + full.stderr
+    finally:
+        proxy.stop()
