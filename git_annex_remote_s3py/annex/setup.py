@@ -10,6 +10,7 @@ from typing import Any
 
 from git_annex_remote_s3py import credentials, naming
 from git_annex_remote_s3py.annex.session import Session, cache_file, embeds_creds, public_base
+from git_annex_remote_s3py.annexlog import parse_remote_log
 from git_annex_remote_s3py.config import Settings, upload_args_of, upload_settings
 from git_annex_remote_s3py.errors import (
     AlreadyExists,
@@ -188,6 +189,7 @@ def claim_prefix(annex: Any, settings: Settings, bucket: Store) -> None:
     uuid = annex.getuuid()
     found = _read_marker(bucket, marker)
     if not found:
+        refuse_inside_an_export(annex, settings, bucket)
         claim_free_prefix(annex, settings, bucket, marker, uuid)
     elif found != uuid and not private_guest_of(annex, settings, found):
         raise _owned_by(settings, found)
@@ -210,6 +212,66 @@ def private_guest_of(annex: Any, settings: Settings, owner: str) -> bool:
                f"remote {owner}: this private repository reads it and writes only "
                "datalad-annex's repository deposit there")
     return True
+
+
+def enclosing_prefixes(prefix: str) -> list[str]:
+    """The folders ``prefix`` lies in, nearest first, down to the bucket root ("")."""
+    cuts = [index + 1 for index, char in enumerate(prefix[:-1]) if char == "/"]
+    return [prefix[:cut] for cut in reversed(cuts)] + ([""] if prefix else [])
+
+
+def special_remotes(annex: Any) -> dict[str, dict[str, str]]:
+    """uuid -> config of every special remote this repository's git-annex branch knows."""
+    shown = subprocess.run(["git", "--git-dir", annex.getgitdir(), "show",
+                            "git-annex:remote.log"], capture_output=True, text=True)
+    return parse_remote_log(shown.stdout) if shown.returncode == 0 else {}
+
+
+def refuse_inside_an_export(annex: Any, settings: Settings, bucket: Store) -> None:
+    """One prefix has one owner: refuse a prefix inside the prefix of an exporttree remote
+    (its files' names would mix with this remote's objects), saying what is there. The
+    nearest enclosing ``annex-uuid`` marker decides: a key remote's (keys are no folders: no
+    clash), an exporttree remote's (refused), or one this repository does not know (refused
+    where objects are already under the prefix; an empty prefix is a subdataset's of
+    s3py-publish, whose superdataset's export leaves that folder to it)."""
+    prefix = settings.fileprefix
+    for outer in enclosing_prefixes(prefix):
+        owner = _read_marker(bucket, outer + naming.UUID_MARKER)
+        if not owner:
+            continue
+        config = special_remotes(annex).get(owner)
+        sample = next((name for name, _, _ in bucket.list(prefix)), None)
+        inside = prefix[len(outer):]
+        where = (f"bucket {settings.bucket} prefix '{prefix}' is inside prefix '{outer}'")
+        fix = f"choose a fileprefix= outside '{outer}'"
+        if config and config.get("exporttree") == "yes":
+            remote = f"git-annex remote {config.get('name', owner)} ({owner})"
+            there = (f"its files under {inside} are there (e.g. '{sample}')" if sample else
+                     f"a file it exports under {inside} would land among this remote's "
+                     "objects")
+            raise PrefixTaken(f"{where}, where {remote} exports its tree: {there}; {fix}")
+        if config is None and sample:
+            raise PrefixTaken(f"{where} of git-annex remote {owner}, and already holds "
+                              f"objects (e.g. '{sample}'); {fix}")
+        break
+    if settings.exporttree:
+        refuse_export_around(annex, settings)
+
+
+def refuse_export_around(annex: Any, settings: Settings) -> None:
+    """An exporttree remote's tree owns every folder under its prefix: refuse one whose
+    prefix encloses another remote's (known to this repository), naming it."""
+    prefix = settings.fileprefix
+    for uuid, config in special_remotes(annex).items():
+        inner = config.get("fileprefix", "")
+        if (config.get("externaltype") == "s3py" and config.get("bucket") == settings.bucket
+                and (config.get("endpoint") or None) == settings.endpoint
+                and inner.startswith(prefix) and inner != prefix):
+            raise PrefixTaken(
+                f"bucket {settings.bucket} prefix '{prefix}' encloses prefix '{inner}' of "
+                f"git-annex remote {config.get('name', uuid)} ({uuid}): files this remote "
+                f"exports under {inner[len(prefix):]} would land among its objects; choose a "
+                "fileprefix= that does not enclose it")
 
 
 def claim_free_prefix(annex: Any, settings: Settings, bucket: Store, marker: str,

@@ -84,3 +84,13 @@ def test_a_read_timeout_variable_that_is_no_number_is_named(monkeypatch, text):
 def test_a_read_timeout_variable_sets_the_timeout(monkeypatch, text, seconds):
     monkeypatch.setenv("GIT_ANNEX_REMOTE_S3PY_READ_TIMEOUT", text)
     assert read_timeout() == seconds
+
+
+@pytest.mark.parametrize("prefix, folders", [
+    ("", []), ("ds1/", [""]), ("e/sub/", ["e/", ""]), ("e/sub/x-", ["e/sub/", "e/", ""]),
+    ("plain-", [""]),
+])
+def test_enclosing_prefixes_nearest_first(prefix, folders):
+    from git_annex_remote_s3py.annex.setup import enclosing_prefixes
+
+    assert enclosing_prefixes(prefix) == folders
