@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Protocol
 
 from git_annex_remote_s3py import naming
+from git_annex_remote_s3py.annex.session import AnnexQueries, Session
 from git_annex_remote_s3py.errors import IntegrityError, StorageError
 from git_annex_remote_s3py.store.base import Store
 
@@ -89,6 +90,13 @@ class Importable:
     cid: str
 
 
+class AnnexState(Protocol):
+    """git-annex's per-key state (GETSTATE/SETSTATE)."""
+
+    def getstate(self, key: str) -> str: ...
+    def setstate(self, key: str, value: str) -> None: ...
+
+
 @dataclass
 class Importer:
     """One bucket and prefix, the remote's ``store``, seen as importable files."""
@@ -97,6 +105,8 @@ class Importer:
     bucket: str
     prefix: str
     verify_etag_md5: bool = True
+
+    Changed = ImportChanged
 
     def object_name(self, relative: str) -> str:
         return self.prefix + relative
@@ -144,6 +154,30 @@ class Importer:
         if found.etag != etag:
             raise self.changed(relative, f"ETag {found.etag}, imported {etag}")
         return version_id
+
+    def recorded_key(self, annex: AnnexState, relative: str, size: int, cid: str) -> str:
+        """``key``, recorded in the key's state with the identifier it was made from, so that
+        a later get reads that version."""
+        made = self.key(relative, size, cid)
+        annex.setstate(made, with_cid(annex.getstate(made), relative, cid))
+        return made
+
+    def retrieval(self, annex: AnnexState, relative: str,
+                  local_file: str) -> tuple[str | None, str | None]:
+        """(version to read, ETag the object must have) for RETRIEVEIMPORT into
+        ``local_file``: the identifier is in git-annex's temporary file name, or recorded in
+        the state of the key that name tells."""
+        key, cid = tmp_file_names(local_file)
+        if cid is None and key is not None:
+            cid = recorded_cids(annex.getstate(key)).get(relative)
+        return retrieval(cid)
+
+    def unchanged_version(self, annex: AnnexState, key: str, relative: str) -> str | None:
+        """The version that holds ``key`` as imported from ``relative`` (None: the current
+        object); ``ImportChanged`` where the object no longer holds that content."""
+        cid = recorded_cids(annex.getstate(key)).get(relative)
+        self.check_unchanged(relative, cid)
+        return parse_content_identifier(cid)[1] if cid else None
 
     def changed(self, relative: str, how: str) -> ImportChanged:
         return ImportChanged(f"{self.object_name(relative)} in bucket {self.bucket} changed "
@@ -195,3 +229,15 @@ def tmp_file_names(path: str) -> tuple[str | None, str | None]:
     if base.startswith("CID-"):
         return None, _unescape_key_file(base.split("--", 1)[1])
     return _unescape_key_file(base), None
+
+
+def importer_of(session: Session, annex: AnnexQueries) -> Importer:
+    """The remote's bucket and prefix as importable files; ``StorageError`` where reads go
+    through public URLs (no listing there)."""
+    settings = session.settings(annex)
+    if session.anonymous_base(annex):
+        raise StorageError(f"reading bucket listings needs AWS credentials or "
+                           f"signature=anonymous; remote of bucket {settings.bucket} "
+                           "has neither")
+    return Importer(session.store(annex), settings.bucket, settings.fileprefix,
+                    settings.etags_are_md5)

@@ -15,30 +15,26 @@ import annexremote
 from annexremote import ExportRemote, RemoteError
 
 from git_annex_remote_s3py import naming, urls
+from git_annex_remote_s3py.annex import info as described
 from git_annex_remote_s3py.annex import s3urls, versions
 from git_annex_remote_s3py.annex.partfile import written_beside
 from git_annex_remote_s3py.annex.session import Session, public_base
-from git_annex_remote_s3py.config import GRANT_SETTINGS, SETTINGS_TABLE, Settings, format_size
+from git_annex_remote_s3py.config import SETTINGS_TABLE, Settings
 from git_annex_remote_s3py.errors import (
-    AccessDenied,
-    AclNotSupported,
     ConfigError,
-    EndpointUnavailable,
     InvalidName,
     ObjectChanged,
     ObjectNotFound,
     S3pyError,
     StorageError,
-    WrongRegion,
     one_line,
 )
 from git_annex_remote_s3py.progress import Throttled
-from git_annex_remote_s3py.store.base import ObjectInfo, Store, UploadArgs
+from git_annex_remote_s3py.store.base import ObjectInfo, Store
 
 if TYPE_CHECKING:
     from git_annex_remote_s3py.annex import importing
 
-Written = TypeVar("Written")
 Returned = TypeVar("Returned")
 # Keys up to this size are left to git-annex's HTTP client (TRANSFER-RETRIEVE-URL) where it can
 # fetch them: faster for many small files, slower for big ones (docs/benchmarks.md).
@@ -103,32 +99,18 @@ class S3Remote(ExportRemote):
         keeps it, and ``verify`` compares it later without a download)."""
         store = self._writable_for(key)
         progress = self._progress()
-        sha256 = naming.key_sha256(key)
-        stored = self._with_acl(lambda args: store.put_file(object_name, local_file, progress,
-                                                            args, sha256))
+        stored = store.put_file(object_name, local_file, progress,
+                                sha256=naming.key_sha256(key))
+        self._hint_once_at_acl_refusal(store)
         progress.finish(stored.size)
         return stored
 
-    def _with_acl(self, write: Callable[[UploadArgs], Written]) -> Written:
-        """``write(upload_args)``; where the bucket refuses the public ACL, again without it,
-        and say so once.
-
-        Refusals: ``AccessControlListNotSupported`` (Object Ownership "bucket owner enforced"),
-        or 403 (Block Public Access, or no s3:PutObjectAcl). A 403 that the retry without the
-        ACL also gets is raised as it is.
-        """
-        public = self.settings.public and not self.session.acl_refused
-        args: UploadArgs = {"ACL": "public-read"} if public else {}
-        try:
-            return write(args)
-        except (AclNotSupported, AccessDenied) as exc:
-            if not public:
-                raise
-            result = write({})
-            if self.session.refuse_acl():
-                self._acl_hint("ACLs disabled" if isinstance(exc, AclNotSupported) else
-                               "403: Block Public Access, or no s3:PutObjectAcl permission")
-            return result
+    def _hint_once_at_acl_refusal(self, store: Store) -> None:
+        """Where the bucket refused the public ACL (the store then stores without it), say
+        once per process how objects become public anyway."""
+        why = store.public_acl_refused()
+        if why and self.session.refuse_acl():
+            self._acl_hint(why)
 
     def _acl_hint(self, why: str) -> None:
         import json
@@ -227,29 +209,7 @@ class S3Remote(ExportRemote):
         return "global"
 
     def unavailable_reason(self) -> str | None:
-        """Why the remote cannot be used now (AVAILABILITY UNAVAILABLE), or None.
-
-        Unavailable: a clone with neither credentials nor a public URL, an endpoint that
-        accepts no connection, a bucket in another region than configured. Anything else (a
-        bad setting, 403, a missing bucket) stays available, so that using it reports it."""
-        try:
-            signed = self.session.can_sign(self.annex)
-            base = public_base(self.settings)
-            if not signed and not base and not self.settings.anonymous:
-                return "no AWS credentials and no public URL"
-            from git_annex_remote_s3py.store.open import connect_problem  # start-up time
-
-            problem = connect_problem(base if base and not signed else
-                                      self.settings.endpoint or urls.default_public_url(
-                                          self.settings))
-            if problem or not signed:
-                return problem
-            self.store.exists()
-        except (EndpointUnavailable, WrongRegion) as exc:
-            return one_line(exc)
-        except S3pyError:
-            return None
-        return None
+        return described.unavailable_reason(self.session, self.annex)
 
     def retrieve_url(self, key: str, remote_file: str | None) -> str | None:
         """A URL git-annex may download ``key`` from itself (TRANSFER-RETRIEVE-URL), or None to
@@ -300,46 +260,11 @@ class S3Remote(ExportRemote):
 
     @property
     def info(self) -> dict[str, str]:
-        try:
-            settings = self.settings
-        except S3pyError as exc:
-            return {"s3py error": one_line(exc)}
-        creds = self._credentials_info(settings)
-        fields = {
-            "bucket": settings.bucket,
-            "endpoint": settings.endpoint or f"AWS ({settings.region_or_default})",
-            "region": settings.region_or_default,
-            "fileprefix": settings.fileprefix or "(bucket root)",
-            "request style": settings.requeststyle,
-            "signature": "anonymous" if settings.anonymous else "v4",
-            "partsize": format_size(settings.partsize),
-            "public": "yes" if settings.public else "no",
-            "versioning": "yes" if settings.versioning else "no",
-            "credentials": creds,
-        }
-        base = public_base(settings)
-        if base:
-            fields["publicurl"] = base
-        fields.update(storage_fields(settings))
-        return fields
+        return described.info_fields(self.session, self.annex)
 
     @info.setter
-    def info(self, value: dict) -> None:  # annexremote's constructor assigns {}
+    def info(self, value: dict[str, str]) -> None:  # annexremote's constructor assigns {}
         pass
-
-    def _credentials_info(self, settings: Settings) -> str:
-        """Where the credentials come from, or that there are none and what that means."""
-        if settings.anonymous:
-            return "none"
-        try:  # e.g. an unreadable credentials CSV: say so, info still answers
-            if self.session.can_sign(self.annex):
-                return self.session.creds(self.annex).source
-        except S3pyError as exc:
-            return f"none: {one_line(exc)}"
-        if public_base(settings):
-            return "none: reads through the public URL, read-only"
-        return ("none found: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or set "
-                "profile=)")
 
     # -- export mode --------------------------------------------------------------------------
     def exportsupported(self) -> bool:
@@ -403,7 +328,8 @@ class S3Remote(ExportRemote):
     def renameexport(self, key: str, filename: str, new_filename: str) -> None:
         old, new = self._export_name(filename), self._export_name(new_filename)
         store = self._writable_for(key)
-        self._with_acl(lambda args: store.copy(old, new, args))
+        store.copy(old, new)
+        self._hint_once_at_acl_refusal(store)
         store.delete(old)
 
     # -- import (importtree=yes) and s3:// URLs: docs/import.md ------------------------------
@@ -413,12 +339,7 @@ class S3Remote(ExportRemote):
     def _importer(self) -> importing.Importer:
         from git_annex_remote_s3py.annex import importing  # importtree=yes only
 
-        if self.session.anonymous_base(self.annex):
-            raise StorageError(f"reading bucket listings needs AWS credentials or "
-                               f"signature=anonymous; remote of bucket {self.settings.bucket} "
-                               "has neither")
-        return importing.Importer(self.store, self.settings.bucket, self.settings.fileprefix,
-                                  self.settings.etags_are_md5)
+        return importing.importer_of(self.session, self.annex)
 
     @annex_errors
     def list_importable(self) -> list[importing.Importable]:
@@ -432,28 +353,14 @@ class S3Remote(ExportRemote):
     def import_key(self, name: str, size: int, cid: str) -> str:
         """IMPORTKEY: the key of the object's content, recorded with its identifier so that
         a later get reads that version."""
-        from git_annex_remote_s3py.annex import importing  # importtree=yes only
-
-        key = self._importer().key(name, size, cid)
-        self.annex.setstate(key, importing.with_cid(self.annex.getstate(key), name, cid))
-        return key
-
-    def _import_cid(self, name: str, local_file: str) -> str | None:
-        from git_annex_remote_s3py.annex import importing  # importtree=yes only
-
-        key, cid = importing.tmp_file_names(local_file)
-        if cid is None and key is not None:
-            cid = importing.recorded_cids(self.annex.getstate(key)).get(name)
-        return cid
+        return self._importer().recorded_key(self.annex, name, size, cid)
 
     @annex_errors
     def retrieve_import(self, name: str, local_file: str) -> None:
         """RETRIEVEIMPORT: the imported version of ``name`` into ``local_file``, written
         beside it and renamed into place (git-annex hashes the file as it grows)."""
-        from git_annex_remote_s3py.annex import importing  # importtree=yes only
-
         importer = self._importer()
-        version_id, etag = importing.retrieval(self._import_cid(name, local_file))
+        version_id, etag = importer.retrieval(self.annex, name, local_file)
         with written_beside(local_file) as part:
             try:
                 self._get(importer.object_name(name), part, version_id, if_match=etag)
@@ -464,16 +371,12 @@ class S3Remote(ExportRemote):
     def checkpresent_import(self, key: str, name: str) -> bool:
         """CHECKPRESENTIMPORT: present when the imported version still holds the key's size
         (and, without a version, the imported ETag); absent on a 404 or other content."""
-        from git_annex_remote_s3py.annex import importing  # importtree=yes only
-
         importer = self._importer()
-        cid = importing.recorded_cids(self.annex.getstate(key)).get(name)
         try:
-            importer.check_unchanged(name, cid)
-            return self._present(key, importer.object_name(name),
-                                 importing.parse_content_identifier(cid)[1] if cid else None)
-        except (ObjectNotFound, importing.ImportChanged):
+            version_id = importer.unchanged_version(self.annex, key, name)
+        except (ObjectNotFound, importer.Changed):
             return False
+        return self._present(key, importer.object_name(name), version_id)
 
     def claimurl(self, url: str) -> bool:
         """s3:// URLs of any bucket this remote's endpoint and credentials reach."""
@@ -499,23 +402,6 @@ class S3Remote(ExportRemote):
         found = self._s3_urls(key)
         return bool(found) and s3urls.present(self.session.other_buckets(self.annex), found,
                                               naming.expected_object_size(key))
-
-
-def storage_fields(settings: Settings) -> dict[str, str]:
-    """``git annex info`` lines for the upload settings that are set (none is a secret: the
-    SSE-C key stays in this clone's local file)."""
-    sse = {"customer": "SSE-C (customer key, local key file)"}.get(settings.sse or "",
-                                                                  settings.sse or "")
-    if sse and settings.ssekmskeyid:
-        sse += f" (key {settings.ssekmskeyid})"
-    fields = {"storage class": settings.storageclass or "", "server-side encryption": sse,
-              "metadata": ", ".join(f"{k}={v}" for k, v in sorted(settings.metadata.items())),
-              "tags": settings.tagging or "", "acl": settings.acl or "",
-              **{name.replace("_", " "): getattr(settings, name) or ""
-                 for name in GRANT_SETTINGS},
-              "requester pays": "yes" if settings.requesterpays else "",
-              "restore": "yes" if settings.restore else ""}
-    return {name: value for name, value in fields.items() if value}
 
 
 __all__ = ["S3Remote", "Session", "StorageError"]

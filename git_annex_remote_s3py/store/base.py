@@ -156,6 +156,10 @@ class Store(Protocol):
         """Turn versioning on (a no-op where it is on)."""
 
     # -- uploads ------------------------------------------------------------------------------
+    def public_acl_refused(self) -> str:
+        """Why the bucket refused the public ACL (``public=yes``) so that uploads and copies
+        went, and go, without it ("" where it did not: the adapter tells the user once)."""
+
     def plain_uploads(self) -> str:
         """Why uploads go as plain bodies after the checksum fallback ("" where they do not
         or never did: setup records it)."""

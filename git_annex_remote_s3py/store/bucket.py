@@ -11,6 +11,13 @@ server refuses one (411 MissingContentLength, a 4xx naming the checksum) or stor
 bytes than sent (the framing as data: the wrong object is removed first), botocore's client
 is replaced by the plain-body one (``checksums=when_required``) for the whole process and
 that upload is sent once more; ``plain_uploads()`` then says why.
+
+The public-ACL fallback, in ``Bucket._with_public_acl`` only: with ``public_read`` every upload
+and copy asks for ``ACL: public-read``; where the bucket refuses it
+(``AccessControlListNotSupported``: Object Ownership "bucket owner enforced"; 403: Block Public
+Access, or no s3:PutObjectAcl) the request is sent again without it, and so is every later one;
+``public_acl_refused()`` then says why. A 403 that the request without the ACL also gets is
+raised as it is.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from git_annex_remote_s3py.config import DEFAULT_PART_SIZE
 from git_annex_remote_s3py.errors import (
+    AccessDenied,
+    AclNotSupported,
     AlreadyExists,
     BucketNotFound,
     IntegrityError,
@@ -59,9 +68,11 @@ class Bucket:
                  upload_args: dict | None = None, verify_etag_md5: bool = True,
                  lean: LeanS3 | None = None, flexible_checksums: bool = True,
                  plain_client: Any = None, endpoint: str = "", restore: bool = False,
-                 list_version: str = "2") -> None:
+                 list_version: str = "2", public_read: bool = False) -> None:
         self.client, self.name, self.partsize = client, name, partsize
         self.upload_args = dict(upload_args or {})
+        self.public_read = public_read
+        self._acl_refusal = ""  # why the bucket refused the public ACL ("" if it did not)
         self.verify_etag_md5 = verify_etag_md5
         self.flexible_checksums = flexible_checksums  # False: checksums=when_required
         self.boto = BotoBucket(client, name, partsize=partsize, upload_args=self.upload_args,
@@ -217,8 +228,12 @@ class Bucket:
         """Upload a file as one PUT (with ``sha256`` as its SHA-256 checksum, when given) or
         (above the part size, as git-annex's built-in S3 remote) one multipart upload,
         verified before returning."""
-        args = {**self.upload_args, **(extra_args or {})}
         sha256 = sha256 if self.flexible_checksums else None
+        return self._with_public_acl(lambda acl: self._put_file(
+            name, path, report, {**self.upload_args, **acl, **(extra_args or {})}, sha256))
+
+    def _put_file(self, name: str, path: str, report: Report, args: UploadArgs,
+                  sha256: str | None) -> ObjectInfo:
         try:
             size = os.path.getsize(path)
         except OSError as exc:
@@ -226,6 +241,7 @@ class Bucket:
         if size > self.partsize:
             return self._plain_retry(
                 lambda: self.boto.put_multipart(name, path, size, report, args))
+
         def lean_way(lean: LeanObjects) -> integrity.Stored | None:
             stored = lean.put(name, path, size, args, report, sha256)
             return None if stored is None else self._verified(name, path, stored, by_lean=True)
@@ -283,7 +299,8 @@ class Bucket:
         self.boto.enable_versioning()
 
     def copy(self, source: str, destination: str, extra_args: UploadArgs | None = None) -> None:
-        self.boto.copy(source, destination, extra_args)
+        self._with_public_acl(lambda acl: self.boto.copy(source, destination,
+                                                         {**acl, **(extra_args or {})}))
 
     def get_text(self, name: str) -> str:
         return self.boto.get_text(name)
@@ -317,6 +334,28 @@ class Bucket:
 
     def presign(self, name: str, expires: int) -> str:
         return self.boto.presign(name, expires)
+
+    # -- the public-ACL fallback -------------------------------------------------------------
+    def _with_public_acl(self, write: Callable[[UploadArgs], Answer]) -> Answer:
+        """``write(acl_args)`` with the public ACL while the bucket takes it; where it refuses
+        it, ``write({})`` again and from then on (``public_acl_refused`` says why)."""
+        acl: UploadArgs = ({"ACL": "public-read"} if self.public_read and not self._acl_refusal
+                           else {})
+        try:
+            return write(acl)
+        except (AclNotSupported, AccessDenied) as exc:
+            if not acl:
+                raise
+            answer = write({})
+            with self._lock:
+                self._acl_refusal = self._acl_refusal or (
+                    "ACLs disabled" if isinstance(exc, AclNotSupported) else
+                    "403: Block Public Access, or no s3:PutObjectAcl permission")
+            return answer
+
+    def public_acl_refused(self) -> str:
+        """Why the bucket refused the public ACL of ``public_read`` ("" if it did not)."""
+        return self._acl_refusal
 
     # -- multipart uploads ----------------------------------------------------------------------
     def plain_uploads(self) -> str:

@@ -257,6 +257,9 @@ class ListedBucket:
     def plain_uploads(self) -> str:
         return self._bucket.plain_uploads()
 
+    def public_acl_refused(self) -> str:
+        return self._bucket.public_acl_refused()
+
     def list_uploads(self, prefix: str) -> Sequence[Upload]:
         return self._bucket.list_uploads(prefix)
 

@@ -37,7 +37,8 @@ def open_bucket(settings: Settings, creds: Credentials,
                     flexible_checksums=settings.checksums == "when_supported",
                     plain_client=plain_upload_client(settings, creds, options),
                     endpoint=settings.endpoint or "",
-                    restore=settings.restore, list_version=settings.listversion)
+                    restore=settings.restore, list_version=settings.listversion,
+                    public_read=settings.public)
     return ListedBucket(bucket, settings.fileprefix)
 
 

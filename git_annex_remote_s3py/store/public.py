@@ -174,6 +174,9 @@ class PublicStore:
     def plain_uploads(self) -> str:
         return ""
 
+    def public_acl_refused(self) -> str:
+        return ""
+
     def lagging_listings(self) -> bool:
         return False  # it never lists
 
