@@ -9,10 +9,13 @@ import subprocess
 from typing import Any
 
 from git_annex_remote_s3py import credentials, naming
+from git_annex_remote_s3py.annex.publicreads import PUBLIC_READ, check_public_reads
 from git_annex_remote_s3py.annex.session import Session, cache_file, embeds_creds, public_base
 from git_annex_remote_s3py.annexlog import parse_remote_log
 from git_annex_remote_s3py.config import Settings, upload_args_of, upload_settings
 from git_annex_remote_s3py.errors import (
+    AccessDenied,
+    AclNotSupported,
     AlreadyExists,
     BucketNotFound,
     ConfigError,
@@ -87,6 +90,7 @@ def initremote(annex: Any, session: Session) -> None:
         if created and not isinstance(exc, PrefixTaken):  # another run may use the bucket
             raise type(exc)(f"{exc}; {_remove_created(bucket, settings)}") from exc
         raise
+    check_public_reads(annex, session, settings, bucket)
     _finish(annex, location)
 
 
@@ -355,6 +359,17 @@ def _owned_by(settings: Settings, owner: str) -> PrefixTaken:
         "to add another way to reach that remote")
 
 
+def _put_marker(settings: Settings, bucket: Store, marker: str, uuid: str,
+                args: UploadArgs) -> None:
+    if not settings.public or "ACL" in args:
+        bucket.put_text(marker, uuid, args, if_absent=True)
+        return
+    try:
+        bucket.put_text(marker, uuid, {**args, **PUBLIC_READ}, if_absent=True)
+    except (AclNotSupported, AccessDenied):  # ACLs disabled: a bucket policy is the way
+        bucket.put_text(marker, uuid, args, if_absent=True)
+
+
 def marker_args(settings: Settings) -> UploadArgs:
     """The upload arguments (storage class, encryption, metadata) the marker is written with,
     so that a server refusing them says so at initremote, not at every copy."""
@@ -368,10 +383,11 @@ def _write_marker(annex: Any, settings: Settings, bucket: Store, marker: str, uu
     """Write the marker only where there is none (verified by the store): another writer's
     marker refuses this run (``PrefixTaken``, naming it); a server refusing the upload
     arguments is named by the settings behind them; an automatic checksum fallback is
-    recorded."""
+    recorded. With public=yes it is public-read (where the bucket takes ACLs), as the objects
+    will be."""
     args = marker_args(settings)
     try:
-        bucket.put_text(marker, uuid, args, if_absent=True)
+        _put_marker(settings, bucket, marker, uuid, args)
     except AlreadyExists:
         owner = _read_marker(bucket, marker)
         if owner == uuid:

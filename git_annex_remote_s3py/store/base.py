@@ -155,6 +155,10 @@ class Store(Protocol):
     def enable_versioning(self) -> None:
         """Turn versioning on (a no-op where it is on)."""
 
+    def allow_public_reads(self) -> None:
+        """Give the bucket the public-read ACL: anybody may list it and read its objects
+        (OpenStack Swift's container read ACL, where objects' ACLs are ignored)."""
+
     # -- uploads ------------------------------------------------------------------------------
     def public_acl_refused(self) -> str:
         """Why the bucket refused the public ACL (``public=yes``) so that uploads and copies

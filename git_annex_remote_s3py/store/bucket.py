@@ -298,6 +298,9 @@ class Bucket:
     def enable_versioning(self) -> None:
         self.boto.enable_versioning()
 
+    def allow_public_reads(self) -> None:
+        self.boto.allow_public_reads()
+
     def copy(self, source: str, destination: str, extra_args: UploadArgs | None = None) -> None:
         self._with_public_acl(lambda acl: self.boto.copy(source, destination,
                                                          {**acl, **(extra_args or {})}))

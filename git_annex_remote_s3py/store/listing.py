@@ -254,6 +254,9 @@ class ListedBucket:
     def lagging_listings(self) -> bool:
         return self._bucket.lagging_listings()
 
+    def allow_public_reads(self) -> None:
+        self._bucket.allow_public_reads()
+
     def plain_uploads(self) -> str:
         return self._bucket.plain_uploads()
 

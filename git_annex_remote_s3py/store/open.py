@@ -15,11 +15,11 @@ from git_annex_remote_s3py.store.boto.client import LazyClient, build_client, pl
 from git_annex_remote_s3py.store.bucket import Bucket
 from git_annex_remote_s3py.store.lean.eligibility import build_lean
 from git_annex_remote_s3py.store.listing import ListedBucket
-from git_annex_remote_s3py.store.public import PublicStore
+from git_annex_remote_s3py.store.public import AnonymousRead, PublicStore, read_anonymously
 from git_annex_remote_s3py.store.reachability import connect_problem
 
-__all__ = ["connect_problem", "has_chain_credentials", "open_bucket", "open_other_buckets",
-           "open_public"]
+__all__ = ["AnonymousRead", "connect_problem", "has_chain_credentials", "open_bucket",
+           "open_other_buckets", "open_public", "read_anonymously"]
 
 
 def open_bucket(settings: Settings, creds: Credentials,

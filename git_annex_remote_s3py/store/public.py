@@ -12,6 +12,7 @@ import os
 import ssl
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from typing import Callable, Iterator, NoReturn, Sequence
 
 from git_annex_remote_s3py import urls
@@ -37,6 +38,9 @@ from git_annex_remote_s3py.store.localfile import READ_CHUNK, partial_size, writ
 
 TIMEOUT = 60
 CA_BUNDLE_ENV = "AWS_CA_BUNDLE"  # as botocore: the CA file that replaces the system store
+SWIFT_HEADER = "X-Openstack-Request-Id"  # on every answer of OpenStack Swift's proxy
+PROBE_BYTES = 4096  # what an anonymous read check reads of the body at most
+PROBE_TIMEOUT = 15
 
 
 def tls_context() -> ssl.SSLContext | None:
@@ -133,6 +137,30 @@ def download(url: str, path: str, report: Callable[[int], None], what: str,
     return position
 
 
+@dataclass(frozen=True)
+class AnonymousRead:
+    """What one unsigned GET of a public URL got (never raises: a check, not a transfer)."""
+
+    status: int  # the HTTP status; 0 where no HTTP answer came
+    body: bytes  # its first PROBE_BYTES bytes
+    swift: bool  # answered by OpenStack Swift, which serves anonymous reads at /v1/AUTH_...
+    problem: str = ""  # why no HTTP answer came
+
+
+def read_anonymously(url: str) -> AnonymousRead:
+    """One unsigned GET of ``url`` (trusting ``$AWS_CA_BUNDLE``, as every public read)."""
+    try:
+        context = tls_context() if url.lower().startswith("https:") else None
+        with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT, context=context) as answer:
+            return AnonymousRead(answer.status, answer.read(PROBE_BYTES),
+                                 SWIFT_HEADER in answer.headers)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return AnonymousRead(exc.code, exc.read(PROBE_BYTES), SWIFT_HEADER in exc.headers)
+    except (urllib.error.URLError, OSError, EndpointUnavailable) as exc:
+        return AnonymousRead(0, b"", False, str(exc))
+
+
 class PublicStore:
     """A bucket read through its public URL without credentials (``base.Store``): HEAD and
     GET work, every write raises ``CredentialsMissing`` naming the fix."""
@@ -215,6 +243,9 @@ class PublicStore:
         self._needs_credentials()
 
     def enable_versioning(self) -> None:
+        self._needs_credentials()
+
+    def allow_public_reads(self) -> None:
         self._needs_credentials()
 
     def list(self, prefix: str) -> Iterator[tuple[str, int, str]]:

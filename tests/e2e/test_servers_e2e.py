@@ -197,13 +197,7 @@ def public_journey(tmp_path: Path, env: dict[str, str], s3: ServerInfo, bucket: 
     assert_files(cloned, files)
 
 
-SWIFT_PUBLIC = ("public=yes sends public-read on each object only; Swift ignores object ACLs "
-                "and needs the bucket (container) ACL")
-
-
-@pytest.mark.parametrize("s3", server_params(xfail={"swift-http": SWIFT_PUBLIC,
-                                                    "swift-https": SWIFT_PUBLIC}),
-                         indirect=True)
+@pytest.mark.parametrize("s3", server_params(), indirect=True)
 def test_public_clone_without_credentials(tmp_path, env, s3, bucket_name):
     public_journey(tmp_path, env, s3, bucket_name)
 
@@ -321,3 +315,59 @@ def test_builtin_s3_remote_copy_get(tmp_path, env, s3, bucket_name):
     assert_files(repo, files)
 
 
+
+
+NO_ANONYMOUS_READS = "anonymous reads do not work"
+
+
+@pytest.mark.parametrize("s3", server_params(), indirect=True)
+def test_initremote_says_when_anonymous_reads_fail(tmp_path, env, s3, bucket_name):
+    """publicurl= of a private bucket (no public=yes): initremote reads its marker there without
+    credentials and says in one line that clones without credentials get nothing, and the fix.
+    s3rver serves private objects to anybody: there the read works and nothing is said."""
+    env = s3.env(env)
+    repo = make_annex_repo(tmp_path / "repo", env, {"f.txt": content("f")})
+    public = s3.public_url(bucket_name)
+    init = initremote(repo, env, REMOTE, s3, bucket_name, "encryption=none",
+                      f"publicurl={public}")
+    said = [line for line in (init.stdout + init.stderr).splitlines()
+            if NO_ANONYMOUS_READS in line]
+    if not s3.acls_enforced and not s3.public_base:
+        assert said == [], said
+        return
+    assert len(said) == 1, init.stdout + init.stderr
+    status = 401 if s3.public_base else 403  # Swift: no token, else S3's AccessDenied
+    assert f"an unsigned GET of {public}/annex-uuid answered HTTP {status}" in said[0]
+    assert "clones without credentials get nothing" in said[0]
+    if s3.public_base:
+        assert f"set public=yes, which gives bucket {bucket_name} Swift's container read ACL" \
+            in said[0], said[0]
+    else:
+        assert "git-annex-remote-s3py policy --remote s3 prints" in said[0], said[0]
+
+
+@pytest.mark.parametrize("s3", server_params(names=("swift-http", "swift-https")), indirect=True)
+def test_swift_public_yes_names_its_public_url(tmp_path, env, s3, bucket_name):
+    """public=yes on Swift without publicurl=: the S3 path refuses unsigned requests (400), so
+    initremote gives the bucket the public-read ACL and names Swift's own URL; set as said,
+    enableremote's check reads the marker there and objects copied later are public."""
+    env = s3.env(env)
+    files = {"f.txt": content("f")}
+    repo = make_annex_repo(tmp_path / "repo", env, files)
+    init = initremote(repo, env, REMOTE, s3, bucket_name, "encryption=none", "public=yes")
+    said = [line for line in (init.stdout + init.stderr).splitlines()
+            if NO_ANONYMOUS_READS in line]
+    assert len(said) == 1, init.stdout + init.stderr
+    public = s3.public_url(bucket_name)
+    assert f"an unsigned GET of {s3.endpoint}/{bucket_name}/annex-uuid answered HTTP 400" \
+        in said[0], said[0]
+    fix = (f"OpenStack Swift serves anonymous reads at its own URL: set publicurl={public} "
+           "(git annex enableremote s3 publicurl=...)")
+    assert fix in said[0], said[0]
+    enable = run(["git", "annex", "enableremote", REMOTE, f"publicurl={public}"], repo, env)
+    assert NO_ANONYMOUS_READS not in enable.stdout + enable.stderr
+    run(["git", "annex", "copy", "--to", REMOTE, "."], repo, env)
+    url = f"{public}/{quote(key_of(repo, env, 'f.txt'))}"
+    assert s3.anonymous_get(url) == (200, files["f.txt"])
+    whereis = run(["git", "annex", "whereis", "f.txt"], repo, env)
+    assert url in whereis.stdout, whereis.stdout

@@ -103,6 +103,11 @@ class BotoBucket:
                     raise
         self._exists = True
 
+    def allow_public_reads(self) -> None:
+        """The public-read bucket ACL (Swift's s3api maps it to the container read ACL)."""
+        with self._errors(f"giving bucket {self.name} the public-read ACL"):
+            self.client.put_bucket_acl(Bucket=self.name, ACL="public-read")
+
     def remove(self) -> None:
         """Delete the (empty) bucket itself."""
         with self._errors(f"removing bucket {self.name}"):
