@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from bench_floor import PREFIX as FLOOR_PREFIX  # noqa: E402
 from bench_floor import (  # noqa: E402
     add_floor_remotes,
+    floor_cells,
     floor_rows,
     floor_table,
     install_floor_remote,
@@ -70,6 +71,7 @@ HANDSHAKE = "EXTENSIONS INFO GETGITREMOTENAME ASYNC"
 ROWS = ("small", "fsck", "large", "export", "import", "startup", "scale", "floor")
 DEFAULT_SCALE = "1000,10000"
 DEFAULT_PLOT = ROOT / "docs" / "img" / "scale.png"
+DEFAULT_FLOOR_PLOT = ROOT / "docs" / "img" / "floor.png"
 
 
 # -- the raw boto3 ceiling: one Python process, the operation timed after client creation ----
@@ -459,6 +461,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "(default 1)")
     parser.add_argument("--plot", type=Path, default=DEFAULT_PLOT, metavar="PATH",
                         help="the scale row's PNG (default docs/img/scale.png)")
+    parser.add_argument("--floor-plot", type=Path, default=DEFAULT_FLOOR_PLOT, metavar="PATH",
+                        help="the floor row's PNG (default docs/img/floor.png)")
     parser.add_argument("--server", choices=SERVER_KINDS, default="moto",
                         help="the S3 server on 127.0.0.1 (ceph and s3rver: make servers)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -544,6 +548,11 @@ def main(argv: list[str] | None = None) -> int:
         print("floor row (scripts/bench_floor.py): own cost = time above the floor "
               "(s3py: the raw-protocol external remote; built-in: the directory remote)")
         print("\n".join(floor_table(bench.results)))
+        from bench_plot import plot_floor
+
+        title = (f"floor and own cost: git-annex {version.split('-')[0]}, {options.server}, "
+                 f"{options.small} small files, medians of {options.repeat}")
+        print(f"- {plot_floor(floor_cells(bench.results), options.floor_plot, title)}")
     if startup:
         print()
         print("\n".join(startup_table(startup)))

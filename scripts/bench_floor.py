@@ -119,18 +119,22 @@ def floor_rows(bench, repo: Path, rep: int, dirs: dict[str, Path]) -> None:
                          f"-J{jobs}", who, measured)
 
 
+def floor_cells(results: dict[tuple[str, str], list]) -> dict[str, dict[str, float]]:
+    """Row (without the prefix) -> contender -> median seconds."""
+    rows = list(dict.fromkeys(row for row, _ in results if row.startswith(PREFIX)))
+    return {row[len(PREFIX):]: {who: statistics.median(m.seconds for m in results[(row, who)])
+                                for who in REMOTES if (row, who) in results} for row in rows}
+
+
 def floor_table(results: dict[tuple[str, str], list]) -> list[str]:
     """Medians, the floors, each remote's own cost and s3py's own cost over the built-in's."""
-    rows = list(dict.fromkeys(row for row, _ in results if row.startswith(PREFIX)))
     out = ["| row | built-in s | s3py s | floor directory s | floor external s | built-in own "
            "s | s3py own s | s3py/built-in total | s3py/built-in own cost |",
            "|---|---|---|---|---|---|---|---|---|"]
-    for row in rows:
-        cell = {who: statistics.median(m.seconds for m in results[(row, who)])
-                for who in REMOTES if (row, who) in results}
+    for row, cell in floor_cells(results).items():
         own = {who: cell[who] - cell[FLOOR_OF[who]] for who in (BUILTIN, S3PY)}
         ratio = own[S3PY] / own[BUILTIN] if own[BUILTIN] > 0 else float("nan")
-        out.append(f"| {row[len(PREFIX):]} | {cell[BUILTIN]:.2f} | {cell[S3PY]:.2f} | "
+        out.append(f"| {row} | {cell[BUILTIN]:.2f} | {cell[S3PY]:.2f} | "
                    f"{cell[FLOOR_DIRECTORY]:.2f} | {cell[FLOOR_EXTERNAL]:.2f} | "
                    f"{own[BUILTIN]:.2f} | {own[S3PY]:.2f} | "
                    f"{cell[S3PY] / cell[BUILTIN]:.2f} | {ratio:.2f} |")

@@ -51,6 +51,41 @@ def plot_scale(points: list[ScalePoint], path: Path, title: str) -> str:
     return f"plot: {path}"
 
 
+def plot_floor(cells: dict[str, dict[str, float]], path: Path, title: str) -> str:
+    """The floor row's PNG: per operation, each contender's median seconds as a bar split into
+    its floor and its own cost (``cells``: row -> contender -> seconds, as floor_table reads
+    them)."""
+    try:
+        import matplotlib
+    except ImportError:
+        return "no plot: matplotlib is missing (pip install -e '.[bench]'; make bench does)"
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from bench_floor import FLOOR_OF
+
+    rows = list(cells)
+    figure, axes = plt.subplots(figsize=(9, 5))
+    width = 0.38
+    for offset, who, colour in ((-width / 2, BUILTIN, "tab:blue"),
+                                (width / 2, S3PY, "tab:orange")):
+        xs = [i + offset for i in range(len(rows))]
+        floors = [cells[row][FLOOR_OF[who]] for row in rows]
+        own = [max(0.0, cells[row][who] - cells[row][FLOOR_OF[who]]) for row in rows]
+        axes.bar(xs, floors, width, color=colour, alpha=0.35,
+                 label=f"{who}: its floor ({FLOOR_OF[who]})")
+        axes.bar(xs, own, width, bottom=floors, color=colour, label=f"{who}: own cost")
+    axes.set_xticks(range(len(rows)), rows, fontsize="small")
+    axes.set_ylabel("seconds (median)")
+    axes.set_title(title, fontsize="medium")
+    axes.grid(alpha=0.3, axis="y")
+    axes.legend(fontsize="small")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return f"plot: {path}"
+
+
 def points_from_output(text: str) -> list[ScalePoint]:
     """The scale table a bench run printed (``| files | operation | contender | seconds |``)
     back into points, so that a run's PNG can be drawn from its saved output."""
