@@ -121,16 +121,29 @@ def test_clone_without_s3py_finds_no_web_copy(tmp_path, env, s3_proxy, s3_server
     free = credential_free_env(tmp_path / "empty-home", without_s3py=True)
     mark = s3_proxy.mark()
     cloned = tmp_path / "clone"
-    clone(bare, cloned, free)  # autoenable cannot run s3py: a warning, not an error
+    init = clone(bare, cloned, free)  # autoenable cannot run s3py: a warning, not an error
+    assert "Cannot run git-annex-remote-s3py -- It is not installed in PATH" in (
+        init.stdout + init.stderr)
     first = sorted(FILES)[0]
+    failed = run(["git", "annex", "get", first], cloned, free, check=False)
+    assert failed.returncode != 0 and "(not available)" in failed.stdout
+    run(["git", "annex", "enableremote", REMOTE, "readonly=true"], cloned, free)
     failed = run(["git", "annex", "get", first], cloned, free, check=False)
     assert failed.returncode != 0 and "(from web...)" not in failed.stdout
     whereis = json.loads(run(["git", "annex", "whereis", "--json", first], cloned,
                              free).stdout)
     assert "00000000-0000-0000-0000-000000000001" not in {
         entry["uuid"] for entry in whereis["whereis"]}
+    assert len(whereis["whereis"]) == 2  # the origin and the s3py remote, named ...
+    assert [entry["urls"] for entry in whereis["whereis"]] == [[], []]  # ... without a URL
     assert not (cloned / first).exists()
     assert not [s for s in s3_proxy.since(mark) if s.method == "GET"]
+
+    # docs/publish.md step 7: the URL built from base, fileprefix and key serves the bytes
+    key = run(["git", "annex", "lookupkey", first], cloned, free).stdout.strip()
+    url = f"{s3_proxy.endpoint}/{bucket_name}/ds%201/{key}"
+    with urllib.request.urlopen(url) as answer:
+        assert answer.read() == FILES[first]
 
 
 def test_initremote_without_credentials(tmp_path, s3_proxy, bucket_name):
