@@ -148,3 +148,12 @@ def test_adapter_and_commands_reach_s3_only_through_the_store_interface(path):
     assert {name for name in found
             if not any(name == door or name.startswith(door + ".") for door in STORE_DOORS)
             } == set()
+
+
+@pytest.mark.parametrize("engine, other", [("boto", "lean"), ("lean", "boto")])
+def test_the_engines_do_not_know_each_other(engine, other):
+    """The lean-or-botocore choice is made in store/bucket.py, outside both engines (as boto3's
+    create_transfer_manager chooses between its two)."""
+    for path in modules(f"store/{engine}"):
+        assert not touches(imports(path), {f"{PKG}.store.{other}", f"{PKG}.store.bucket",
+                                           f"{PKG}.store.open", f"{PKG}.store.listing"}), path
