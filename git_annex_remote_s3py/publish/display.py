@@ -133,5 +133,10 @@ def summary(results: list[Result], opts: Options) -> str:
         published = len(results) - len(failed) - len(skipped)
         text = (f"published {published} of {len(results)} dataset(s) to "
                 f"{where}: {sum(r.sent for r in results)} file(s) sent")
+    order = ""
+    if opts.sibling and opts.shard.index is not None and opts.shard.count > 1:
+        order = (f"; push {opts.sibling} only after all {opts.shard.count} parts succeeded "
+                 "(datalad push -r): a superdataset pushed earlier names subdatasets whose "
+                 "data other parts may not have sent yet")
     return (text + (f"; {len(failed)} failed" if failed else "")
-            + (f"; {len(skipped)} not installed, skipped" if skipped else ""))
+            + (f"; {len(skipped)} not installed, skipped" if skipped else "") + order)

@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from git_annex_remote_s3py.publish.display import Result, part_records
+from git_annex_remote_s3py.publish.display import Result, part_records, summary
 from git_annex_remote_s3py.publish.main import build_parser
-from git_annex_remote_s3py.publish.options import Shard, parse_shard, part_of
+from git_annex_remote_s3py.publish.options import Options, Shard, parse_shard, part_of
 
 PATHS = [".", "sub one", "sub one/subsub", "sub-01/ses-1", "sub-01/ses-2", "ümlaut/ß",
          *(f"sub-{i:03d}" for i in range(200))]
@@ -76,3 +76,15 @@ def test_part_records_sum_what_each_part_would_send():
             for r in records] == [(0, ["a", "c"], 3, 17, 1), (1, ["b"], 0, 0, 0),
                                   (2, [], 0, 0, 0)]
     assert [r["shard"] for r in part_records(results, Shard(1, 3))] == ["1/3"]
+
+
+def test_a_part_with_a_sibling_says_to_push_git_after_all_parts():
+    results = [Result("sub", "/top/sub", part=1, sent=2)]
+    part = Options(bucket="b", sibling="github", mode="key", shard=Shard(1, 4))
+    assert summary(results, part).endswith(
+        "push github only after all 4 parts succeeded (datalad push -r): a superdataset "
+        "pushed earlier names subdatasets whose data other parts may not have sent yet")
+    assert "(part 1/4)" in summary(results, part)
+    for plain in (Options(bucket="b", sibling="github", mode="key"),
+                  Options(bucket="b", shard=Shard(1, 4))):
+        assert "push" not in summary(results, plain)
