@@ -10,12 +10,11 @@ downloads nothing whose identifier is unchanged, and a later ``get`` asks for th
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from typing import Callable, Iterator, Protocol
 
-from git_annex_remote_s3py import naming
+from git_annex_remote_s3py import keystate, naming
 from git_annex_remote_s3py.annex.session import AnnexQueries, Session
 from git_annex_remote_s3py.errors import IntegrityError, StorageError
 from git_annex_remote_s3py.store.base import Store
@@ -23,7 +22,6 @@ from git_annex_remote_s3py.store.base import Store
 CID_SEPARATOR = ":"
 MAX_EXTENSION_LENGTH = 4  # git-annex's annex.maxextensionlength default
 MAX_EXTENSIONS = 2  # git-annex's annex.maxextensions default
-STATE_FIELD = "import"  # SETSTATE value: {"import": {name: cid}}
 
 
 def content_identifier(etag: str, version_id: str | None) -> str:
@@ -197,20 +195,12 @@ def retrieval(cid: str | None) -> tuple[str | None, str | None]:
 
 def recorded_cids(state: str) -> dict[str, str]:
     """name -> content identifier recorded for one key (SETSTATE), {} when none."""
-    if not state:
-        return {}
-    try:
-        found = json.loads(state).get(STATE_FIELD, {})
-    except (ValueError, AttributeError):
-        return {}
-    return found if isinstance(found, dict) else {}
+    return keystate.entries(state, keystate.IMPORT)
 
 
 def with_cid(state: str, relative: str, cid: str) -> str:
     """The key's state with ``relative``'s content identifier added (one line of JSON)."""
-    cids = recorded_cids(state)
-    cids[relative] = cid
-    return json.dumps({STATE_FIELD: cids}, separators=(",", ":"), ensure_ascii=True)
+    return keystate.with_entry(state, keystate.IMPORT, relative, cid)
 
 
 def _unescape_key_file(base: str) -> str:

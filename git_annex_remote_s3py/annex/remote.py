@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 import annexremote
 from annexremote import ExportRemote, RemoteError
 
-from git_annex_remote_s3py import naming, urls
+from git_annex_remote_s3py import keystate, naming, urls
 from git_annex_remote_s3py.annex import info as described
 from git_annex_remote_s3py.annex import s3urls, versions
 from git_annex_remote_s3py.annex.partfile import written_beside
@@ -103,6 +103,7 @@ class S3Remote(ExportRemote):
                                 sha256=naming.key_sha256(key))
         self._hint_once_at_acl_refusal(store)
         progress.finish(stored.size)
+        self._record_upload(key, object_name, stored)
         return stored
 
     def _hint_once_at_acl_refusal(self, store: Store) -> None:
@@ -111,6 +112,18 @@ class S3Remote(ExportRemote):
         why = store.public_acl_refused()
         if why and self.session.refuse_acl():
             self._acl_hint(why)
+
+    def _record_upload(self, key: str, object_name: str, stored: ObjectInfo) -> None:
+        """Keep the ETag of a checked upload in the key's remote state where the object
+        cannot prove its content by itself (no SHA-256 kept and no MD5 key's ETag: multipart
+        objects, servers that ignore checksums, keys without a hash), for ``verify``."""
+        digest = naming.key_digest(key)
+        if stored.sha256_kept or (digest is not None and digest[0] == "MD5"
+                                  and stored.etag.lower() == digest[1]):
+            return
+        self.annex.setstate(key, keystate.with_entry(self.annex.getstate(key),
+                                                     keystate.UPLOADED, object_name,
+                                                     stored.etag))
 
     def _acl_hint(self, why: str) -> None:
         import json

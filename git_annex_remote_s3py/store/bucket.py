@@ -252,7 +252,8 @@ class Bucket:
                 name, path, self.boto.put_single(name, path, size, report, args, sha256),
                 by_lean=False)))
         report(size)
-        return ObjectInfo(size, stored.etag, stored.version_id)
+        return ObjectInfo(size, stored.etag, stored.version_id,
+                          sha256_kept=bool(sha256) and stored.server_checked)
 
     def _verified(self, name: str, path: str, stored: integrity.Stored, *,
                   by_lean: bool) -> integrity.Stored:

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from git_annex_remote_s3py import commands, urls
+from git_annex_remote_s3py import commands, keystate, urls
 from git_annex_remote_s3py.errors import AccessDenied, ObjectNotFound, S3pyError, one_line
 from git_annex_remote_s3py.store.base import Store
 from git_annex_remote_s3py.store.open import open_public
@@ -38,7 +38,8 @@ class Result:
         return f"{self.status:8} {where}{version}: {self.reason}"
 
 
-def check(store: Store, target: Target, verify_etag_md5: bool, anonymous: bool) -> Result:
+def check(store: Store, target: Target, verify_etag_md5: bool, anonymous: bool,
+          recorded: str | None = None) -> Result:
     """One HEAD (with checksums) of the target's object, judged; an error is ``unknown``."""
     try:
         found = store.describe(target.name, target.version_id)
@@ -48,7 +49,7 @@ def check(store: Store, target: Target, verify_etag_md5: bool, anonymous: bool) 
         return Result(target, judge.DENIED if anonymous else judge.UNKNOWN, one_line(exc))
     except S3pyError as exc:
         return Result(target, judge.UNKNOWN, one_line(exc))
-    verdict = judge.judge(target.key, found, verify_etag_md5)
+    verdict = judge.judge(target.key, found, verify_etag_md5, recorded)
     return Result(target, verdict.status, verdict.reason)
 
 
@@ -107,12 +108,20 @@ def verify(options: Namespace, say: Callable[[str], None] = print) -> int:
         raise S3pyError(f"--download {options.download}: give a fraction 0..1, e.g. 0.05")
     config = commands.pick_remote(options.remote)
     uuid = config["uuid"]
+    if config.get("encryption", "none") != "none" or config.get("chunk") or config.get(
+            "chunksize"):
+        raise S3pyError(f"remote {config['name']!r} encrypts or chunks: its objects are named "
+                        "by keys git-annex derives (HMACs, chunk keys); verify checks remotes "
+                        "with encryption=none and no chunk=; use git annex fsck --from there")
     settings, store, verify_md5 = open_store(options, config)
     found = locations.recorded_keys(uuid, settings, options.paths, options.all, options.branch)
     todo = locations.targets(uuid, settings, found)
+    states = locations.remote_states(uuid, [target.key for target in todo])
+    uploaded = {target: keystate.entries(states.get(target.key, ""), keystate.UPLOADED).get(
+        target.name) for target in todo}
     with ThreadPoolExecutor(max(1, options.jobs)) as pool:
-        results = list(pool.map(lambda t: check(store, t, verify_md5, options.anonymous),
-                                todo))
+        results = list(pool.map(lambda t: check(store, t, verify_md5, options.anonymous,
+                                                uploaded[t]), todo))
         picked = sample(results, options.download, options.seed)
         results = list(pool.map(lambda i: hashed_download(store, results[i])
                                 if i in picked else results[i], range(len(results))))

@@ -21,7 +21,6 @@ VERIFIED, PRESENT, MISSING, CORRUPT, UNKNOWN = "verified", "present", "missing",
 DENIED = "denied"  # --anonymous: the public URL refuses anonymous reads
 FAILURES = (MISSING, CORRUPT, DENIED)
 STATUSES = (VERIFIED, PRESENT, MISSING, CORRUPT, DENIED, UNKNOWN)
-RECORDED_ETAG = "s3py-etag"  # object metadata: the ETag a copy of a checked upload must have
 
 # git-annex backend -> hashlib constructor (the E variants hash the same way)
 HASHES: dict[str, Any] = {
@@ -60,8 +59,10 @@ def hash_of(key: str) -> Any:
     return make() if make is not None and key_digest(key) else None
 
 
-def judge(key: str, found: Described, verify_etag_md5: bool = True) -> Verdict:
-    """What ``found`` (a HEAD of the object that should hold ``key``) proves."""
+def judge(key: str, found: Described, verify_etag_md5: bool = True,
+          recorded: str | None = None) -> Verdict:
+    """What ``found`` (a HEAD of the object that should hold ``key``) proves; ``recorded``:
+    the ETag s3py recorded when it uploaded (and checked) that object, if it did."""
     expected = naming.expected_object_size(key)
     if expected is not None and found.size != expected:
         return Verdict(CORRUPT, f"holds {found.size} bytes, the key has {expected}")
@@ -76,12 +77,11 @@ def judge(key: str, found: Described, verify_etag_md5: bool = True) -> Verdict:
         if md5 == digest:
             return Verdict(VERIFIED, "the ETag (the object's MD5) is the key's")
         return Verdict(CORRUPT, f"the ETag (the object's MD5) {md5} is not the key's")
-    recorded = found.metadata.get(RECORDED_ETAG)
     if recorded:
         if recorded.strip('"') == found.etag:
             return Verdict(VERIFIED, "the ETag is the one s3py checked at upload")
         return Verdict(CORRUPT, f"the ETag {found.etag} is not the {recorded} s3py checked "
-                                "at upload (overwritten)")
+                                "at upload (overwritten by another writer)")
     return Verdict(PRESENT, nothing_to_compare(key, found, md5))
 
 

@@ -4,6 +4,7 @@ versions a versioned remote recorded, and ``--fix``'s corrections of the locatio
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from dataclasses import dataclass
@@ -84,17 +85,16 @@ def under(file: str, paths: list[str]) -> bool:
 
 
 class UrlLog:
-    """``versions.UrlLog`` over ``git annex whereis``: the URLs recorded for the remote."""
+    """``versions.UrlLog`` over the git-annex branch's URL logs (``.log.web``: ``TIMESTAMPs
+    1|0 URL`` lines; the newest line of a URL says whether it is recorded; URIs a remote
+    recorded, not web URLs, begin with ":")."""
 
     def __init__(self, uuid: str, keys: Iterable[str]) -> None:
         self.uuid = uuid
-        batch = "".join(f"{key}\n" for key in sorted(set(keys)))
-        self.urls: dict[str, list[str]] = {}
-        if batch:
-            for record in annex_json("whereis", "--batch-keys", stdin=batch):
-                self.urls[record["key"]] = [
-                    url for entry in record.get("whereis", []) + record.get("untrusted", [])
-                    if entry.get("uuid") == uuid for url in entry.get("urls", [])]
+        self.urls = {key: [url.removeprefix(":")
+                           for url, (_, status) in newest_values(log, "").items()
+                           if status == "1"]
+                     for key, log in branch_logs(keys, ".log.web").items()}
 
     def getuuid(self) -> str:
         return self.uuid
@@ -122,6 +122,65 @@ def targets(uuid: str, settings: Settings, found: list[tuple[str, str | None]]) 
         else:
             result.append(Target(key, file, naming.key_object_name(settings.fileprefix, key)))
     return result
+
+
+def branch_path(key: str, suffix: str) -> str:
+    """Where the git-annex branch keeps a per-key log: ``hashDirLower`` (the key's MD5,
+    3 + 3 hex digits) and the key escaped as git-annex's ``keyFile``."""
+    digest = hashlib.md5(key.encode()).hexdigest()
+    escaped = key.replace("&", "&a").replace("%", "&s").replace(":", "&c").replace("/", "%")
+    return f"{digest[:3]}/{digest[3:6]}/{escaped}{suffix}"
+
+
+def branch_logs(keys: Iterable[str], suffix: str) -> dict[str, str]:
+    """key -> its per-key log file (``.log.rmt``, ``.log.web``...) in the git-annex branch,
+    for keys that have one; one ``git cat-file --batch`` for all."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    batch = "".join(f"git-annex:{branch_path(key, suffix)}\n" for key in wanted)
+    done = subprocess.run(["git", "cat-file", "--batch"], input=batch.encode(),
+                          capture_output=True)
+    if done.returncode != 0:
+        raise S3pyError(f"git cat-file failed: {done.stderr.decode(errors='replace')[:300]}")
+    found, data, position = {}, done.stdout, 0
+    for key in wanted:
+        header_end = data.index(b"\n", position)
+        header = data[position:header_end].split()
+        position = header_end + 1
+        if len(header) < 3 or header[-1] == b"missing":
+            continue
+        size = int(header[2])
+        found[key] = data[position:position + size].decode("utf-8", "replace")
+        position += size + 1
+    return found
+
+
+def newest_values(log: str, column: str) -> dict[str, tuple[float, str]]:
+    """The newest value per second column of ``TIMESTAMPs COLUMN VALUE`` lines where the
+    column is ``column`` (a UUID), or per value (``column`` ""; web logs: status, URL)."""
+    newest: dict[str, tuple[float, str]] = {}
+    for line in log.splitlines():
+        fields = line.split(" ", 2)
+        if len(fields) != 3 or not fields[0].endswith("s"):
+            continue
+        stamp = float(fields[0][:-1])
+        if column and fields[1] == column:
+            slot, value = column, fields[2]
+        elif not column:
+            slot, value = fields[2], fields[1]
+        else:
+            continue
+        if slot not in newest or stamp >= newest[slot][0]:
+            newest[slot] = (stamp, value)
+    return newest
+
+
+def remote_states(uuid: str, keys: Iterable[str]) -> dict[str, str]:
+    """key -> the remote's newest SETSTATE value for it (``.log.rmt``: ``TIMESTAMPs UUID
+    VALUE`` lines), for keys that have one."""
+    return {key: found[uuid][1] for key, log in branch_logs(keys, ".log.rmt").items()
+            if uuid in (found := newest_values(log, uuid))}
 
 
 def record_absent(uuid: str, keys: Iterable[str]) -> None:

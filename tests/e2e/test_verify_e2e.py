@@ -54,13 +54,13 @@ def test_intact_remote_is_verified_by_heads_alone(tmp_path, env, s3_proxy, bucke
     found = records(done.stdout)
     assert {file: r["status"] for file, r in found.items()} == {
         **{f"sha/{i}.dat": "verified" for i in range(4)},
-        **{f"md5-{i}.dat": "verified" for i in range(3)}, "worm.dat": "present"}
+        **{f"md5-{i}.dat": "verified" for i in range(3)}, "worm.dat": "verified"}
     assert "SHA-256" in found["sha/0.dat"]["reason"] and "MD5" in found["md5-0.dat"]["reason"]
-    assert "WORM key" in found["worm.dat"]["reason"]
+    assert "s3py checked at upload" in found["worm.dat"]["reason"]  # its recorded ETag
     assert object_gets(s3_proxy, mark, bucket_name) == []
     heads = [seen for seen in s3_proxy.since(mark) if seen.method == "HEAD"]
     assert len(heads) == 8
-    assert "8 keys: 7 verified, 1 present" in done.stderr
+    assert "8 keys: 8 verified" in done.stderr
 
 
 def test_damage_by_another_client_is_named_and_fixed(tmp_path, env, s3_server, s3_proxy,
@@ -92,7 +92,7 @@ def test_damage_by_another_client_is_named_and_fixed(tmp_path, env, s3_server, s
                     check=False).stdout
         assert (remote_uuid in where) == (path == "sha/0.dat"), path
     again = verify(repo, env)  # the location log no longer puts them there
-    assert again.returncode == 0 and "5 keys: 4 verified, 1 present" in again.stderr
+    assert again.returncode == 0 and "5 keys: 5 verified" in again.stderr
     run(["git", "annex", "fsck", "-q", "--fast", "--from", "s3", "."], repo, env)
 
 
@@ -115,3 +115,51 @@ def test_download_sample_hashes_what_no_checksum_proves(tmp_path, env, s3_server
     assert {f: r["status"] for f, r in records(sampled.stdout).items()} == {
         "0.dat": "corrupt", "1.dat": "verified", "2.dat": "verified"}
     assert len(object_gets(s3_proxy, mark, bucket_name)) == 3
+
+
+def test_multipart_objects_are_verified_by_the_etag_recorded_at_upload(
+        tmp_path, env, s3_server, s3_proxy, bucket_name):
+    big = {f"big{i}.bin": os.urandom(6 * 1024**2 + i) for i in range(2)}
+    repo = make_annex_repo(tmp_path / "repo", env, big)
+    initremote(repo, env, "s3", s3_proxy, bucket_name, "encryption=none", "partsize=5MiB")
+    run(["git", "annex", "copy", "-q", "--to", "s3", "."], repo, env)
+    names = {path: key_of(repo, env, path) for path in big}
+    assert all(s3_server.client().head_object(Bucket=bucket_name, Key=name)["ETag"]
+               .endswith('-2"') for name in names.values())  # two parts each
+    found = records(verify(repo, env, "--json").stdout)
+    assert {f: r["status"] for f, r in found.items()} == {p: "verified" for p in big}
+    assert "s3py checked at upload" in found["big0.bin"]["reason"]
+    s3_server.client().put_object(Bucket=bucket_name, Key=names["big0.bin"],
+                                  Body=os.urandom(len(big["big0.bin"])))
+    mark = s3_proxy.mark()
+    again = verify(repo, env, "--json")
+    assert again.returncode == 1
+    found = records(again.stdout)
+    assert (found["big0.bin"]["status"], found["big1.bin"]["status"]) == ("corrupt", "verified")
+    assert "overwritten" in found["big0.bin"]["reason"]
+    assert object_gets(s3_proxy, mark, bucket_name) == []
+
+
+def test_export_mode_checks_the_exported_tree_and_its_versions(tmp_path, env, s3_server,
+                                                               s3_proxy, bucket_name):
+    files = {"a.dat": os.urandom(1500), "d/b.dat": os.urandom(1600)}
+    repo = make_annex_repo(tmp_path / "repo", env, files)
+    initremote(repo, env, "s3", s3_proxy, bucket_name, "encryption=none", "exporttree=yes",
+               "bucketversioning=yes", "fileprefix=x/")
+    run(["git", "annex", "export", "-q", "HEAD", "--to", "s3"], repo, env)
+    (repo / "a.dat").unlink()
+    run(["git", "annex", "add", "-q", "a.dat"], repo, env, check=False)
+    (repo / "a.dat").write_bytes(os.urandom(1700))  # a new version of a.dat
+    run(["git", "annex", "add", "-q", "a.dat"], repo, env)
+    run(["git", "commit", "-q", "-m", "new a"], repo, env)
+    run(["git", "annex", "export", "-q", "HEAD", "--to", "s3"], repo, env)
+    done = verify(repo, env, "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    found = records(done.stdout)
+    assert {f: r["status"] for f, r in found.items()} == {"a.dat": "verified",
+                                                          "d/b.dat": "verified"}
+    assert found["a.dat"]["object"] == "x/a.dat" and found["a.dat"]["version"]
+    s3_server.client().delete_object(Bucket=bucket_name, Key="x/d/b.dat",
+                                     VersionId=found["d/b.dat"]["version"])
+    gone = records(verify(repo, env, "--json", "d").stdout)
+    assert {f: r["status"] for f, r in gone.items()} == {"d/b.dat": "missing"}

@@ -12,8 +12,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "git_annex_remote_s3py"
 PKG = "git_annex_remote_s3py"
 BOTO = {"boto3", "botocore", "s3transfer", "urllib3"}
-PURE = ("errors.py", "naming.py", "urls.py", "config.py", "credentials.py", "progress.py",
-        "annexlog.py")
+PURE = ("errors.py", "keystate.py", "naming.py", "urls.py", "config.py", "credentials.py",
+        "progress.py", "annexlog.py")
 
 
 def _type_checking_only(tree: ast.Module) -> set[ast.AST]:
