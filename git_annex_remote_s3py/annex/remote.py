@@ -102,8 +102,8 @@ class S3Remote(ExportRemote):
         stored = store.put_file(object_name, local_file, progress,
                                 sha256=naming.key_sha256(key))
         self._hint_once_at_acl_refusal(store)
-        progress.finish(stored.size)
         self._record_upload(key, object_name, stored)
+        progress.finish(stored.size)
         return stored
 
     def _hint_once_at_acl_refusal(self, store: Store) -> None:

@@ -29,6 +29,7 @@ class Result:
     files: Optional[int] = None  # with --plan: files of HEAD, their bytes, the bytes to send
     bytes: Optional[int] = None
     bytes_to_send: Optional[int] = None
+    verified: str = ""  # with --verify: verify's summary (e.g. "12 keys: 12 verified")
 
     def line(self, bucket: str) -> str:
         where = f"s3://{bucket}/{self.fileprefix}"
@@ -47,7 +48,8 @@ class Result:
                 detail = f"part {self.part}; {detail}"
             return f"plan     {self.dataset} -> {where} ({self.remote_action} remote; {detail})"
         return f"ok       {self.dataset} -> {where} ({self.remote_action} remote; " \
-               f"{self.sent} file(s) sent{'; ' + self.sibling if self.sibling else ''})"
+               f"{self.sent} file(s) sent{'; ' + self.sibling if self.sibling else ''}" \
+               f"{'; verify: ' + self.verified if self.verified else ''})"
 
 
 class Progress:

@@ -96,11 +96,35 @@ def publish_one(top: Path, ds: Path, opts: Options, tick: Callable[[], None]) ->
             assert uuid
             result.to_send = pending(ds, opts, uuid)
             result.sent = transfer(ds, opts, uuid, tick, result.to_send)
+            if opts.verify:
+                result.verified = verify_published(ds, opts)
         if opts.sibling:
             result.sibling = configure_sibling(ds, opts)
     except S3pyError as exc:
         result.status, result.message = "error", str(exc)
     return result
+
+
+def verify_published(ds: Path, opts: Options) -> str:
+    """``git-annex-remote-s3py verify`` of the dataset's remote: through the public URL
+    without credentials (``--anonymous``) when the objects are public, else signed; its
+    summary, or ``PublishError`` naming what is missing, corrupt or not public."""
+    import subprocess
+
+    anonymous = ["--anonymous"] if opts.public or opts.publicurl else []
+    done = subprocess.run(["git-annex-remote-s3py", "verify", "--remote", opts.remote,
+                           "--json", *anonymous, *(["--branch", "HEAD"] if opts.mode == "export"
+                                                   else [])],
+                          cwd=ds, capture_output=True, text=True)
+    summary = done.stderr.strip().splitlines()[-1:] or [""]
+    counts = summary[0].split(": ", 1)[-1]
+    if done.returncode != 0:
+        bad = [record for record in map(json.loads, done.stdout.splitlines())
+               if record["status"] not in ("verified", "present")]
+        named = ", ".join(f"{r['file'] or r['key']} {r['status']}" for r in bad[:5])
+        raise PublishError(f"published, but verify{' ' + anonymous[0] if anonymous else ''} "
+                           f"found {counts}: {named or summary[0]}")
+    return counts
 
 
 def publish(top: Path, opts: Options) -> list[Result]:
@@ -168,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "dataset's part, files and bytes, and one record per part (what it would "
                    "send) to feed a scheduler")
     p.add_argument("--json", action="store_true", help="one JSON record per dataset on stdout")
+    p.add_argument("--verify", action="store_true",
+                   help="after publishing, check every published file without downloading it "
+                        "(git-annex-remote-s3py verify; with --public/--publicurl through the "
+                        "public URL without credentials)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
@@ -198,7 +226,7 @@ def publish_as_told(args: argparse.Namespace) -> int:
                    remote=args.remote, mode=args.mode, public=args.public,
                    publicurl=args.publicurl, versioning=args.versioning, sibling=args.sibling,
                    jobs=max(1, args.jobs), dry_run=args.dry_run or args.plan,
-                   json=args.json, shard=args.shard, plan=args.plan)
+                   json=args.json, shard=args.shard, plan=args.plan, verify=args.verify)
     try:
         check_tools()
         check_options(opts)

@@ -68,3 +68,4 @@ class Options:
     json: bool = False
     shard: Shard = Shard(None, 1)
     plan: bool = False
+    verify: bool = False  # after publishing: git-annex-remote-s3py verify (--anonymous)

@@ -163,3 +163,26 @@ def test_export_mode_checks_the_exported_tree_and_its_versions(tmp_path, env, s3
                                      VersionId=found["d/b.dat"]["version"])
     gone = records(verify(repo, env, "--json", "d").stdout)
     assert {f: r["status"] for f, r in gone.items()} == {"d/b.dat": "missing"}
+
+
+def test_anonymous_checks_reads_through_the_public_url(tmp_path, env, s3_server, s3_proxy,
+                                                        bucket_name):
+    files = {f"{i}.dat": os.urandom(1200 + i) for i in range(3)}
+    repo = make_annex_repo(tmp_path / "repo", env, files)
+    initremote(repo, env, "s3", s3_proxy, bucket_name, "encryption=none", "public=yes")
+    run(["git", "annex", "copy", "-q", "--to", "s3", "."], repo, env)
+    mark = s3_proxy.mark()
+    done = verify(repo, env, "--json", "--anonymous")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert {r["status"] for r in records(done.stdout).values()} == {"verified"}
+    seen = s3_proxy.since(mark)
+    assert seen and not any(request.signed for request in seen)  # no credentials used
+    assert object_gets(s3_proxy, mark, bucket_name) == []
+    other = s3_server.client()
+    other.put_object_acl(Bucket=bucket_name, Key=key_of(repo, env, "0.dat"), ACL="private")
+    other.delete_object(Bucket=bucket_name, Key=key_of(repo, env, "1.dat"))
+    refused = verify(repo, env, "--json", "--anonymous")
+    assert refused.returncode == 1
+    assert {f: r["status"] for f, r in records(refused.stdout).items()} == {
+        "0.dat": "denied", "1.dat": "missing", "2.dat": "verified"}
+    assert verify(repo, env, "--anonymous", "--fix").returncode == 1  # refused: not a check
