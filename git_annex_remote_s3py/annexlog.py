@@ -25,3 +25,15 @@ def parse_remote_log(text: str) -> dict[str, dict[str, str]]:
         if uuid and (uuid not in newest or _stamp(stamp) >= _stamp(newest[uuid][0])):
             newest[uuid] = (stamp, {k: decode_log_value(v) for k, v in config.items()})
     return {uuid: config for uuid, (_, config) in newest.items()}
+
+
+def present_values(log: str) -> set[str]:
+    """The values of a per-key log (UUIDs of a location log ``KEY.log``, URLs of a URL log
+    ``KEY.log.web``) whose newest line says present (``1``); lines are ``TIMESTAMP STATUS
+    VALUE``."""
+    newest: dict[str, tuple[float, str]] = {}
+    for line in log.splitlines():
+        stamp, status, value = (line.split(" ", 2) + ["", ""])[:3]
+        if value and (value not in newest or _stamp(stamp) >= newest[value][0]):
+            newest[value] = (_stamp(stamp), status)
+    return {value for value, (_, status) in newest.items() if status == "1"}

@@ -32,6 +32,7 @@ Helper subcommands (run inside a git-annex repository):
   cleanup-uploads [--remote NAME] [--yes] [--older-than 24h]
                                                         list/abort abandoned multipart uploads
   forget-public-urls [--remote NAME] [--dry-run]        drop web URL records of older versions
+  record-old-versions [--remote NAME] [--dry-run]       public URLs of old exported versions
   verify [--remote NAME] [--fix] [--json] [-J N] [--anonymous] [--download FRACTION]
          [PATH... | --all | --branch REF]               check what the remote holds (HEADs only)
 """
@@ -199,6 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
                                  "(they counted one S3 object as two copies)")
     forget.add_argument("--remote", help="name of the s3py remote (default: the only one)")
     forget.add_argument("--dry-run", action="store_true", help="only list them")
+    record = sub.add_parser("record-old-versions",
+                            help="record the public URLs of old versions of a public versioned "
+                                 "export that an older s3py left without one")
+    record.add_argument("--remote", help="name of the s3py remote (default: the only one)")
+    record.add_argument("--dry-run", action="store_true", help="only list them")
     add_verify_parser(sub)
     return parser
 

@@ -17,9 +17,9 @@ from typing import Sequence
 
 from git_annex_remote_s3py import naming, urls
 from git_annex_remote_s3py.annex.session import BranchAnnex, Session
-from git_annex_remote_s3py.annexlog import parse_remote_log
+from git_annex_remote_s3py.annexlog import parse_remote_log, present_values
 from git_annex_remote_s3py.config import Settings
-from git_annex_remote_s3py.errors import ConfigError, S3pyError
+from git_annex_remote_s3py.errors import ConfigError, ObjectNotFound, S3pyError
 from git_annex_remote_s3py.store.base import Store, Upload
 
 AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -193,9 +193,74 @@ def forget_public_urls(options: Namespace) -> int:
     return 0
 
 
+def branch_logs(*suffixes: str) -> dict[str, str]:
+    """Path -> text of every file of the git-annex branch whose name ends in ``suffixes``."""
+    listing = _git("ls-tree", "-r", "git-annex").splitlines()
+    wanted = [(line.split()[2], line.split("\t", 1)[1]) for line in listing
+              if line.split("\t", 1)[1].endswith(suffixes)]
+    if not wanted:
+        return {}
+    answer = subprocess.run(["git", "cat-file", "--batch"], check=True, capture_output=True,
+                            input="".join(f"{blob}\n" for blob, _ in wanted).encode()).stdout
+    texts, at = {}, 0
+    for _, path in wanted:  # each answer: "<sha> blob <size>\n", the content, "\n"
+        header_end = answer.index(b"\n", at)
+        size = int(answer[at:header_end].split()[2])
+        texts[path] = answer[header_end + 1:header_end + 1 + size].decode(errors="replace")
+        at = header_end + 1 + size + 1
+    return texts
+
+
+def record_old_versions(options: Namespace) -> int:
+    """Record, for git-annex's web remote, the public URL of each old version of a public
+    versioned export that git-annex no longer counts on the remote and that has no public URL
+    yet (overwritten or unexported by an s3py that did not record it): only where a HEAD of that
+    exact version finds it, so each URL counts one object that is there."""
+    config = pick_remote(options.remote)
+    settings, bucket = open_bucket(config, "check the versions of")
+    if not (settings.exporttree and settings.versioning and settings.public):
+        raise S3pyError(f"remote {config['name']!r} is no public versioned export "
+                        "(exporttree=yes bucketversioning=yes public=yes): nothing to record")
+    base = urls.public_base_url(settings)
+    mine = urls.version_uri_prefix(config["uuid"], settings.bucket)
+    logs = branch_logs(".log", ".log.web")
+    found = []
+    for path, text in logs.items():
+        if not path.endswith(".log.web"):
+            continue
+        key = path.rsplit("/", 1)[-1][:-len(".log.web")]
+        # git-annex writes a URL no web download fetches (s3py://) with a leading ":"
+        recorded = {url.removeprefix(":") for url in present_values(text)}
+        versions = [urls.parse_version_uri(uri) for uri in sorted(recorded)
+                    if uri.startswith(mine)]
+        if (not versions or any(url.startswith(base + "/") for url in recorded)
+                or config["uuid"] in present_values(logs.get(path[:-len(".web")], ""))):
+            continue
+        for _, _, name, version_id in filter(None, versions):
+            try:
+                bucket.head(name, version_id)
+            except ObjectNotFound:
+                print(f"gone {key} {name} (version {version_id})")
+                continue
+            found.append((key, urls.object_url(base, name, version_id)))
+            break
+    if found and not options.dry_run:
+        batch = "".join(f"{key} {url}\n" for key, url in found)
+        done = subprocess.run(["git", "annex", "registerurl", "--batch"], input=batch,
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise S3pyError(f"git annex registerurl failed: {done.stderr.strip()[:200]}")
+    for key, url in found:
+        print(f"{'would record' if options.dry_run else 'recorded'} {key} {url}")
+    if not found:
+        print("no old version without a public URL")
+    return 0
+
+
 def run(options: Namespace) -> int:
     commands = {"presign": presign, "policy": policy, "cleanup-uploads": cleanup_uploads,
-                "forget-public-urls": forget_public_urls}
+                "forget-public-urls": forget_public_urls,
+                "record-old-versions": record_old_versions}
     try:
         return commands[options.command](options)
     except S3pyError as exc:

@@ -321,3 +321,41 @@ def test_old_versions_of_a_public_export_for_anybody(tmp_path, env, s3_proxy, s3
         assert (cloned / "data.txt").read_bytes() == b"old bytes\n"
         assert (cloned / "gone.txt").read_bytes() == b"unexported later\n"
         assert_anonymous(s3_proxy.since(mark), bucket_name, {"v/data.txt", "v/gone.txt"})
+
+
+def test_old_versions_an_older_s3py_left_without_url(tmp_path, env, s3_proxy, s3_server,
+                                                     bucket_name):
+    """``record-old-versions``: a public versioned export whose overwritten versions have no
+    public URL (an s3py before that recorded them) gets one per version that is there."""
+    repo = make_annex_repo(tmp_path / "repo", env, {"data.txt": b"old bytes\n"})
+    run(["git", "annex", "initremote", REMOTE, "type=external", "externaltype=s3py",
+         f"bucket={bucket_name}", f"endpoint={s3_proxy.endpoint}", "public=yes",
+         "exporttree=yes", "bucketversioning=yes", "fileprefix=v/", "encryption=none"],
+        repo, env)
+    run(["git", "annex", "export", "HEAD", "--to", REMOTE], repo, env)
+    old = run(["git", "annex", "lookupkey", "data.txt"], repo, env).stdout.strip()
+    run(["git", "annex", "unlock", "data.txt"], repo, env)
+    (repo / "data.txt").write_bytes(b"new bytes\n")
+    run(["git", "annex", "add", "-q", "data.txt"], repo, env)
+    run(["git", "commit", "-q", "-m", "overwrite"], repo, env)
+    run(["git", "annex", "export", "HEAD", "--to", REMOTE], repo, env)
+    [url] = holders(repo, env, old)[WEB_UUID]
+    run(["git", "annex", "unregisterurl", old, url], repo, env)  # as an older s3py left it
+    assert WEB_UUID not in holders(repo, env, old)
+
+    dry = run(["git-annex-remote-s3py", "record-old-versions", "--dry-run"], repo, env)
+    assert dry.stdout == f"would record {old} {url}\n"
+    done = run(["git-annex-remote-s3py", "record-old-versions"], repo, env)
+    assert done.stdout == f"recorded {old} {url}\n"
+    assert holders(repo, env, old)[WEB_UUID] == {url}
+    again = run(["git-annex-remote-s3py", "record-old-versions"], repo, env)
+    assert again.stdout == "no old version without a public URL\n"
+
+    bare = bare_repo(tmp_path / "bare.git", env)
+    run(["git", "push", "-q", str(bare), "main", "git-annex"], repo, env)
+    free = credential_free_env(tmp_path / "free-home", without_s3py=True)
+    cloned = tmp_path / "clone"
+    clone(bare, cloned, free)
+    run(["git", "checkout", "-q", "HEAD~1"], cloned, free)
+    run(["git", "annex", "get", "data.txt"], cloned, free)
+    assert (cloned / "data.txt").read_bytes() == b"old bytes\n"

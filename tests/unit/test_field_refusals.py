@@ -94,3 +94,11 @@ def test_enclosing_prefixes_nearest_first(prefix, folders):
     from git_annex_remote_s3py.annex.setup import enclosing_prefixes
 
     assert enclosing_prefixes(prefix) == folders
+
+
+def test_present_values_of_a_per_key_log_newest_line_wins():
+    from git_annex_remote_s3py.annexlog import present_values
+
+    log = ("1.5s 1 :s3py://u@b/v/a?versionId=1\n2.0s 1 http://h/b/v/a?versionId=1\n"
+           "3.0s 0 http://h/b/v/a?versionId=1\n1.0s 1 uuid-a\n0.5s 0 uuid-a\n0.1s X uuid-dead\n")
+    assert present_values(log) == {":s3py://u@b/v/a?versionId=1", "uuid-a"}
