@@ -50,7 +50,7 @@ $(VENV)/.installed-bench: $(STAMP)
 	@touch $@
 
 bench: setup annex-newest $(VENV)/.installed-bench
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/bench.py $(BENCH_ARGS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/bench/bench.py $(BENCH_ARGS)
 
 docs: setup
 	$(PY) scripts/update_docs.py

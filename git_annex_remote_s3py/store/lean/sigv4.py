@@ -3,7 +3,7 @@
 Written here so that the lean path (store/lean/) never imports botocore, not for speed
 alone: botocore's ``S3SigV4Auth.add_auth`` takes ~0.13 ms per request on this machine (the
 issue measured ~0.05 ms elsewhere), ``sign`` ~0.02 ms (its day's signing key is cached); see
-scripts/measure_lean.py. The output is checked against botocore's ``S3SigV4Auth`` in
+scripts/measure/measure_lean.py. The output is checked against botocore's ``S3SigV4Auth`` in
 tests/store/test_lean.py.
 """
 

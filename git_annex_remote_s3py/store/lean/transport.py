@@ -1,7 +1,7 @@
 """A lean signed-HTTP transport: one signed request over a kept-alive http.client connection
 per thread, no botocore.
 
-What it saves, measured by scripts/measure_lean.py (2-core machine shared with other jobs,
+What it saves, measured by scripts/measure/measure_lean.py (2-core machine shared with other jobs,
 moto's server in the same process, medians of 200 HEADs): botocore's ``head_object`` costs
 ~1.1 ms of CPU in the calling thread and ~3.4 ms wall, this transport's HEAD ~0.3 ms CPU and
 ~2.2 ms wall. Signing is the small part of that (~0.13 ms botocore, ~0.02 ms ``sigv4``); the

@@ -5,8 +5,8 @@ times ``git annex get -J4 --from s3 .`` twice, in alternating order: once with
 ``annex.security.allowed-ip-addresses=127.0.0.1`` (s3py hands git-annex the public URL) and
 once with it set to another address (s3py downloads itself, as on a private endpoint).
 
-    python scripts/bench_retrieve_url.py --git-annex-bin DIR   # DIR: the newest git-annex's bin
-    python scripts/bench_retrieve_url.py --files 50 --rounds 1        # a quick look
+    python scripts/measure/bench_retrieve_url.py --git-annex-bin DIR  # the newest git-annex's bin
+    python scripts/measure/bench_retrieve_url.py --files 50 --rounds 1  # a quick look
 
 Needs a git-annex that announces TRANSFER-RETRIEVE-URL (10.20261026 does; 10.20230126 does not,
 and then both columns measure s3py's own download).
@@ -23,7 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "bench"),  # scripts/bench/
+                str(Path(__file__).resolve().parents[2] / "tests")]
 from support.repos import S3Server, isolated_env, make_annex_repo, run  # noqa: E402
 
 URL, OWN = "git-annex downloads (URL)", "s3py downloads"

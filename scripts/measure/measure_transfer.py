@@ -2,10 +2,10 @@
 "large files at >= 90 % of raw boto3" question of issue #16 asked of the data path itself
 (``make bench``'s boto3 column compares a whole ``git annex copy``/``get`` with boto3 alone).
 
-    .venv/bin/python scripts/measure_transfer.py [--server moto|ceph|s3rver] [--mib 64]
+    .venv/bin/python scripts/measure/measure_transfer.py [--server moto|ceph|s3rver] [--mib 64]
                                                  [--files 4] [--repeat 5]
 
-One process, one server on 127.0.0.1 (scripts/bench_servers.py; moto spools bodies on a
+One process, one server on 127.0.0.1 (scripts/bench/bench_servers.py; moto spools bodies on a
 tmpfs), files on /dev/shm. Each round stores ``--files`` files and reads them back with
 s3py's ``store.bucket.Bucket`` as the remote builds it (lean path, the checks it makes for a
 key that git-annex does not hash: the strictest case; "length only" is a download of a key
@@ -25,8 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1]
-                                                          / "tests")]
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "bench"),  # scripts/bench/
+                str(Path(__file__).resolve().parents[2] / "tests")]
 from bench_servers import SERVER_KINDS, SHM, start_server  # noqa: E402
 
 from git_annex_remote_s3py.config import load_settings  # noqa: E402

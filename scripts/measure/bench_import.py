@@ -2,9 +2,9 @@
 ``import --no-content`` (IMPORTKEY, keys from ETags) against the built-in ``type=S3`` remote
 (``importtree=yes exporttree=yes``, which downloads every object), both through the recording
 fault proxy in front of one moto server on 127.0.0.1: time, requests by method, bytes read and
-the s3py remote's peak memory (VmHWM, scripts/bench_measure.py).
+the s3py remote's peak memory (VmHWM, scripts/bench/bench_measure.py).
 
-    python scripts/bench_import.py --objects 10000 --size 1024 [--jobs 1] [--s3py-only]
+    python scripts/measure/bench_import.py --objects 10000 --size 1024 [--jobs 1] [--s3py-only]
 
 ``--s3py-only`` leaves out the built-in (it downloads every object: hours at 10^5 and more).
 """
@@ -19,8 +19,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1]
-                                                          / "tests")]
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "bench"),  # scripts/bench/
+                str(Path(__file__).resolve().parents[2] / "tests")]
 from bench_measure import timed  # noqa: E402
 from support.faultproxy import FaultProxy  # noqa: E402
 from support.local_s3 import S3Server, isolated_env  # noqa: E402

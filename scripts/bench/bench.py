@@ -1,22 +1,22 @@
 """``make bench``: s3py against git-annex's built-in S3 remote and raw boto3, one run.
 
 Everything talks to ONE S3 server on 127.0.0.1 over http (``--server``: moto, Ceph RGW or
-s3rver; scripts/bench_servers.py). Each repeat runs every contender of a row back to back, in
+s3rver; scripts/bench/bench_servers.py). Each repeat runs every contender of a row back to back, in
 a rotating order, so that machine noise hits them alike; the table shows medians and the
 ratios s3py/built-in and s3py/boto3 (times: below 1 means s3py is faster).
 
-    python scripts/bench.py                                  # the issue's sizes
-    python scripts/bench.py --small 100 --large-mib 16 --repeat 1   # a quick look
-    python scripts/bench.py --memory-only                    # 1 GiB store+retrieve, peak RSS
-    python scripts/bench.py --git-annex newest               # git-annex 10.20261026 (make
+    python scripts/bench/bench.py                                  # the issue's sizes
+    python scripts/bench/bench.py --small 100 --large-mib 16 --repeat 1   # a quick look
+    python scripts/bench/bench.py --memory-only                    # 1 GiB store+retrieve, peak RSS
+    python scripts/bench/bench.py --git-annex newest               # git-annex 10.20261026 (make
                                                              # annex-newest installs it)
-    python scripts/bench.py --server ceph                    # Ceph RGW (make servers)
-    python scripts/bench.py --only scale --scale 1000,10000  # the scale row and its plot
-    python scripts/bench.py --only floor                     # the floor row, own costs
+    python scripts/bench/bench.py --server ceph                    # Ceph RGW (make servers)
+    python scripts/bench/bench.py --only scale --scale 1000,10000  # the scale row and its plot
+    python scripts/bench/bench.py --only floor                     # the floor row, own costs
 
 Peak memory is the ``VmHWM`` of every ``git-annex-remote-s3py`` process below the git-annex
 command, polled from ``/proc``; "procs" counts those processes (1 with ASYNC at any -J).
-The scale row (scripts/bench_scale.py) counts the requests at a proxy in front of the server.
+The scale row (scripts/bench/bench_scale.py) counts the requests at a proxy in front of the server.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
 from bench_floor import PREFIX as FLOOR_PREFIX  # noqa: E402
 from bench_floor import (  # noqa: E402
     add_floor_remotes,
@@ -63,7 +63,7 @@ from support.repos import isolated_env, make_annex_repo, run  # noqa: E402
 from git_annex_remote_s3py.cli import NO_ASYNC_ENV  # noqa: E402
 from git_annex_remote_s3py.store.aws import NO_LEAN_ENV  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # --git-annex newest: the binaries mk/git-annex.mk links there (only git-annex, git-annex-shell)
 NEWEST_ANNEX_BIN = ROOT / ".venv-annex-newest" / "annex-bin"
 MiB = 1024**2
@@ -545,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"- {ANNEX_VERIFY_OFF_NOTE}")
     if any(row.startswith(FLOOR_PREFIX) for row, _ in bench.results):
         print()
-        print("floor row (scripts/bench_floor.py): own cost = time above the floor "
+        print("floor row (scripts/bench/bench_floor.py): own cost = time above the floor "
               "(s3py: the raw-protocol external remote; built-in: the directory remote)")
         print("\n".join(floor_table(bench.results)))
         from bench_plot import plot_floor

@@ -2,7 +2,7 @@
 ``copy --to`` (all present) and ``drop --from`` over N keys, against moto's server on
 127.0.0.1 through the recording proxy (tests/support/faultproxy.py).
 
-    .venv/bin/python scripts/presence_requests.py [KEYS] [JOBS...]
+    .venv/bin/python scripts/measure/presence_requests.py [KEYS] [JOBS...]
 
 Prints one line per command and -J value: HEAD, LIST and all requests (docs/benchmarks.md).
 """
@@ -13,7 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "bench"),  # scripts/bench/
+                str(Path(__file__).resolve().parents[2] / "tests")]
 
 from support.faultproxy import FaultProxy  # noqa: E402
 from support.local_s3 import S3Server, isolated_env  # noqa: E402

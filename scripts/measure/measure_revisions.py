@@ -4,7 +4,8 @@ N small files, interleaved rounds. Each revision's ``git_annex_remote_s3py`` is 
 ``git archive`` and put first on ``PYTHONPATH`` of the git-annex commands, so git-annex, the
 repository and moto stay the same and only the remote's code differs.
 
-    .venv/bin/python scripts/measure_revisions.py b612063^ b612063 HEAD [--files 300] [--rounds 2]
+    .venv/bin/python scripts/measure/measure_revisions.py REV... [--files 300] [--rounds 2]
+    .venv/bin/python scripts/measure/measure_revisions.py b612063^ b612063 HEAD
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests")]
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "scripts" / "bench"), str(ROOT / "tests")]
 from bench_measure import make_tree, timed  # noqa: E402
 from bench_servers import SHM  # noqa: E402
 from support.local_s3 import S3Server, isolated_env  # noqa: E402

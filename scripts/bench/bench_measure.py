@@ -1,5 +1,5 @@
 """Timing one git-annex command and the peak memory of the s3py remotes below it (for
-scripts/bench.py and scripts/bench_scale.py), and the trees of small files they run on.
+scripts/bench/bench.py and scripts/bench/bench_scale.py), and the trees of small files they run on.
 
 Peak memory is the ``VmHWM`` of every ``git-annex-remote-s3py`` process below the git-annex
 command, polled from ``/proc``; ``procs`` counts those processes.

@@ -3,7 +3,7 @@
 matplotlib is the ``bench`` extra (``pip install -e '.[bench]'``; ``make bench`` installs it),
 imported only here, when a plot is drawn. From a saved run's output:
 
-    python scripts/bench_plot.py BENCH_OUTPUT docs/img/scale.png "TITLE"
+    python scripts/bench/bench_plot.py BENCH_OUTPUT docs/img/scale.png "TITLE"
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # run on its own
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))  # run on its own
 from bench_measure import ANNEX_VERIFY_OFF, BUILTIN, S3PY  # noqa: E402
 from bench_scale import OPERATIONS, ScalePoint, lines_of  # noqa: E402
 
@@ -99,7 +99,7 @@ def points_from_output(text: str) -> list[ScalePoint]:
 
 
 def main(argv: list[str]) -> int:
-    """``python scripts/bench_plot.py BENCH_OUTPUT PNG [TITLE]``."""
+    """``python scripts/bench/bench_plot.py BENCH_OUTPUT PNG [TITLE]``."""
     if len(argv) not in (2, 3):
         raise SystemExit(main.__doc__)
     points = points_from_output(Path(argv[0]).read_text())

@@ -1,8 +1,8 @@
 """The scale row of ``make bench``: N small files (1-20 KiB) for each N through ``copy --to``,
 ``get --from``, ``fsck --fast --from`` and ``drop --from``, the built-in ``type=S3`` remote and
 s3py interleaved (plus "s3py annex-verify=false" for the gets), every request counted by the test
-suite's recording proxy (tests/support/faultproxy.py, no rules; scripts/bench_proxy.py) between
-git-annex and the server. Both remotes reach the server through it.
+suite's recording proxy (tests/support/faultproxy.py, no rules; scripts/bench/bench_proxy.py)
+between git-annex and the server. Both remotes reach the server through it.
 """
 
 from __future__ import annotations

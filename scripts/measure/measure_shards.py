@@ -1,7 +1,7 @@
 """The speed-up of N ``s3py-publish --shard I/N`` parts run at once on one bucket, against one
 plain run (docs/publishing-hierarchies.md, "Speed-up of N parts on one bucket").
 
-    .venv/bin/python scripts/measure_shards.py [--datasets 16] [--files 20] [--kib 4]
+    .venv/bin/python scripts/measure/measure_shards.py [--datasets 16] [--files 20] [--kib 4]
                                                [--parts 1 2 4] [--rounds 2]
 
 A hierarchy of ``--datasets`` DataLad datasets (a superdataset and subdatasets), each with
@@ -25,8 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1]
-                                                          / "tests")]
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "bench"),  # scripts/bench/
+                str(Path(__file__).resolve().parents[2] / "tests")]
 from bench_servers import SHM  # noqa: E402
 from support.local_s3 import S3Server, isolated_env  # noqa: E402
 

@@ -11,8 +11,9 @@ them from a local directory (no S3, no network, no s3py) with git-annex's defaul
 key after the download: tests/e2e/test_annex_verify_e2e.py), and counts the files whose step
 from TRANSFER-SUCCESS to moving the file into the annex took over 8 ms.
 
-    python scripts/measure_tail_verify.py                 # 200 files, Debian's git-annex
-    S3PY_TEST_GIT_ANNEX_BIN=.venv-annex-newest/annex-bin python scripts/measure_tail_verify.py
+    python scripts/measure/measure_tail_verify.py                 # 200 files, Debian's git-annex
+    S3PY_TEST_GIT_ANNEX_BIN=.venv-annex-newest/annex-bin \\
+        python scripts/measure/measure_tail_verify.py
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "bench"),  # scripts/bench/
+                str(Path(__file__).resolve().parents[2] / "tests")]
 from support.repos import isolated_env, make_annex_repo, run  # noqa: E402
 
 IN_MODIFY = 0x2

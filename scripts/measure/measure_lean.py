@@ -1,7 +1,7 @@
 """What the lean request path saves, measured on this machine (figures quoted in the
 docstrings of store/lean/sigv4.py and store/lean/transport.py).
 
-    .venv/bin/python scripts/measure_lean.py [--requests 200] [--sign 20000]
+    .venv/bin/python scripts/measure/measure_lean.py [--requests 200] [--sign 20000]
 
 1. signing alone: botocore's ``S3SigV4Auth.add_auth`` on one prepared ``AWSRequest``, against
    ``sigv4.sign`` with the same inputs (timeit, best of 5);
