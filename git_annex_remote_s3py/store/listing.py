@@ -12,11 +12,12 @@ another process or clone may have stored them since). So requests are gathered i
 while a listing runs, the requests that arrive wait for the next round, and the next listing
 (begun after every one of them arrived) answers them all: present where listed with an ETag
 (the size is checked by the caller), absent where its page range holds no such name. A round
-lists only where it pays: when more requests are in flight than the prefix has pages (a
-prefix of 1,000 names is one page; the requests in flight gather behind the listing);
-otherwise, and for every request made alone (``-J1``), a HEAD. A round stops once its pages
-cover every waiting name (S3 lists in name order) or after as many pages as names wait; a
-name beyond the pages read is asked by HEAD.
+lists only where it pays: where the requests in flight would take longer by HEAD (as long as
+HEADs take here) than the prefix's pages take to list (as long as the last listing took per
+page; before any listing: more requests in flight than pages, a prefix of 1,000 names being
+one page). Otherwise, and for every request made alone (``-J1``), a HEAD. A round stops once
+its pages cover every waiting name (S3 lists in name order) or after as many pages as names
+wait; a name beyond the pages read is asked by HEAD.
 
 Every store, copy or delete in this process makes its name unknown to a running round (HEAD).
 A server whose listings lag behind its writes (OpenStack Swift: container listings held 87-201
@@ -27,8 +28,9 @@ bucket). A listing the server refuses (no s3:ListBucket) turns listings off for 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence, Union
+from typing import Callable, Iterator, Sequence, Union
 
 from git_annex_remote_s3py.errors import ObjectNotFound, StorageError
 from git_annex_remote_s3py.store.base import (
@@ -61,14 +63,18 @@ class ListedBucket:
     a listing where allowed, its writes forget their names; every other method is the inner
     store's."""
 
-    def __init__(self, bucket: Store, prefix: str, *, threshold: int = THRESHOLD) -> None:
+    def __init__(self, bucket: Store, prefix: str, *, threshold: int = THRESHOLD,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._bucket, self._prefix, self._threshold = bucket, prefix, threshold
+        self._clock = clock  # seconds, for what HEADs and listings cost
         self._changed = threading.Condition()
         self._arrived = 0  # requests so far
         self._in_flight = 0  # presence requests being answered now
         self._listing = False  # a round's listing runs
         self._next: Round | None = None  # the round gathering requests for the next listing
         self._pages = 1  # pages a listing of the prefix takes (a lower bound until listed)
+        self._head_seconds: float | None = None  # how long a HEAD takes (moving average)
+        self._page_seconds: float | None = None  # how long the last listing took per page
         self._touched: set[str] = set()  # written or deleted here while the listing runs
         self._disabled = False
         self.listed_rounds = 0  # listings made (tests and benchmarks read it)
@@ -84,11 +90,22 @@ class ListedBucket:
             if answer == ABSENT:
                 raise ObjectNotFound(f"{name}: not in a listing of the prefix begun after the "
                                      "request")
-            return (answer if isinstance(answer, ObjectInfo)
-                    else self._bucket.head(name, version_id))
+            if isinstance(answer, ObjectInfo):
+                return answer
+            return self._timed_head(name, version_id)
         finally:
             with self._changed:
                 self._in_flight -= 1
+
+    def _timed_head(self, name: str, version_id: str | None) -> ObjectInfo:
+        began = self._clock()
+        try:
+            return self._bucket.head(name, version_id)
+        finally:
+            seconds = self._clock() - began
+            with self._changed:
+                last = self._head_seconds
+                self._head_seconds = seconds if last is None else 0.8 * last + 0.2 * seconds
 
     def _from_listing(self, name: str) -> Answer | None:
         """ObjectInfo, ABSENT, or None (ask by HEAD)."""
@@ -99,7 +116,7 @@ class ListedBucket:
                 return None
             if self._listing or self._next is not None:
                 round_ = self._join_next(name)
-            elif self._arrived > self._threshold and self._in_flight > self._pages:
+            elif self._arrived > self._threshold and self._pays():
                 round_ = Round({name})  # others are in flight: they gather behind it
                 self._begin(round_)
             else:
@@ -121,12 +138,21 @@ class ListedBucket:
         if round_.done:
             return round_
         self._next = None  # this thread begins it
-        if self._in_flight <= self._pages:  # fewer requests than pages: HEADs are cheaper
+        if not self._pays():  # HEADs are cheaper
             round_.done = True
             self._changed.notify_all()
             return round_
         self._begin(round_)
         return round_
+
+    def _pays(self) -> bool:
+        """Whether listing the prefix now costs less than a HEAD per request in flight (lock
+        held)."""
+        if self._in_flight < 2:
+            return False  # one request: its HEAD is never dearer than a listing
+        if self._head_seconds is None or self._page_seconds is None:
+            return self._in_flight > self._pages
+        return self._in_flight * self._head_seconds > self._pages * self._page_seconds
 
     def _begin(self, round_: Round) -> None:
         self._listing, self._touched = True, set()
@@ -138,6 +164,7 @@ class ListedBucket:
         listed: dict[str, tuple[int, str]] = {}
         last, count, complete, disabled = "", 0, False, False
         highest, budget = max(round_.names), len(round_.names) * PAGE_NAMES
+        began = self._clock()
         try:
             for name, size, etag in self._bucket.list(self._prefix):
                 count += 1
@@ -160,6 +187,7 @@ class ListedBucket:
                 elif name not in listed and (complete or name <= last):
                     round_.answers[name] = ABSENT
             pages = -(-count // PAGE_NAMES)
+            self._page_seconds = (self._clock() - began) / max(1, pages)
             self._pages = max(1, pages) if complete else max(self._pages, pages + 1)
             self._disabled = self._disabled or disabled
             self._listing, round_.done = False, True

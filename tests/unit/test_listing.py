@@ -15,6 +15,21 @@ ABSENT = "absent"
 WAIT = 30  # seconds: a deadline, never a pause
 
 
+class Clock:
+    """Seconds that pass only when the bucket says so: a HEAD takes 1 s, a listing 1 ms, so
+    that what a listing saves is the same in every run."""
+
+    def __init__(self) -> None:
+        self.now, self._lock = 0.0, threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+
 class MemoryBucket:
     """The part of ``storage.Bucket`` that ListedBucket uses, kept in a dict; ``list_gate`` and
     ``head_gate`` (when set) hold a listing / a HEAD until the test sets them."""
@@ -26,6 +41,8 @@ class MemoryBucket:
         self.list_gate: threading.Event | None = None
         self.head_gate: threading.Event | None = None
         self.lagging = False
+        self.clock = Clock()
+        self.list_seconds = 0.001
 
     def list(self, prefix: str):
         if self.deny_list:
@@ -33,6 +50,7 @@ class MemoryBucket:
         self.listings += 1
         if self.list_gate is not None:
             assert self.list_gate.wait(WAIT)
+        self.clock.advance(self.list_seconds)
         for name, size in sorted(self.objects.items()):
             if name.startswith(prefix):
                 yield name, size, "etag"
@@ -47,6 +65,7 @@ class MemoryBucket:
         self.heads.append(name)
         if self.head_gate is not None:
             assert self.head_gate.wait(WAIT)
+        self.clock.advance(1.0)
         if name not in self.objects:
             raise ObjectNotFound(name)
         return ObjectInfo(self.objects[name], "etag")
@@ -87,14 +106,14 @@ class Requests:
 def test_requests_made_one_at_a_time_are_heads():
     """-J1: a listing would answer one request for the price of a page: never listed."""
     memory = MemoryBucket({"p/a": 1, "p/b": 2})
-    bucket = ListedBucket(memory, "p/", threshold=0)
+    bucket = ListedBucket(memory, "p/", threshold=0, clock=memory.clock)
     assert [answer(bucket, n) for n in ("p/a", "p/a", "p/b", "p/zz")] == [1, 1, 2, ABSENT]
     assert memory.listings == 0 and len(memory.heads) == 4
 
 
 def test_requests_waiting_together_share_one_listing_begun_after_they_arrived():
     memory = MemoryBucket({"p/a": 1, "p/b": 2, "p/c": 3})
-    bucket = ListedBucket(memory, "p/", threshold=0)
+    bucket = ListedBucket(memory, "p/", threshold=0, clock=memory.clock)
     requests = Requests(bucket)
     memory.head_gate, memory.list_gate = threading.Event(), threading.Event()
     requests.start("p/a")  # a HEAD, held: one request in flight
@@ -110,7 +129,7 @@ def test_no_absent_from_a_listing_older_than_the_request():
     """Another client stores an object after a listing: later requests HEAD it (issue #23:
     fsck --fast beside copy recorded 144 of 302 stored keys missing)."""
     memory = MemoryBucket({"p/a": 1})
-    bucket = ListedBucket(memory, "p/", threshold=0)
+    bucket = ListedBucket(memory, "p/", threshold=0, clock=memory.clock)
     requests = Requests(bucket)
     memory.head_gate = threading.Event()
     requests.start("p/a", "p/new")  # the second lists: p/new absent at that time
@@ -123,7 +142,7 @@ def test_no_absent_from_a_listing_older_than_the_request():
 
 def test_a_write_here_while_the_listing_runs_is_asked_again():
     memory = MemoryBucket({"p/a": 1, "p/b": 2})
-    bucket = ListedBucket(memory, "p/", threshold=0)
+    bucket = ListedBucket(memory, "p/", threshold=0, clock=memory.clock)
     requests = Requests(bucket)
     memory.head_gate, memory.list_gate = threading.Event(), threading.Event()
     requests.start("p/a")
@@ -139,7 +158,7 @@ def test_listings_that_lag_never_answer():
     """A Swift server (its listings may miss recent writes): HEAD only."""
     memory = MemoryBucket({"p/a": 1})
     memory.lagging = True
-    bucket = ListedBucket(memory, "p/", threshold=0)
+    bucket = ListedBucket(memory, "p/", threshold=0, clock=memory.clock)
     requests = Requests(bucket)
     memory.head_gate = threading.Event()
     requests.start("p/a", "p/zz")
@@ -150,7 +169,7 @@ def test_listings_that_lag_never_answer():
 
 def test_listing_refused_falls_back_to_head_for_good():
     memory = MemoryBucket({"p/a": 1}, deny_list=True)
-    bucket = ListedBucket(memory, "p/", threshold=0)
+    bucket = ListedBucket(memory, "p/", threshold=0, clock=memory.clock)
     requests = Requests(bucket)
     memory.head_gate = threading.Event()
     requests.start("p/a", "p/a")
@@ -165,7 +184,7 @@ def test_a_large_prefix_reads_only_the_pages_it_needs():
     three: the name beyond them is asked by HEAD."""
     objects = {f"p/{i:05d}": i for i in range(5000)}
     memory = MemoryBucket(objects)
-    bucket = ListedBucket(memory, "p/", threshold=0)
+    bucket = ListedBucket(memory, "p/", threshold=0, clock=memory.clock)
     requests = Requests(bucket)
     memory.head_gate, memory.list_gate = threading.Event(), threading.Event()
     requests.start("p/00000")
@@ -177,3 +196,21 @@ def test_a_large_prefix_reads_only_the_pages_it_needs():
                                "p/04999": 4999}
     assert sorted(memory.heads) == ["p/00000", "p/04999"] and memory.listings == 2
     assert bucket._pages == 4
+
+
+def test_a_listing_dearer_than_the_heads_it_saves_is_not_made_again():
+    """A page takes 5 s here, a HEAD 1 s: after the first listing (made before either cost
+    is known), three checks waiting together are HEADs."""
+    memory = MemoryBucket({"p/a": 1, "p/b": 2, "p/c": 3})
+    memory.list_seconds = 5.0
+    bucket = ListedBucket(memory, "p/", threshold=0, clock=memory.clock)
+    requests = Requests(bucket)
+    memory.head_gate, memory.list_gate = threading.Event(), threading.Event()
+    requests.start("p/a")
+    requests.start("p/b")  # lists (held): nothing measured yet
+    requests.start("p/c", "p/zz")  # the next round: 3 in flight x 1 s < 1 page x 5 s
+    memory.head_gate.set()
+    requests.threads[0].join(WAIT)  # p/a answered: a HEAD is known to take 1 s
+    memory.list_gate.set()
+    assert requests.join() == {"p/a": 1, "p/b": 2, "p/c": 3, "p/zz": ABSENT}
+    assert memory.listings == 1 and sorted(memory.heads) == ["p/a", "p/c", "p/zz"]
