@@ -170,6 +170,32 @@ def test_a_bare_head_refusal_is_explained_by_one_get(status, code, said):
     stubber.assert_no_pending_responses()
 
 
+@pytest.mark.parametrize("status, code, said_again", [
+    (403, "SignatureDoesNotMatch", "(SignatureDoesNotMatch); set the right AWS_SECRET_ACCESS_KEY"),
+    (400, "InvalidToken", "(InvalidToken); set a current AWS_SESSION_TOKEN"),
+    (403, "AccessDenied", "access denied by bucket b-1 (403)"),
+])
+def test_a_bare_head_refusal_is_explained_once_per_process(status, code, said_again):
+    """The second bare refusal costs its HEAD only: a cause of the credentials explains it
+    (naming the second object), any other first answer leaves it bare."""
+    client = make_client(endpoint_url="http://127.0.0.1:1")
+    stubber = Stubber(client)
+    stubber.add_client_error("head_object", service_error_code=str(status),
+                             http_status_code=status)
+    stubber.add_client_error("get_object", service_error_code=code, http_status_code=status)
+    stubber.add_client_error("head_object", service_error_code=str(status),
+                             http_status_code=status,
+                             expected_params={"Bucket": "b-1", "Key": "other"})
+    stubber.activate()
+    bucket = Bucket(client, "b-1")
+    with pytest.raises(errors.StorageError):
+        bucket.head(NAME)
+    with pytest.raises(errors.StorageError) as caught:
+        bucket.head("other")
+    assert said_again in str(caught.value) and "checking other" in str(caught.value)
+    stubber.assert_no_pending_responses()
+
+
 def test_a_refused_storage_class_names_the_setting(tmp_path):
     bucket, stubber = stubbed("put_object", "InvalidStorageClass", 400)
     with pytest.raises(errors.StorageError) as caught:

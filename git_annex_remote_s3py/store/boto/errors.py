@@ -31,6 +31,12 @@ def error_parts(exc: BaseException | None) -> tuple[str, int, dict]:
     return code, int(meta.get("HTTPStatusCode") or 0), meta.get("HTTPHeaders", {}) or {}
 
 
+# S3 error codes that refuse the credentials themselves, whatever the object: one explains
+# every refusal of the process
+CREDENTIAL_CODES = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken",
+                              "ExpiredToken", "TokenRefreshRequired"})
+
+
 def _client_error(exc: Exception, what: str, bucket: str, endpoint: str = "") -> StorageError:
     code, status, headers = error_parts(exc)
     if not_s3_answer(exc):

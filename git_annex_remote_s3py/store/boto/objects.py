@@ -23,7 +23,13 @@ from git_annex_remote_s3py.errors import (
 )
 from git_annex_remote_s3py.store import integrity
 from git_annex_remote_s3py.store.base import ObjectInfo, Report
-from git_annex_remote_s3py.store.boto.errors import bare_refusal, error_parts, s3_errors
+from git_annex_remote_s3py.store.boto.errors import (
+    CREDENTIAL_CODES,
+    bare_refusal,
+    classify,
+    error_parts,
+    s3_errors,
+)
 from git_annex_remote_s3py.store.boto.uploads import InFlightUploads
 from git_annex_remote_s3py.store.localfile import (
     READ_CHUNK,
@@ -51,6 +57,9 @@ class BotoBucket:
         self.upload_args, self.verify_etag_md5 = upload_args, verify_etag_md5
         self.restore, self.list_version = restore, list_version
         self._exists: bool | None = None
+        # a HEAD's bare 403/400, explained once per process (``_explained``)
+        self._refusal_asked = False
+        self._refusal_cause: Exception | None = None
         self.in_flight = InFlightUploads()  # aborted on SIGINT/SIGTERM/EOF (cli.stop_cleanly)
         self.conditional_puts = True  # False once the server refused If-None-Match (501)
 
@@ -155,12 +164,24 @@ class BotoBucket:
     def _explained(self, kwargs: dict, bare: StorageError, what: str) -> StorageError:
         """A HEAD's 403 or 400 has no body to say why: one GET of the object's first byte
         (the same permission) asks again, and its error names the cause (SignatureDoesNotMatch,
-        InvalidToken...). ``bare`` stays the answer when the GET says nothing more."""
+        InvalidToken...). ``bare`` stays the answer when the GET says nothing more.
+
+        Asked once per process: a cause that belongs to the credentials (``CREDENTIAL_CODES``)
+        explains every later bare refusal too; any other answer ends the asking, so a
+        thousand refused keys cost a thousand HEADs, not two thousand requests."""
+        if self._refusal_asked:
+            if self._refusal_cause is None:
+                return bare
+            return classify(self._refusal_cause, what, self.name, self.endpoint)
+        self._refusal_asked = True
         try:
             with self._errors(what):
                 self.client.get_object(**kwargs, Range="bytes=0-0")["Body"].close()
         except StorageError as explained:
             if not bare_refusal(explained) and isinstance(explained, type(bare)):
+                cause = explained.__cause__
+                if isinstance(cause, Exception) and error_parts(cause)[0] in CREDENTIAL_CODES:
+                    self._refusal_cause = cause
                 return explained
         return bare
 
