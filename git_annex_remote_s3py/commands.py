@@ -156,6 +156,23 @@ def cleanup_uploads(options: Namespace) -> int:
 WEB_UUID = "00000000-0000-0000-0000-000000000001"  # git-annex's web remote
 
 
+def change_urls(found: list[tuple[str, str]], command: str, dry_run: bool,
+                said: tuple[str, str], none: str) -> int:
+    """Run ``git annex COMMAND --batch`` (registerurl, unregisterurl) on (key, URL) pairs
+    unless ``dry_run``, and print one line each (``said``: dry run, done), or ``none``."""
+    if found and not dry_run:
+        batch = "".join(f"{key} {url}\n" for key, url in found)
+        done = subprocess.run(["git", "annex", command, "--batch"], input=batch,
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise S3pyError(f"git annex {command} failed: {done.stderr.strip()[:200]}")
+    for key, url in found:
+        print(f"{said[0] if dry_run else said[1]} {key} {url}")
+    if not found:
+        print(none)
+    return 0
+
+
 def held_by(whereis: dict, uuid: str) -> bool:
     """Whether ``git annex whereis --json``'s answer counts a copy on the remote ``uuid``."""
     return any(entry.get("uuid") == uuid
@@ -180,17 +197,8 @@ def forget_public_urls(options: Namespace) -> int:
              if entry.get("uuid") == WEB_UUID
              for url in entry.get("urls", []) if url.startswith(base)
              and (held_by(answer, config["uuid"]) or "?versionId=" not in url)]
-    if found and not options.dry_run:
-        batch = "".join(f"{key} {url}\n" for key, url in found)
-        done = subprocess.run(["git", "annex", "unregisterurl", "--batch"], input=batch,
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            raise S3pyError(f"git annex unregisterurl failed: {done.stderr.strip()[:200]}")
-    for key, url in found:
-        print(f"{'would forget' if options.dry_run else 'forgot'} {key} {url}")
-    if not found:
-        print(f"no web URL records under {base}")
-    return 0
+    return change_urls(found, "unregisterurl", options.dry_run, ("would forget", "forgot"),
+                       f"no web URL records under {base}")
 
 
 def branch_logs(*suffixes: str) -> dict[str, str]:
@@ -244,17 +252,8 @@ def record_old_versions(options: Namespace) -> int:
                 continue
             found.append((key, urls.object_url(base, name, version_id)))
             break
-    if found and not options.dry_run:
-        batch = "".join(f"{key} {url}\n" for key, url in found)
-        done = subprocess.run(["git", "annex", "registerurl", "--batch"], input=batch,
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            raise S3pyError(f"git annex registerurl failed: {done.stderr.strip()[:200]}")
-    for key, url in found:
-        print(f"{'would record' if options.dry_run else 'recorded'} {key} {url}")
-    if not found:
-        print("no old version without a public URL")
-    return 0
+    return change_urls(found, "registerurl", options.dry_run, ("would record", "recorded"),
+                       "no old version without a public URL")
 
 
 def run(options: Namespace) -> int:
