@@ -371,3 +371,28 @@ def test_swift_public_yes_names_its_public_url(tmp_path, env, s3, bucket_name):
     assert s3.anonymous_get(url) == (200, files["f.txt"])
     whereis = run(["git", "annex", "whereis", "f.txt"], repo, env)
     assert url in whereis.stdout, whereis.stdout
+
+
+def docs_snippet(title: str) -> str:
+    """The indented code block after the paragraph starting with ``title`` in
+    docs/servers.md, as a shell script."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "servers.md").read_text()
+    after = text[text.index(f"\n{title}"):].split("\n\n", 2)[1]
+    assert after.startswith("    "), after
+    return "\n".join(line[4:] for line in after.splitlines())
+
+
+@pytest.mark.parametrize("s3", server_params(names=("swift-https",)), indirect=True)
+def test_swift_setup_snippet_works_as_written(tmp_path, env, s3, bucket_name):
+    """docs/servers.md's Swift snippet, run by bash with only the host, the bucket and the CA
+    file replaced: initremote says nothing about anonymous reads, the copied file is read
+    anonymously at the documented publicurl=."""
+    script = docs_snippet("OpenStack Swift with s3api").replace(
+        "https://swift.example.org:8080", s3.endpoint).replace(
+        "mybucket", bucket_name).replace("/etc/ssl/my-ca.pem", str(s3.ca_bundle))
+    files = {"f.txt": content("f")}
+    repo = make_annex_repo(tmp_path / "repo", env, files)
+    done = run(["bash", "-euc", script], repo, env)
+    assert NO_ANONYMOUS_READS not in done.stdout + done.stderr, done.stdout + done.stderr
+    url = f"{s3.public_url(bucket_name)}/{quote(key_of(repo, env, 'f.txt'))}"
+    assert s3.anonymous_get(url) == (200, files["f.txt"])
