@@ -244,7 +244,7 @@ def refuse_inside_an_export(annex: Any, settings: Settings, bucket: Store) -> No
         if not owner:
             continue
         config = special_remotes(annex).get(owner)
-        sample = next((name for name, _, _ in bucket.list(prefix)), None)
+        sample = unowned_object(bucket, prefix)
         inside = prefix[len(outer):]
         where = (f"bucket {settings.bucket} prefix '{prefix}' is inside prefix '{outer}'")
         fix = f"choose a fileprefix= outside '{outer}'"
@@ -260,6 +260,27 @@ def refuse_inside_an_export(annex: Any, settings: Settings, bucket: Store) -> No
         break
     if settings.exporttree:
         refuse_export_around(annex, settings)
+
+
+def unowned_object(bucket: Store, prefix: str) -> str | None:
+    """The first object under ``prefix`` that is not in a deeper folder with an ``annex-uuid``
+    marker of its own (None: there is none). Such a folder belongs to another remote, which
+    made this check itself when it claimed it: s3py-publish may create a subdataset's
+    subdataset (``sub/ses/``) before the subdataset (``sub/``) when it runs datasets in
+    parallel or in ``--shard`` parts. Listed names come in order, so a claimed folder's names
+    come together; each folder's marker is read once."""
+    claimed: dict[str, bool] = {}
+    for name, _, _ in bucket.list(prefix):
+        folders = name[len(prefix):].split("/")[:-1]
+        inner = [prefix + "/".join(folders[:depth]) + "/" for depth in range(1, len(folders) + 1)]
+        for folder in inner:
+            if folder not in claimed:
+                claimed[folder] = bool(_read_marker(bucket, folder + naming.UUID_MARKER))
+            if claimed[folder]:
+                break
+        else:
+            return name
+    return None
 
 
 def refuse_export_around(annex: Any, settings: Settings) -> None:

@@ -51,3 +51,32 @@ def test_a_remote_inside_an_export_is_refused_saying_what_is_there(tmp_path, env
     assert said.returncode != 0
     assert (f"prefix 'e/sub/' is inside prefix 'e/' of git-annex remote {uuid}, and already "
             "holds objects (e.g. 'e/sub/a.txt')") in said.stdout + said.stderr
+
+
+def test_a_folder_whose_only_objects_are_a_deeper_remotes_is_free(tmp_path, env, s3_server,
+                                                                 bucket_name):
+    """s3py-publish -J (or --shard parts) may set up super/sub/ses before super/sub: the
+    objects under sub/ then all belong to ses's remote (its marker), and sub is accepted; an
+    object of nobody's under sub/ still refuses it."""
+    top = make_annex_repo(tmp_path / "top", env, {"t.txt": b"t\n"})
+    initremote(top, env, "s3", s3_server, bucket_name, "encryption=none", "exporttree=yes",
+               "fileprefix=h/")
+    run(["git", "annex", "export", "HEAD", "--to", "s3"], top, env)
+    ses = make_annex_repo(tmp_path / "ses", env, {"s.txt": b"s\n"})
+    initremote(ses, env, "s3", s3_server, bucket_name, "encryption=none", "exporttree=yes",
+               "fileprefix=h/sub/ses/")
+    run(["git", "annex", "export", "HEAD", "--to", "s3"], ses, env)
+    sub = make_annex_repo(tmp_path / "sub", env, {"u.txt": b"u\n"})
+    initremote(sub, env, "s3", s3_server, bucket_name, "encryption=none", "exporttree=yes",
+               "fileprefix=h/sub/")
+    run(["git", "annex", "export", "HEAD", "--to", "s3"], sub, env)
+    assert s3_server.objects(bucket_name, "h/sub/")["h/sub/u.txt"] == b"u\n"
+
+    s3_server.client().put_object(Bucket=bucket_name, Key="h/other/loose.txt", Body=b"x")
+    s3_server.client().put_object(Bucket=bucket_name, Key="h/other/deeper/annex-uuid",
+                                  Body=b"00000000-0000-0000-0000-000000000001")
+    other = make_annex_repo(tmp_path / "other", env, {"o.txt": b"o\n"})
+    said = initremote(other, env, "s3", s3_server, bucket_name, "encryption=none",
+                      "fileprefix=h/other/", check=False)
+    assert said.returncode != 0
+    assert "already holds objects (e.g. 'h/other/loose.txt')" in said.stdout + said.stderr
