@@ -1,4 +1,4 @@
-"""The lean small-object path (lean.py, sigv4.py, storage.Bucket._lean_*): signatures equal to
+"""The lean small-object path (store/lean/, Bucket._lean_first): signatures equal to
 botocore's, real requests to moto's server without building a boto3 client, and every answer
 that is not clean handed to botocore (which then retries, resumes or reports)."""
 

@@ -31,7 +31,7 @@ class Clock:
 
 
 class MemoryBucket:
-    """The part of ``storage.Bucket`` that ListedBucket uses, kept in a dict; ``list_gate`` and
+    """The part of ``store.bucket.Bucket`` that ListedBucket uses, kept in a dict; ``list_gate`` and
     ``head_gate`` (when set) hold a listing / a HEAD until the test sets them."""
 
     def __init__(self, objects: dict[str, int], deny_list: bool = False) -> None:

@@ -120,3 +120,17 @@ def test_public_read_policy(versioning, actions):
 def test_version_uri_roundtrip(name):
     uri = urls.version_uri("u-1", "bucket-1", name, "v+/=1")
     assert " " not in uri and urls.parse_version_uri(uri) == ("u-1", "bucket-1", name, "v+/=1")
+
+
+OBJECT_KEY = "SHA256E-s1000--0123abcd.txt"
+
+
+@pytest.mark.parametrize("name, version, url", [
+    ("ds1/" + OBJECT_KEY, None, "https://h/b/ds1/" + OBJECT_KEY),
+    ("p/a b#?%.txt", None, "https://h/b/p/a%20b%23%3F%25.txt"),
+    ("p/ü", None, "https://h/b/p/%C3%BC"),
+    ("p/URL--http://x/y", None, "https://h/b/p/URL--http%3A//x/y"),
+    ("k", "v1+/=", "https://h/b/k?versionId=v1%2B%2F%3D"),
+])
+def test_object_url(name, version, url):
+    assert urls.object_url("https://h/b/", name, version) == url

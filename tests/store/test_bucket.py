@@ -1,4 +1,4 @@
-"""storage.Bucket against moto in-process, and botocore's Stubber for the error table."""
+"""store.bucket.Bucket against moto in-process, and botocore's Stubber for the error table."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The request settings of issue #17 at the store: archived objects and restore=yes (moto
+"""The request settings at the store: archived objects and restore=yes (moto
 in-process), ListObjects v1, timeouts, the SSE-C key on copies and never in presigned URLs,
 and requester pays on listings (moto's server behind the recording fault proxy)."""
 

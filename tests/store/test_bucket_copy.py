@@ -1,4 +1,4 @@
-"""RENAMEEXPORT's server-side copy (storage.Bucket.copy) against moto in-process."""
+"""RENAMEEXPORT's server-side copy (store.bucket.Bucket.copy) against moto in-process."""
 
 from __future__ import annotations
 

@@ -1,118 +1,49 @@
-"""Table-driven unit tests of the pure parts: naming, config, urls, progress, credentials."""
+"""Settings as users give them (config.py's table): each row's good and bad values, defaults,
+derived attributes (endpoint from host/port/protocol, request style, regions), values refused at
+the edges with one line naming the fix (fileprefixes whose public URLs would 404, IP-shaped
+bucket names, regions AWS lacks), ACL settings that contradict, the upload arguments each
+becomes, and this clone's local settings (git config over the environment)."""
 
 from __future__ import annotations
 
+import subprocess
+
+import botocore.session
 import pytest
 
-from git_annex_remote_s3py import credentials, naming, urls
+from git_annex_remote_s3py import config
+from git_annex_remote_s3py.annex.session import local_git_config
 from git_annex_remote_s3py.config import (
     SETTINGS_TABLE,
+    LocalSettings,
     Settings,
     default_request_style,
+    load_local_settings,
     load_settings,
+    upload_args_of,
 )
-from git_annex_remote_s3py.errors import ConfigError, InvalidName
-from git_annex_remote_s3py.progress import Throttled
+from git_annex_remote_s3py.errors import ConfigError
 
-KEY = "SHA256E-s1000--0123abcd.txt"
+BASE_BUCKET = "b-1"
 MiB = 1024**2
 
 
-# -- naming --------------------------------------------------------------------------------------
-@pytest.mark.parametrize("prefix, key, expected", [
-    ("ds1/", KEY, "ds1/" + KEY),
-    ("", KEY, KEY),
-    ("a/b-", "MD5-s3--ab", "a/b-MD5-s3--ab"),
-    ("p/", "WORM-s3-m1795307989--sub/a,32b.txt", "p/WORM-s3-m1795307989--sub/a,32b.txt"),
-    ("p/", "URL--http://example.com/x/y", "p/URL--http://example.com/x/y"),
-    ("p/", "GPGHMACSHA256--d1e2f3", "p/GPGHMACSHA256--d1e2f3"),
-])
-def test_key_object_name(prefix, key, expected):
-    assert naming.key_object_name(prefix, key) == expected
-
-
-@pytest.mark.parametrize("key", ["", "SHA256E-s1--a b", "SHA256E-s1--a\nb", "K\r"])
-def test_key_object_name_rejects(key):
-    with pytest.raises(InvalidName):
-        naming.key_object_name("p/", key)
-
-
-@pytest.mark.parametrize("prefix, path, expected", [
-    ("p/", "a.txt", "p/a.txt"),
-    ("p/", " lead and trail ", "p/ lead and trail "),
-    ("p/", "sub/dir/ü ñ.bin", "p/sub/dir/ü ñ.bin"),
-    ("", "dup ", "dup "),
-    ("p/", "a?b#c%d", "p/a?b#c%d"),
-])
-def test_export_object_name(prefix, path, expected):
-    assert naming.export_object_name(prefix, path) == expected
-
-
-@pytest.mark.parametrize("path", [
-    "", "a\nb", "a\x00b", "/abs", "a/../b", "./a", "a/.", "..",
-    "x" * 1100, "bad-\udcff-utf8",
-])
-def test_export_object_name_rejects(path):
-    with pytest.raises(InvalidName):
-        naming.export_object_name("p/", path)
-
-
-@pytest.mark.parametrize("key, size", [
-    (KEY, 1000),
-    ("SHA256E-s1000--s99.txt", 1000),
-    ("WORM-s3-m1795307989--sub/a,32b.txt", 3),
-    ("SHA256E-s2621440-S1048576-C1--abc", 1048576),
-    ("SHA256E-s2621440-S1048576-C2--abc", 1048576),
-    ("SHA256E-s2621440-S1048576-C3--abc", 524288),
-    ("SHA256E-s2097152-S1048576-C2--abc", 1048576),
-    ("SHA256E-s10-S4-C4--abc", 0),
-    ("GPGHMACSHA256--d1e2f3", None),
-    ("GPGHMACSHA1--d1e2f3", None),
-    ("WORM-m123--name", None),
-    ("URL--http://example.com/x", None),
-])
-def test_expected_object_size(key, size):
-    assert naming.expected_object_size(key) == size
-
-
-@pytest.mark.parametrize("key, hashed", [
-    (KEY, True),
-    ("SHA256-s10--0123abcd", True),
-    ("MD5E-s3--0cc175b9c0f1b6a831c399e269772661.txt", True),
-    ("SHA512E-s1--ab.tar.gz", True),
-    ("BLAKE2B256E-s1--ab", True),
-    ("SHA3_256-s1--ab", True),
-    ("SKEIN512E-s1--ab", True),
-    ("WORM-s3-m1795307989--sub/a,32b.txt", False),  # nothing to hash against
-    ("URL--http://example.com/x", False),
-    ("SHA256E-s2621440-S1048576-C1--abc", False),  # a chunk: s3py checks each one
-    ("GPGHMACSHA256--d1e2f3", False),  # encrypted: what is stored is not the content
-    ("XSHA256E-s1--ab", False),
-    ("SHA256E", False),
-])
-def test_which_downloads_git_annex_hashes_itself(key, hashed):
-    assert naming.verified_by_git_annex(key) is hashed
-
-
-@pytest.mark.parametrize("prefix, expected", [
-    ("", ""), ("ds1", "ds1/"), ("ds1/", "ds1/"), ("/ds1//sub/./", "ds1/sub/"), ("./", ""),
-    ("a b/c", "a b/c/"),
-])
-def test_normalise_prefix(prefix, expected):
-    assert naming.normalise_prefix(prefix) == expected
-
-
-@pytest.mark.parametrize("prefix", ["a/../b", "..", "../x/"])
-def test_normalise_prefix_rejects_parent(prefix):
-    with pytest.raises(InvalidName):
-        naming.normalise_prefix(prefix)
-
-
-# -- config --------------------------------------------------------------------------------------
 def settings(**values: str) -> Settings:
-    return load_settings(lambda name: values.get(name, ""))
+    """Settings from ``values`` (``x__amz__tagging`` for ``x-amz-tagging``), with a bucket
+    unless one is given."""
+    given = {"bucket": BASE_BUCKET, **{k.replace("__", "-"): v for k, v in values.items()}}
+    return load_settings(lambda name: given.get(name, ""))
 
 
+def refusal(**values: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        settings(**values)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+# -- each row's values, defaults, derived attributes ---------------------------------------
 GOOD = [  # (setting, value, Settings attribute, parsed value)
     ("bucket", "my.data-bucket1", "bucket", "my.data-bucket1"),
     ("fileprefix", "ds1/sub ", "fileprefix", "ds1/sub "),
@@ -285,76 +216,144 @@ def test_invalid_bucket_names(bucket):
 
 def test_missing_bucket_names_the_setting():
     with pytest.raises(ConfigError, match="bucket= is required"):
-        settings(fileprefix="ds1/")
+        settings(bucket="", fileprefix="ds1/")
 
 
-# -- urls ----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name, version, url", [
-    ("ds1/" + KEY, None, "https://h/b/ds1/" + KEY),
-    ("p/a b#?%.txt", None, "https://h/b/p/a%20b%23%3F%25.txt"),
-    ("p/ü", None, "https://h/b/p/%C3%BC"),
-    ("p/URL--http://x/y", None, "https://h/b/p/URL--http%3A//x/y"),
-    ("k", "v1+/=", "https://h/b/k?versionId=v1%2B%2F%3D"),
+# -- values refused at the edges, and what stays right ----------------------------------------
+@pytest.mark.parametrize("prefix, fix", [
+    ("../up/", "fileprefix=up/"),
+    ("/lead/", "fileprefix=lead/"),
+    ("a//b/", "fileprefix=a/b/"),
+    ("./ds1/", "fileprefix=ds1/"),
+    ("ds1/../ds2/", "fileprefix=ds1/ds2/"),
+    ("ds1/..", "fileprefix=ds1/"),
+    ("/", "fileprefix= (empty: the bucket root)"),
 ])
-def test_object_url(name, version, url):
-    assert urls.object_url("https://h/b/", name, version) == url
+def test_fileprefix_that_urls_resolve_away_is_refused(prefix, fix):
+    message = refusal(fileprefix=prefix)
+    assert message.startswith(f"fileprefix={prefix!r} ") and message.endswith(fix)
+    assert "404" in message
 
 
-# -- progress ------------------------------------------------------------------------------------
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.mark.parametrize("prefix", ["", "ds1/", "ds1-", "a/b/c/", "a b/ü/", "v1.0/", "x..y/"])
+def test_fileprefix_kept_byte_for_byte(prefix):
+    assert settings(fileprefix=prefix).fileprefix == prefix
 
 
-@pytest.mark.parametrize("steps, sent", [
-    # (clock advance before the call, total reported)
-    ([(0, 10), (0.1, 20), (0.2, 30)], [30]),
-    ([(0, 10), (1, 5), (1, 10), (1, 11)], [5, 10, 11]),
-    ([(0, 0), (1, 0)], []),
-    ([(0, 1), (0.24, 2), (0.01, 3), (0.3, 4)], [3, 4]),
-    ([(0, 100), (0.1, 200)], []),  # done within the first interval: no PROGRESS at all
+@pytest.mark.parametrize("bucket", ["192.168.5.4", "10.0.0.1", "255.255.255.255"])
+def test_ip_shaped_bucket_is_refused(bucket):
+    message = refusal(bucket=bucket)
+    assert message.startswith(f"bucket={bucket!r} is shaped like an IP address")
+    assert "choose a name" in message
+
+
+@pytest.mark.parametrize("bucket", ["192.168.5.4a", "data-192-168-5-4", "1.2.3", "a.b.c.d"])
+def test_dotted_buckets_that_are_no_ip_stay_valid(bucket):
+    assert settings(bucket=bucket).bucket == bucket
+
+
+@pytest.mark.parametrize("region", ["eu-west-9", "us-east-7", "eu-west1", "default", "EU-WEST-1"])
+def test_region_that_aws_does_not_have_is_refused_on_aws(region):
+    message = refusal(region=region)
+    assert message == (f"region={region!r} is not an AWS region; write e.g. region=eu-west-1 "
+                       "(with an S3-compatible server, give its endpoint= too)")
+    assert "is not an AWS region" in refusal(datacenter=region)
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "us-gov-west-1", "cn-north-1", "ap-east-2"])
+def test_aws_regions_accepted(region):
+    assert settings(region=region).region == region
+
+
+@pytest.mark.parametrize("alias, region", [("US", "us-east-1"), ("EU", "eu-west-1")])
+def test_datacenters_of_the_builtin_remote_accepted(alias, region):
+    assert settings(datacenter=alias).region == region
+
+
+@pytest.mark.parametrize("where", [{"endpoint": "https://rgw.example.org"},
+                                   {"host": "minio.example.org", "port": "9000"}])
+@pytest.mark.parametrize("region", ["default", "my-minio-region", "eu-west-9", "garage"])
+def test_custom_regions_of_other_servers_kept(where, region):
+    assert settings(region=region, **where).region == region
+
+
+def test_region_list_holds_every_s3_region_botocore_knows():
+    session = botocore.session.get_session()
+    known = {region for partition in session.get_available_partitions()
+             for region in session.get_available_regions("s3", partition_name=partition)}
+    assert known - config.AWS_REGIONS == set(), "add the new AWS regions to config.AWS_REGIONS"
+
+
+# -- the object ACL, upload arguments --------------------------------------------------------
+@pytest.mark.parametrize("values, words", [
+    ({"public": "yes", "acl": "private"}, "public=yes and acl=private contradict"),
+    ({"public": "yes", "grant_read": "id=abc"}, "public=yes and grant_read="),
+    ({"acl": "private", "grant_full_control": "id=abc"}, "acl= and grant_full_control="),
 ])
-def test_throttled_progress(steps, sent):
-    clock, seen = FakeClock(), []
-    report = Throttled(seen.append, interval=0.25, clock=clock)
-    for advance, total in steps:
-        clock.now += advance
-        report(total)
-    assert seen == sent
+def test_settings_that_set_the_acl_twice_are_refused(values, words):
+    with pytest.raises(ConfigError) as caught:
+        settings(**values)
+    assert words in str(caught.value) and "\n" not in str(caught.value)
 
 
-# -- credentials ---------------------------------------------------------------------------------
-ENV = {"AWS_ACCESS_KEY_ID": "ENVKEY", "AWS_SECRET_ACCESS_KEY": "env-secret-123",
-       "AWS_SESSION_TOKEN": "env-token-456"}
+def test_public_yes_and_acl_public_read_agree():
+    assert settings(public="yes", acl="public-read").acl == "public-read"
 
 
-@pytest.mark.parametrize("stored, environ, source, access, token", [
-    # The environment comes first: the store is then never asked, so no CREDS reply (which
-    # `git annex --debug` prints in full, measured) carries the secret.
-    (("STOREKEY", "store-secret-789"), ENV, "environment (AWS_ACCESS_KEY_ID)", "ENVKEY",
-     "env-token-456"),
-    (("STOREKEY", "store-secret-789"), {}, "git-annex credential store", "STOREKEY", None),
-    (("STOREKEY", ""), {}, "AWS credential chain (profile, SSO, role)", None, None),
-    (("STOREKEY", "store-secret-789"), {"AWS_ACCESS_KEY_ID": "ENVKEY"},
-     "git-annex credential store", "STOREKEY", None),
-    (None, {"AWS_ACCESS_KEY_ID": "ENVKEY"}, "AWS credential chain (profile, SSO, role)", None,
-     None),
-    (None, {}, "AWS credential chain (profile, SSO, role)", None, None),
+@pytest.mark.parametrize("values, args", [
+    ({"acl": "bucket-owner-full-control"}, {"ACL": "bucket-owner-full-control"}),
+    ({"grant_read": "id=a", "grant_write_acp": "id=b"}, {"GrantRead": "id=a",
+                                                        "GrantWriteACP": "id=b"}),
+    ({"x__amz__tagging": "a=1&b=2"}, {"Tagging": "a=1&b=2"}),
+    ({"sse": "customer"}, {}),  # SSE-C goes with every request, not as an upload argument
+    ({"sse": "aws:kms", "ssekmskeyid": "k"}, {"ServerSideEncryption": "aws:kms",
+                                               "SSEKMSKeyId": "k"}),
 ])
-def test_credentials_order(stored, environ, source, access, token):
-    creds = credentials.resolve(lambda: stored, environ)
-    assert (creds.source, creds.access_key, creds.session_token) == (source, access, token)
-    assert creds.explicit is (access is not None)
+def test_upload_arguments(values, args):
+    assert upload_args_of(settings(**values)) == args
 
 
-@pytest.mark.parametrize("stored, environ", [(("STOREKEY", "store-secret-789"), {}),
-                                             (None, ENV)])
-def test_credentials_repr_hides_secrets(stored, environ):
-    creds = credentials.resolve(lambda: stored, environ)
-    for shown in (repr(creds), str(creds), f"{creds}", repr([creds]), repr({"c": creds})):
-        for secret in ("store-secret-789", "env-secret-123", "env-token-456"):
-            assert secret not in shown
-        assert creds.source in shown
+# -- local settings ------------------------------------------------------------------------------
+@pytest.mark.parametrize("git, environ, expected", [
+    ({}, {}, LocalSettings()),
+    ({}, {"AWS_CA_BUNDLE": "/env.pem"}, LocalSettings(ca_bundle="/env.pem")),
+    ({"s3py-ca-bundle": "/git.pem"}, {"AWS_CA_BUNDLE": "/env.pem"},
+     LocalSettings(ca_bundle="/git.pem")),
+    ({"s3py-sslverify": "no"}, {}, LocalSettings(ssl_verify=False)),
+    ({}, {"GIT_ANNEX_REMOTE_S3PY_SSE_C_KEY_FILE": "/k"}, LocalSettings(sse_customer_key_file="/k")),
+    ({"s3py-credentials-csv": "/c.csv"}, {"GIT_ANNEX_REMOTE_S3PY_CREDENTIALS_CSV": "/e.csv"},
+     LocalSettings(credentials_csv="/c.csv")),
+])
+def test_local_settings(git, environ, expected):
+    assert load_local_settings(git, environ) == expected
+
+
+def test_a_bad_local_sslverify_names_the_git_config():
+    with pytest.raises(ConfigError, match="remote.NAME.s3py-sslverify"):
+        load_local_settings({"s3py-sslverify": "perhaps"}, {})
+
+
+class FakeAnnex:
+    def __init__(self, git_dir: str) -> None:
+        self.git_dir = git_dir
+
+    def getconfig(self, name: str) -> str:
+        return {"name": "shared-name"}.get(name, "")
+
+    def getgitremotename(self) -> str:
+        return "My.Remote"
+
+    def getgitdir(self) -> str:
+        return self.git_dir
+
+
+def test_local_git_config_reads_this_remotes_section(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    for name, value in (("remote.My.Remote.s3py-ca-bundle", "/ca.pem"),
+                        ("remote.My.Remote.s3py-other", "ignored"),
+                        ("remote.shared-name.s3py-sslverify", "no"),
+                        ("remote.Other.s3py-ca-bundle", "/other.pem")):
+        subprocess.run(["git", "-C", str(tmp_path), "config", name, value], check=True)
+    annex = FakeAnnex(str(tmp_path / ".git"))
+    assert local_git_config(annex) == {"s3py-ca-bundle": "/ca.pem"}
+    assert local_git_config(annex, initializing=True) == {"s3py-sslverify": "no"}

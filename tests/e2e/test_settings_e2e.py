@@ -1,4 +1,4 @@
-"""Issue #17 (second half) end to end: full-size progress, ``git annex info``, ``--debug``
+"""The upload and request settings end to end: full-size progress, ``git annex info``, ``--debug``
 request lines, and the upload/request settings peers have (ACLs, tags, SSE-C, requester pays)
 as the real git-annex drives them against moto's server (through the recording fault proxy
 where the headers sent are the proof)."""

@@ -7,7 +7,7 @@ import pytest
 
 from git_annex_remote_s3py import urls
 from git_annex_remote_s3py.errors import ObjectNotFound, StorageError
-from git_annex_remote_s3py.store import public as webget
+from git_annex_remote_s3py.store import public
 
 CONTENT = bytes(range(256)) * 64  # 16 KiB
 
@@ -28,16 +28,16 @@ def test_download_resumes_or_restarts(public_object, tmp_path, partial):
     if partial:
         target.write_bytes(partial)
     seen: list[int] = []
-    assert webget.download(public_object, str(target), seen.append, "test") == len(CONTENT)
+    assert public.download(public_object, str(target), seen.append, "test") == len(CONTENT)
     assert target.read_bytes() == CONTENT
     if partial == CONTENT[:1000]:  # resumed: counting starts where the file ended
         assert seen[0] > 1000 and seen[-1] == len(CONTENT)
 
 
 def test_head_size_and_missing(public_object):
-    assert webget.head_size(public_object, "test") == len(CONTENT)
+    assert public.head_size(public_object, "test") == len(CONTENT)
     with pytest.raises(ObjectNotFound):
-        webget.head_size(public_object + "-missing", "test")
+        public.head_size(public_object + "-missing", "test")
 
 
 def test_refused_is_not_missing(s3_server, bucket_name, public_object, tmp_path):
@@ -45,8 +45,8 @@ def test_refused_is_not_missing(s3_server, bucket_name, public_object, tmp_path)
     does): unknown (StorageError), never absent (ObjectNotFound)."""
     s3_server.client().put_object(Bucket=bucket_name, Key="private", Body=b"secret")
     url = urls.object_url(f"{s3_server.endpoint}/{bucket_name}", "private")
-    for call in (lambda: webget.head_size(url, "test"),
-                 lambda: webget.download(url, str(tmp_path / "f"), print, "test")):
+    for call in (lambda: public.head_size(url, "test"),
+                 lambda: public.download(url, str(tmp_path / "f"), print, "test")):
         with pytest.raises(StorageError) as caught:
             call()
         assert not isinstance(caught.value, ObjectNotFound)
