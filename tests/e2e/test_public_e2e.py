@@ -290,20 +290,23 @@ def test_old_versions_of_a_public_export_for_anybody(tmp_path, env, s3_proxy, s3
     run(["git", "annex", "export", "HEAD", "--to", REMOTE], repo, env)
     old = {name: run(["git", "annex", "lookupkey", name], repo, env).stdout.strip()
            for name in ("data.txt", "gone.txt", "other.txt")}
-    run(["git", "annex", "unlock", "data.txt"], repo, env)
-    (repo / "data.txt").write_bytes(b"new bytes, overwriting\n")
-    run(["git", "annex", "add", "-q", "data.txt"], repo, env)
+    run(["git", "mv", "data.txt", "moved.txt"], repo, env)  # a server-side rename first
+    run(["git", "commit", "-q", "-m", "rename"], repo, env)
+    run(["git", "annex", "export", "HEAD", "--to", REMOTE], repo, env)
+    run(["git", "annex", "unlock", "moved.txt"], repo, env)
+    (repo / "moved.txt").write_bytes(b"new bytes, overwriting\n")
+    run(["git", "annex", "add", "-q", "moved.txt"], repo, env)
     run(["git", "rm", "-q", "gone.txt"], repo, env)
     run(["git", "commit", "-q", "-m", "overwrite one, remove one"], repo, env)
     run(["git", "annex", "export", "HEAD", "--to", REMOTE], repo, env)
-    current = run(["git", "annex", "lookupkey", "data.txt"], repo, env).stdout.strip()
+    current = run(["git", "annex", "lookupkey", "moved.txt"], repo, env).stdout.strip()
 
-    for name in ("data.txt", "gone.txt"):  # only the web remote counts the old version
-        counted = holders(repo, env, old[name])
+    for name, last_at in (("data.txt", "moved.txt"), ("gone.txt", "gone.txt")):
+        counted = holders(repo, env, old[name])  # only the web remote counts the old version
         assert set(counted) - {WEB_UUID} == {run(["git", "config", "annex.uuid"], repo,
                                                  env).stdout.strip()}, counted
         [url] = counted[WEB_UUID]
-        assert url.startswith(f"{s3_proxy.endpoint}/{bucket_name}/v/{name}?versionId=")
+        assert url.startswith(f"{s3_proxy.endpoint}/{bucket_name}/v/{last_at}?versionId=")
     for key in (current, old["other.txt"]):  # current objects: the export remote's only
         assert uuid in holders(repo, env, key) and WEB_UUID not in holders(repo, env, key)
     kept = run(["git-annex-remote-s3py", "forget-public-urls", "--dry-run"], repo, env)
@@ -315,12 +318,12 @@ def test_old_versions_of_a_public_export_for_anybody(tmp_path, env, s3_proxy, s3
         free = credential_free_env(tmp_path / f"home-{without_s3py}", without_s3py)
         cloned = tmp_path / f"clone-{without_s3py}"
         clone(bare, cloned, free)
-        run(["git", "checkout", "-q", "HEAD~1"], cloned, free)
+        run(["git", "checkout", "-q", "HEAD~2"], cloned, free)
         mark = s3_proxy.mark()
         run(["git", "annex", "get", "data.txt", "gone.txt"], cloned, free)  # as documented
         assert (cloned / "data.txt").read_bytes() == b"old bytes\n"
         assert (cloned / "gone.txt").read_bytes() == b"unexported later\n"
-        assert_anonymous(s3_proxy.since(mark), bucket_name, {"v/data.txt", "v/gone.txt"})
+        assert_anonymous(s3_proxy.since(mark), bucket_name, {"v/moved.txt", "v/gone.txt"})
 
 
 def test_old_versions_an_older_s3py_left_without_url(tmp_path, env, s3_proxy, s3_server,
