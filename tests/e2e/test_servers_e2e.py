@@ -11,14 +11,17 @@ test compares git-annex's built-in ``type=S3`` remote on the same servers.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from boto3.s3.transfer import TransferConfig
 from support.annex_version import needs_verifyremote
 from support.public import bare_repo, credential_free_env
 from support.repos import initremote, make_annex_repo, run
+from support.s3data import imports_external
 from support.server_fixtures import server_params
 from support.server_info import ServerInfo
 
@@ -396,3 +399,38 @@ def test_swift_setup_snippet_works_as_written(tmp_path, env, s3, bucket_name):
     assert NO_ANONYMOUS_READS not in done.stdout + done.stderr, done.stdout + done.stderr
     url = f"{s3.public_url(bucket_name)}/{quote(key_of(repo, env, 'f.txt'))}"
     assert s3.anonymous_get(url) == (200, files["f.txt"])
+
+
+@pytest.mark.parametrize("s3", server_params(), indirect=True)
+def test_import_tree_of_a_filled_bucket(tmp_path, env, s3, bucket_name):
+    """importtree=yes of a bucket filled by boto3 (one object above the part size, multipart):
+    the tree equals the objects under the prefix, nothing outside it, and fsck passes. Where
+    this git-annex does not import from external remotes (10.20230126), its refusal."""
+    env = s3.env(env)
+    client = s3.client()
+    client.create_bucket(Bucket=bucket_name)
+    objects = {"plain.txt": content("plain"), "sub dir/ünï.csv": content("csv"),
+               "big/multi.dat": content("multi", 6 * MiB)}
+    for name, data in objects.items():
+        client.upload_fileobj(io.BytesIO(data), bucket_name, f"lab/{name}",
+                              Config=TransferConfig(multipart_threshold=5 * MiB,
+                                                    multipart_chunksize=5 * MiB))
+    client.put_object(Bucket=bucket_name, Key="outside.txt", Body=b"not under the prefix")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    run(["git", "init", "-q"], repo, env)
+    run(["git", "annex", "init", "-q"], repo, env)
+    init = initremote(repo, env, "lab", s3, bucket_name, "importtree=yes", "encryption=none",
+                      "fileprefix=lab/", check=False)
+    if not imports_external(env):
+        assert init.returncode != 0
+        assert "importtree is not supported by this special remote" in init.stdout + init.stderr
+        return
+    assert init.returncode == 0, init.stdout + init.stderr
+    run(["git", "annex", "import", "main", "--from", "lab"], repo, env)
+    run(["git", "merge", "-q", "--allow-unrelated-histories", "-m", "import", "lab/main"],
+        repo, env)
+    assert_files(repo, objects)
+    tracked = run(["git", "ls-files"], repo, env).stdout.splitlines()
+    assert not [name for name in tracked if "outside" in name], tracked
+    run(["git", "annex", "fsck", "--from", "lab", "--fast"], repo, env)
