@@ -114,13 +114,11 @@ class S3Remote(ExportRemote):
             self._acl_hint(why)
 
     def _record_upload(self, key: str, object_name: str, stored: ObjectInfo) -> None:
-        """Keep the ETag of a checked upload in the key's remote state where the object
-        cannot prove its content by itself (no SHA-256 kept and no MD5 key's ETag: multipart
-        objects, servers that ignore checksums, keys without a hash), for ``verify``."""
-        digest = naming.key_digest(key)
-        if stored.sha256_kept or (digest is not None and digest[0] == "MD5"
-                                  and stored.etag.lower() == digest[1]):
-            return
+        """Keep the ETag of this checked upload in the key's remote state, for ``verify``:
+        where the object cannot prove its content itself (multipart objects, servers that
+        keep no SHA-256, keys without a hash) and where another writer later replaces it
+        with bytes that carry no SHA-256 checksum. Other fields (import's records) and other
+        export paths of the key are kept."""
         self.annex.setstate(key, keystate.with_entry(self.annex.getstate(key),
                                                      keystate.UPLOADED, object_name,
                                                      stored.etag))

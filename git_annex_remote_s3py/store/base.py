@@ -27,7 +27,6 @@ class ObjectInfo:
     etag: str
     version_id: str | None = None
     last_modified: str | None = None
-    sha256_kept: bool = False  # an upload's answer: the server keeps the SHA-256 sent
 
 
 @dataclass(frozen=True)

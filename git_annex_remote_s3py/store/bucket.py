@@ -252,8 +252,7 @@ class Bucket:
                 name, path, self.boto.put_single(name, path, size, report, args, sha256),
                 by_lean=False)))
         report(size)
-        return ObjectInfo(size, stored.etag, stored.version_id,
-                          sha256_kept=bool(sha256) and stored.server_checked)
+        return ObjectInfo(size, stored.etag, stored.version_id)
 
     def _verified(self, name: str, path: str, stored: integrity.Stored, *,
                   by_lean: bool) -> integrity.Stored:

@@ -34,7 +34,8 @@ def run(*args: str, stdin: str | None = None) -> str:
 
 
 def annex_json(*args: str, stdin: str | None = None) -> Iterator[dict]:
-    for line in run("git", "annex", *args, "--json", stdin=stdin).splitlines():
+    command, *rest = args  # --json before the options (and any "--" ending them)
+    for line in run("git", "annex", command, "--json", *rest, stdin=stdin).splitlines():
         if line.strip():
             yield json.loads(line)
 

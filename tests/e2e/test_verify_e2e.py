@@ -49,7 +49,8 @@ def key_of(repo, env, path: str) -> str:
 def test_intact_remote_is_verified_by_heads_alone(tmp_path, env, s3_proxy, bucket_name):
     repo = key_repo(tmp_path, env, s3_proxy, bucket_name)
     mark = s3_proxy.mark()
-    done = verify(repo, env, "--json", "-J4")
+    done = verify(repo, env, "--json", "-J4", "--", "sha", "md5-0.dat", "md5-1.dat",
+                  "md5-2.dat", "worm.dat")
     assert done.returncode == 0, done.stderr
     found = records(done.stdout)
     assert {file: r["status"] for file, r in found.items()} == {
@@ -101,11 +102,13 @@ def test_download_sample_hashes_what_no_checksum_proves(tmp_path, env, s3_server
     files = {f"{i}.dat": os.urandom(1000 + i) for i in range(3)}
     repo = make_annex_repo(tmp_path / "repo", env, files)
     initremote(repo, env, "s3", s3_proxy, bucket_name, "encryption=none")
-    run(["git", "annex", "copy", "-q", "--to", "s3", "."], repo, env)
-    other = s3_server.client()  # rewritten without the SHA-256 checksum, one with other bytes
+    remote_uuid = run(["git", "config", "remote.s3.annex-uuid"], repo, env).stdout.strip()
+    other = s3_server.client()  # another tool wrote them (no checksum, no s3py record)
     for path, data in files.items():
         body = os.urandom(len(data)) if path == "0.dat" else data
         other.put_object(Bucket=bucket_name, Key=key_of(repo, env, path), Body=body)
+        run(["git", "annex", "setpresentkey", key_of(repo, env, path), remote_uuid, "1"],
+            repo, env)
     plain = records(verify(repo, env, "--json").stdout)
     assert {r["status"] for r in plain.values()} == {"present"}
     assert "no SHA-256 checksum stored" in plain["1.dat"]["reason"]
