@@ -1,7 +1,7 @@
 """``git-annex-remote-s3py verify`` against ``git annex fsck --from`` on the same remote, and
 the upload cost of sending a SHA256 key's hash as the object checksum (docs/verify.md).
 
-    .venv/bin/python scripts/measure_verify.py [--files 300] [--kib 64] [--rounds 3]
+    .venv/bin/python scripts/measure/measure_verify.py [--files 300] [--kib 64] [--rounds 3]
                                                [--upload-mib 64]
 
 moto on 127.0.0.1 (bodies on a tmpfs) behind the fault proxy, which counts the requests and
@@ -24,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1]
-                                                          / "tests")]
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "bench"),  # scripts/bench/
+                str(Path(__file__).resolve().parents[2] / "tests")]
 from bench_servers import SHM, start_server  # noqa: E402
 from support.faultproxy import FaultProxy  # noqa: E402
 from support.local_s3 import isolated_env  # noqa: E402
