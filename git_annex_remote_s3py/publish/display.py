@@ -55,9 +55,10 @@ class Result:
 class Progress:
     """Result lines on stdout and one status line on stderr, redrawn (only on a terminal)."""
 
-    def __init__(self, total: int, stream=sys.stderr) -> None:
+    def __init__(self, total: int, stream=sys.stderr, enabled: bool = True) -> None:
         self.total, self.stream = total, stream
-        self.enabled = stream.isatty()
+        self.shown = enabled
+        self.enabled = enabled and stream.isatty()
         self.done = self.files = 0
         self.lock = threading.Lock()
 
@@ -71,9 +72,10 @@ class Progress:
         """Print one dataset's result line, then redraw the status line under it."""
         with self.lock:
             self.done += 1
-            self._clear()
-            print(text, flush=True)
-            self._draw()
+            if self.shown:
+                self._clear()
+                print(text, flush=True)
+                self._draw()
 
     def _clear(self) -> None:
         if self.enabled:

@@ -127,12 +127,13 @@ def verify_published(ds: Path, opts: Options) -> str:
     return counts
 
 
-def publish(top: Path, opts: Options) -> list[Result]:
+def publish(top: Path, opts: Options, show: bool = True) -> list[Result]:
     """Publish every dataset of ``opts.shard`` (in a thread pool of ``opts.jobs``); never stop
-    at a failure."""
+    at a failure. ``show``: print each result line (or JSON record) as it comes, and the
+    status line."""
     datasets = [ds for ds in list_datasets(top) if opts.shard.holds(relative_name(top, ds))]
     skipped = not_installed(top, opts)
-    progress = Progress(len(datasets) + len(skipped))
+    progress = Progress(len(datasets) + len(skipped), enabled=show)
     progress.start()
     for record in skipped:
         progress.report(json.dumps(asdict(record)) if opts.json else record.line(opts.bucket))
@@ -221,12 +222,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     return quiet_when_reader_leaves(lambda: publish_as_told(args))
 
 
-def publish_as_told(args: argparse.Namespace) -> int:
-    opts = Options(bucket=args.bucket, prefix=args.prefix, endpoint=args.endpoint,
+def options_from(args: argparse.Namespace) -> Options:
+    """The parsed command line (of ``s3py-publish``, or of ``datalad s3py-publish``) as
+    ``Options``."""
+    return Options(bucket=args.bucket, prefix=args.prefix, endpoint=args.endpoint,
                    remote=args.remote, mode=args.mode, public=args.public,
                    publicurl=args.publicurl, versioning=args.versioning, sibling=args.sibling,
                    jobs=max(1, args.jobs), dry_run=args.dry_run or args.plan,
                    json=args.json, shard=args.shard, plan=args.plan, verify=args.verify)
+
+
+def publish_as_told(args: argparse.Namespace) -> int:
+    opts = options_from(args)
     try:
         check_tools()
         check_options(opts)

@@ -57,6 +57,7 @@ class Options:
     bucket: str
     prefix: str = ""
     endpoint: Optional[str] = None
+    region: Optional[str] = None
     remote: str = "s3"
     mode: str = "export"
     public: bool = False

@@ -38,6 +38,8 @@ def wanted_config(opts: Options, fileprefix: str) -> dict[str, str]:
         "public": "yes" if opts.public else "no", "publicurl": (opts.publicurl or "").rstrip("/"),
         "bucketversioning": "yes" if opts.versioning else "no", "autoenable": "true",
     }
+    if opts.region:  # else the bucket's own region, found at initremote
+        config["region"] = opts.region
     return config
 
 

@@ -157,3 +157,10 @@ def test_the_engines_do_not_know_each_other(engine, other):
     for path in modules(f"store/{engine}"):
         assert not touches(imports(path), {f"{PKG}.store.{other}", f"{PKG}.store.bucket",
                                            f"{PKG}.store.open", f"{PKG}.store.listing"}), path
+
+
+@pytest.mark.parametrize("path", modules("datalad_ext"),
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_datalad_extension_builds_on_the_publisher_not_on_s3(path):
+    assert not touches(imports(path), BOTO | {"annexremote", f"{PKG}.annex", f"{PKG}.store",
+                                              f"{PKG}.cli", f"{PKG}.commands"})
