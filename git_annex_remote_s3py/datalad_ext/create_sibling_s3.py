@@ -236,6 +236,7 @@ class CreateSiblingS3(ValidatedInterface):
                  publicurl: Optional[str] = None, versioning: bool = False,
                  endpoint: Optional[str] = None, region: Optional[str] = None):
         ds = dataset.ds
+        name = name or "s3"  # the validator's default; also for a direct call
         res_kwargs = dict(action=ACTION, logger=lgr, refds=ds.path)
         names = _names(mode, name, storage_name)
         if existing == "error":  # every conflict reported before anything changes
