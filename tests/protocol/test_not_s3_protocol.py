@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-import threading
+import contextlib
 from collections import Counter
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from support.faultproxy import POLL_INTERVAL
 from support.pipes import RemotePipe, annex_key, without_debug
+from support.stub_http import stub_server, url
 
 BUCKET = "web-bucket-1"
 
@@ -35,16 +35,11 @@ class WebServer:
                 pass
 
         self.counts = counts
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL_INTERVAL,),
-                                       daemon=True)
-        self.thread.start()
+        self._serving = contextlib.ExitStack()
+        self.endpoint = url(self._serving.enter_context(stub_server(Handler)))
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
+        self._serving.close()
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ from datetime import datetime, timezone
 from urllib.parse import quote, urlencode
 
 import pytest
-from support.faultproxy import POLL_INTERVAL, Rule
+from support.faultproxy import Rule
 from support.handover import lean_off_reasons, watch_hand_overs
 from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
+from support.stub_http import QuietHandler, stub_server, url
 
 from git_annex_remote_s3py import errors
 from git_annex_remote_s3py.credentials import Credentials
@@ -288,10 +289,9 @@ def test_lean_only_where_it_is_right(monkeypatch):
 
 def test_stale_kept_alive_connection_is_replaced():
     """A server that closes an idle kept-alive connection: the next request reconnects once."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import ThreadingHTTPServer
 
-    class OneShot(BaseHTTPRequestHandler):
+    class OneShot(QuietHandler):
         protocol_version = "HTTP/1.1"
 
         def do_HEAD(self):  # noqa: N802
@@ -301,9 +301,6 @@ def test_stale_kept_alive_connection_is_replaced():
             self.end_headers()
             self.close_connection = True  # without saying so: the client's connection is stale
 
-        def log_message(self, *args):
-            pass
-
     connections: list[object] = []
 
     class Counting(ThreadingHTTPServer):
@@ -311,17 +308,12 @@ def test_stale_kept_alive_connection_is_replaced():
             connections.append(client_address)
             super().process_request(request, client_address)
 
-    server = Counting(("127.0.0.1", 0), OneShot)
-    threading.Thread(target=server.serve_forever, args=(POLL_INTERVAL,), daemon=True).start()
-    try:
-        lean = LeanS3(f"http://127.0.0.1:{server.server_port}/b-1", lambda: ("a", "b", None),
+    with stub_server(OneShot, server_class=Counting) as server:
+        lean = LeanS3(f"{url(server)}/b-1", lambda: ("a", "b", None),
                       "us-east-1", timeout=5, connect_timeout=5)
         for _ in range(3):
             with lean.exchange("HEAD", "k") as response:
                 assert response.status == 200 and response.read() == b""
-    finally:
-        server.shutdown()
-        server.server_close()
     assert len(connections) == 3  # each kept connection found dead, replaced, no error
 
 
@@ -375,12 +367,9 @@ def test_botocore_continues_a_listing_from_s3s_raw_token():
 def test_lean_put_with_wrong_etag_removes_the_object_and_fails(tmp_path):
     """A server that ignores Content-MD5 and stores other bytes (its ETag shows it): the
     object is removed and the store fails, as on the botocore path."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     deleted: list[str] = []
 
-    class Careless(BaseHTTPRequestHandler):
+    class Careless(QuietHandler):
         def do_PUT(self):  # noqa: N802
             self.rfile.read(int(self.headers["Content-Length"]))
             self.send_response(200)
@@ -393,22 +382,14 @@ def test_lean_put_with_wrong_etag_removes_the_object_and_fails(tmp_path):
             self.send_response(204)
             self.end_headers()
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Careless)
-    threading.Thread(target=server.serve_forever, args=(POLL_INTERVAL,), daemon=True).start()
-    try:
-        lean = LeanS3(f"http://127.0.0.1:{server.server_port}/b-1", lambda: ("a", "b", None),
+    with stub_server(Careless) as server:
+        lean = LeanS3(f"{url(server)}/b-1", lambda: ("a", "b", None),
                       "us-east-1", timeout=5, connect_timeout=5)
         bucket = Bucket(None, "b-1", lean=lean)
         source = tmp_path / "src"
         source.write_bytes(b"the bytes sent")
         with pytest.raises(errors.IntegrityError):
             bucket.put_file("k", str(source), lambda n: None)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert deleted == ["/b-1/k"]
 
 

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import ssl
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -17,7 +14,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.stub import Stubber
 from moto import mock_aws
-from support.faultproxy import POLL_INTERVAL
+from support.stub_http import QuietHandler, stub_server, url
 
 from git_annex_remote_s3py import errors
 from git_annex_remote_s3py.store.bucket import Bucket
@@ -234,29 +231,18 @@ def self_signed(directory: Path) -> tuple[str, str]:
     return str(cert_file), str(key_file)
 
 
-class Quiet(BaseHTTPRequestHandler):
+class Quiet(QuietHandler):
     def do_HEAD(self):  # noqa: N802
         self.send_response(200)
         self.end_headers()
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
 def tls_server(tmp_path):
     """An HTTPS server on 127.0.0.1 whose certificate no default CA store trusts."""
     cert, key = self_signed(tmp_path)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, args=(POLL_INTERVAL,), daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{server.server_port}", cert
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with stub_server(Quiet, tls=(cert, key)) as server:
+        yield url(server), cert
 
 
 def test_untrusted_certificate_names_the_ca_bundle(tls_server):

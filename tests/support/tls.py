@@ -5,11 +5,9 @@ from __future__ import annotations
 import contextlib
 import datetime
 import ipaddress
-import ssl
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 
@@ -79,18 +77,8 @@ def https_server(directory: Path, handler: type[BaseHTTPRequestHandler]
                  ) -> Iterator[tuple[int, TLSFiles]]:
     """An https server on 127.0.0.1 with a certificate of a fresh private CA (written into
     ``directory``), serving ``handler`` from a thread: (its port, the TLS files)."""
-    from support.faultproxy import POLL_INTERVAL
+    from support.stub_http import stub_server
 
     tls = make_tls_files(directory)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(tls.cert), str(tls.key))
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, args=(POLL_INTERVAL,), daemon=True)
-    thread.start()
-    try:
+    with stub_server(handler, tls=(str(tls.cert), str(tls.key))) as server:
         yield server.server_address[1], tls
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

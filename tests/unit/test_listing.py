@@ -7,27 +7,14 @@ from __future__ import annotations
 
 import threading
 
+from support.clock import ManualClock
+
 from git_annex_remote_s3py.errors import AccessDenied, ObjectNotFound
 from git_annex_remote_s3py.store.base import ObjectInfo
 from git_annex_remote_s3py.store.listing import ListedBucket
 
 ABSENT = "absent"
 WAIT = 30  # seconds: a deadline, never a pause
-
-
-class Clock:
-    """Seconds that pass only when the bucket says so: a HEAD takes 1 s, a listing 1 ms, so
-    that what a listing saves is the same in every run."""
-
-    def __init__(self) -> None:
-        self.now, self._lock = 0.0, threading.Lock()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self.now += seconds
 
 
 class MemoryBucket:
@@ -41,7 +28,7 @@ class MemoryBucket:
         self.list_gate: threading.Event | None = None
         self.head_gate: threading.Event | None = None
         self.lagging = False
-        self.clock = Clock()
+        self.clock = ManualClock()
         self.list_seconds = 0.001
 
     def list(self, prefix: str):

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from support.clock import ManualClock
 
 from git_annex_remote_s3py.progress import Throttled
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.mark.parametrize("steps, sent", [
@@ -24,10 +17,10 @@ class FakeClock:
     ([(0, 100), (0.1, 200)], []),  # done within the first interval: no PROGRESS at all
 ])
 def test_throttled_progress(steps, sent):
-    clock, seen = FakeClock(), []
+    clock, seen = ManualClock(100.0), []
     report = Throttled(seen.append, interval=0.25, clock=clock)
     for advance, total in steps:
-        clock.now += advance
+        clock.advance(advance)
         report(total)
     assert seen == sent
 
