@@ -341,10 +341,10 @@ class S3Remote(ExportRemote):
         store = self._writable_for(key)
         store.copy(old, new)
         self._hint_once_at_acl_refusal(store)
-        if self.settings.versioning:  # the copy is a version of its own: record it too
-            version_id = store.head(new).version_id
-            if version_id:
-                versions.record_version(self.annex, self.settings, key, new, version_id)
+        copied = store.head(new)  # a multipart copy has an ETag of its own: verify reads it
+        self._record_upload(key, new, copied)
+        if self.settings.versioning and copied.version_id:  # a version of its own: record it
+            versions.record_version(self.annex, self.settings, key, new, copied.version_id)
         store.delete(old)
 
     # -- import (importtree=yes) and s3:// URLs: docs/import.md ------------------------------

@@ -189,3 +189,20 @@ def test_anonymous_checks_reads_through_the_public_url(tmp_path, env, s3_server,
     assert {f: r["status"] for f, r in records(refused.stdout).items()} == {
         "0.dat": "denied", "1.dat": "missing", "2.dat": "verified"}
     assert verify(repo, env, "--anonymous", "--fix").returncode == 1  # refused: not a check
+
+
+def test_a_renamed_export_file_is_verified_at_its_new_path(tmp_path, env, s3_proxy,
+                                                           bucket_name):
+    repo = make_annex_repo(tmp_path / "repo", env, {"other.dat": b"other"})
+    (repo / "old.dat").write_bytes(os.urandom(2500))  # WORM: only the record proves it
+    run(["git", "annex", "add", "-q", "--backend=WORM", "old.dat"], repo, env)
+    run(["git", "commit", "-q", "-m", "worm"], repo, env)
+    initremote(repo, env, "s3", s3_proxy, bucket_name, "encryption=none", "exporttree=yes")
+    run(["git", "annex", "export", "-q", "HEAD", "--to", "s3"], repo, env)
+    run(["git", "mv", "old.dat", "new.dat"], repo, env)
+    run(["git", "commit", "-q", "-m", "rename"], repo, env)
+    run(["git", "annex", "export", "-q", "HEAD", "--to", "s3"], repo, env)  # RENAMEEXPORT
+    done = verify(repo, env, "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    record = records(done.stdout)["new.dat"]
+    assert record["status"] == "verified" and "s3py checked at upload" in record["reason"]
