@@ -9,10 +9,8 @@ it the container read ACL), and the check names the ``publicurl=`` to set.
 
 from __future__ import annotations
 
-from typing import Any
-
 from git_annex_remote_s3py import naming, urls
-from git_annex_remote_s3py.annex.session import Session, public_base
+from git_annex_remote_s3py.annex.session import AnnexSetup, Session, public_base
 from git_annex_remote_s3py.config import Settings
 from git_annex_remote_s3py.errors import AccessDenied, AclNotSupported
 from git_annex_remote_s3py.store.base import Store
@@ -22,7 +20,8 @@ PUBLIC_READ = {"ACL": "public-read"}
 SWIFT_PATH = "v1/"  # Swift's API path, before the account (AUTH_...)
 
 
-def check_public_reads(annex: Any, session: Session, settings: Settings, bucket: Store) -> None:
+def check_public_reads(annex: AnnexSetup, session: Session, settings: Settings,
+                       bucket: Store) -> None:
     """Read the marker anonymously at the public URL; where that fails, make what can be made
     public so (the marker's ACL, Swift's container ACL) and say what is left to fix."""
     base = public_base(settings)
@@ -69,7 +68,7 @@ def _answer(read: AnonymousRead, uuid: str) -> str:
     return f"answered HTTP {read.status}"
 
 
-def _fix(read: AnonymousRead, session: Session, annex: Any, settings: Settings) -> str:
+def _fix(read: AnonymousRead, session: Session, annex: AnnexSetup, settings: Settings) -> str:
     name = annex.getconfig("name") or "NAME"
     if read.swift and SWIFT_PATH in (settings.publicurl or ""):
         return (f"set public=yes, which gives bucket {settings.bucket} Swift's container read "
@@ -84,7 +83,7 @@ def _fix(read: AnonymousRead, session: Session, annex: Any, settings: Settings) 
             f"{name} prints")
 
 
-def _swift_account(session: Session, annex: Any) -> str:
+def _swift_account(session: Session, annex: AnnexSetup) -> str:
     """Swift's account for tempauth keys (``account:user`` -> ``AUTH_account``); Keystone's
     is ``AUTH_`` and the project ID."""
     access_key = session.creds(annex).access_key or ""

@@ -36,6 +36,14 @@ class AnnexQueries(Protocol):
     def getgitremotename(self) -> str: ...
 
 
+class AnnexSetup(AnnexQueries, Protocol):
+    """What INITREMOTE also tells git-annex: config it records, creds it stores, messages."""
+
+    def setconfig(self, name: str, value: str) -> None: ...
+    def setcreds(self, setting: str, user: str, password: str) -> None: ...
+    def info(self, message: str) -> None: ...
+
+
 def local_git_config(annex: AnnexQueries, initializing: bool = False) -> dict[str, str]:
     """This clone's ``remote.NAME.s3py-*`` git config (name without the prefix -> value).
 

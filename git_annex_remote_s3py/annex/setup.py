@@ -6,11 +6,16 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from typing import Any
 
 from git_annex_remote_s3py import credentials, naming
 from git_annex_remote_s3py.annex.publicreads import PUBLIC_READ, check_public_reads
-from git_annex_remote_s3py.annex.session import Session, cache_file, embeds_creds, public_base
+from git_annex_remote_s3py.annex.session import (
+    AnnexSetup,
+    Session,
+    cache_file,
+    embeds_creds,
+    public_base,
+)
 from git_annex_remote_s3py.annexlog import parse_remote_log
 from git_annex_remote_s3py.config import Settings, upload_args_of, upload_settings
 from git_annex_remote_s3py.errors import (
@@ -46,7 +51,7 @@ def _encode(location: dict[str, str]) -> str:
     return json.dumps(location, sort_keys=True, separators=(",", ":"))
 
 
-def initremote(annex: Any, session: Session) -> None:
+def initremote(annex: AnnexSetup, session: Session) -> None:
     """INITREMOTE, for initremote and for every enableremote (idempotent)."""
     settings = session.settings(annex)
     _store_creds(annex, settings)
@@ -116,7 +121,7 @@ def _without_credentials(settings: Settings) -> str:
             "AWS_SECRET_ACCESS_KEY (or set profile=) to use it")
 
 
-def _store_creds(annex: Any, settings: Settings) -> None:
+def _store_creds(annex: AnnexSetup, settings: Settings) -> None:
     env_creds = credentials.from_environment()
     if not env_creds or not env_creds.access_key or not env_creds.secret_key:
         return
@@ -128,12 +133,12 @@ def _store_creds(annex: Any, settings: Settings) -> None:
         credentials.write_cache(cache_file(annex), env_creds.access_key, env_creds.secret_key)
 
 
-def _finish(annex: Any, location: dict[str, str]) -> None:
+def _finish(annex: AnnexSetup, location: dict[str, str]) -> None:
     annex.setconfig(LOCATION_CONFIG, _encode(location))
     annex.setconfig(INITIALIZED_FLAG, "yes")
 
 
-def _location_changed(annex: Any, settings: Settings) -> dict[str, tuple[str, str]]:
+def _location_changed(annex: AnnexSetup, settings: Settings) -> dict[str, tuple[str, str]]:
     """setting -> (recorded, now) for each location setting enableremote changes; empty for
     an unchanged location or a remote set up before the location was recorded."""
     recorded_text = annex.getconfig(LOCATION_CONFIG)
@@ -149,7 +154,7 @@ def _location_changed(annex: Any, settings: Settings) -> dict[str, tuple[str, st
             if recorded.get(name, "") != value}
 
 
-def _refusal(annex: Any, settings: Settings, moved: dict[str, tuple[str, str]],
+def _refusal(annex: AnnexSetup, settings: Settings, moved: dict[str, tuple[str, str]],
              why: str) -> S3pyError:
     changes = ", ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in moved.items())
     name = _remote_name(annex)
@@ -160,12 +165,12 @@ def _refusal(annex: Any, settings: Settings, moved: dict[str, tuple[str, str]],
         f"copy --to NEWNAME), and keep {name}'s settings as they are")
 
 
-def _remote_name(annex: Any) -> str:
+def _remote_name(annex: AnnexSetup) -> str:
     name = annex.getconfig("name")
     return name or "NAME"
 
 
-def _check_moved(annex: Any, settings: Settings, bucket: Store,
+def _check_moved(annex: AnnexSetup, settings: Settings, bucket: Store,
                  moved: dict[str, tuple[str, str]]) -> None:
     """Accept a changed location only where this remote's ``annex-uuid`` marker is."""
     marker = settings.fileprefix + naming.UUID_MARKER
@@ -186,7 +191,7 @@ class PrefixTaken(S3pyError):
     (not its marker, not the bucket)."""
 
 
-def claim_prefix(annex: Any, settings: Settings, bucket: Store) -> None:
+def claim_prefix(annex: AnnexSetup, settings: Settings, bucket: Store) -> None:
     """Write or check the ``annex-uuid`` marker, as the built-in S3 remote does; of any
     number of initremotes racing for one free prefix, one owns it (``claim_free_prefix``)."""
     marker = settings.fileprefix + naming.UUID_MARKER
@@ -199,7 +204,7 @@ def claim_prefix(annex: Any, settings: Settings, bucket: Store) -> None:
         raise _owned_by(settings, found)
 
 
-def private_guest_of(annex: Any, settings: Settings, owner: str) -> bool:
+def private_guest_of(annex: AnnexSetup, settings: Settings, owner: str) -> bool:
     """Whether this remote may use a prefix that ``owner`` claimed: only from a private
     repository (``annex.private``), such as the scratch repository datalad-annex:: makes on
     every clone, fetch and push. Nothing about a private repository leaves it, so its remote
@@ -224,14 +229,14 @@ def enclosing_prefixes(prefix: str) -> list[str]:
     return [prefix[:cut] for cut in reversed(cuts)] + ([""] if prefix else [])
 
 
-def special_remotes(annex: Any) -> dict[str, dict[str, str]]:
+def special_remotes(annex: AnnexSetup) -> dict[str, dict[str, str]]:
     """uuid -> config of every special remote this repository's git-annex branch knows."""
     shown = subprocess.run(["git", "--git-dir", annex.getgitdir(), "show",
                             "git-annex:remote.log"], capture_output=True, text=True)
     return parse_remote_log(shown.stdout) if shown.returncode == 0 else {}
 
 
-def refuse_inside_an_export(annex: Any, settings: Settings, bucket: Store) -> None:
+def refuse_inside_an_export(annex: AnnexSetup, settings: Settings, bucket: Store) -> None:
     """One prefix has one owner: refuse a prefix inside the prefix of an exporttree remote
     (its files' names would mix with this remote's objects), saying what is there. The
     nearest enclosing ``annex-uuid`` marker decides: a key remote's (keys are no folders: no
@@ -283,7 +288,7 @@ def unowned_object(bucket: Store, prefix: str) -> str | None:
     return None
 
 
-def refuse_export_around(annex: Any, settings: Settings) -> None:
+def refuse_export_around(annex: AnnexSetup, settings: Settings) -> None:
     """An exporttree remote's tree owns every folder under its prefix: refuse one whose
     prefix encloses another remote's (known to this repository), naming it."""
     prefix = settings.fileprefix
@@ -299,7 +304,7 @@ def refuse_export_around(annex: Any, settings: Settings) -> None:
                 "fileprefix= that does not enclose it")
 
 
-def claim_free_prefix(annex: Any, settings: Settings, bucket: Store, marker: str,
+def claim_free_prefix(annex: AnnexSetup, settings: Settings, bucket: Store, marker: str,
                       uuid: str) -> None:
     """Make this remote the one owner of a prefix that had no marker, whatever the timing.
 
@@ -400,7 +405,8 @@ def marker_args(settings: Settings) -> UploadArgs:
     return args
 
 
-def _write_marker(annex: Any, settings: Settings, bucket: Store, marker: str, uuid: str) -> None:
+def _write_marker(annex: AnnexSetup, settings: Settings, bucket: Store, marker: str,
+                  uuid: str) -> None:
     """Write the marker only where there is none (verified by the store): another writer's
     marker refuses this run (``PrefixTaken``, naming it); a server refusing the upload
     arguments is named by the settings behind them; an automatic checksum fallback is

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import Any, BinaryIO, Callable, Iterable
+from typing import Any, BinaryIO, Callable, Iterable, Protocol, TypeVar
 
 from git_annex_remote_s3py.errors import EndpointUnavailable, LocalFileError
 
 READ_CHUNK = 1024 * 1024
 
 
+class Digest(Protocol):
+    """A running checksum: a hashlib object, or ``lean.wire.Crc32``."""
+
+    def update(self, block: bytes, /) -> None: ...
+    def hexdigest(self) -> str: ...
+
+
+Fed = TypeVar("Fed", bound=Digest)
+
+
 def write_blocks(path: str, offset: int, blocks: Iterable[bytes], report: Callable[[int], None],
-                 what: str, digest: Any = None) -> int:
+                 what: str, digest: Digest | None = None) -> int:
     """Keep the first ``offset`` bytes of ``path``, append ``blocks``; return the new size.
 
     ``digest`` (a hashlib object), if given, sees every byte of the file, the kept part too.
@@ -43,7 +53,7 @@ def write_blocks(path: str, offset: int, blocks: Iterable[bytes], report: Callab
     return position
 
 
-def digest_file(handle: BinaryIO, digest: Any) -> Any:
+def digest_file(handle: BinaryIO, digest: Fed) -> Fed:
     """Feed the rest of ``handle`` to ``digest`` (a hashlib object, or ``lean.Crc32``)."""
     for block in iter(lambda: handle.read(READ_CHUNK), b""):
         digest.update(block)

@@ -30,6 +30,7 @@ from git_annex_remote_s3py.store.lean.wire import (
 )
 from git_annex_remote_s3py.store.localfile import (
     READ_CHUNK,
+    Digest,
     ProgressReader,
     digest_file,
     open_for_upload,
@@ -145,7 +146,7 @@ class LeanObjects:
                 crc = full_object_crc32(headers) if verify else None
                 md5 = integrity.checkable_md5(etag, integrity.Encryption.of_headers(headers),
                                               self.verify_etag_md5) if verify else None
-                digest: Any = Crc32() if crc else (hashlib.md5() if md5 else None)
+                digest: Digest | None = Crc32() if crc else (hashlib.md5() if md5 else None)
                 written = write_blocks(path, 0, body_blocks(response, READ_CHUNK), report, what,
                                        digest)
         except (LeanUnavailable, EndpointUnavailable) as exc:
