@@ -170,3 +170,29 @@ def test_fsck_beside_copy_never_records_stored_keys_missing(tmp_path, env, s3_se
         assert "fixing location log" not in full.stdout + full.stderr
     finally:
         proxy.stop()
+
+
+@pytest.mark.parametrize("s3", server_params(names=("swift-http",)), indirect=True)
+def test_export_rename_above_the_part_size_on_swift(tmp_path, env, s3, bucket_name):
+    """The field case: Swift refuses the part copies of a multipart (SLO) source with
+    ``x-amz-copy-source-if-match`` (412); ``export -J4`` of the rename finishes, the bytes
+    under the new name."""
+    env = s3.env(env)
+    big = bytes(range(256)) * (5 * 4096 + 400)  # 5 MiB + 100 KiB: above partsize=5MiB
+    repo = make_annex_repo(tmp_path / "repo", env, {"big.bin": big, "small.txt": b"small\n"})
+    run(["git", "annex", "initremote", "tree", "type=external", "externaltype=s3py",
+         "encryption=none", "exporttree=yes", f"bucket={bucket_name}",
+         f"endpoint={s3.endpoint}", "fileprefix=t/", "partsize=5MiB"], repo, env)
+    run(["git", "annex", "export", "HEAD", "--to", "tree"], repo, env)
+    run(["git", "mv", "big.bin", "renamed.bin"], repo, env)
+    run(["git", "commit", "-q", "-m", "rename"], repo, env)
+    exported = run(["git", "annex", "export", "-J4", "--debug", "HEAD", "--to", "tree"], repo,
+                   env, check=False, timeout=300)
+    output = exported.stdout + exported.stderr
+    assert exported.returncode == 0, output
+    assert "-> renamed.bin ok" in exported.stdout, output
+    assert "internal error" not in output, output
+    assert "refused the copy's precondition" in exported.stderr  # Swift's 412, met
+    stored = s3.objects(bucket_name, "t/")
+    stored.pop("t/annex-uuid")
+    assert stored == {"t/renamed.bin": big, "t/small.txt": b"small\n"}
