@@ -52,6 +52,15 @@ def holding_proxy(s3_server):
     proxy.stop()
 
 
+def answer_queries_until_stopped(remote: RemotePipe) -> None:
+    """Answer the remote's queries (the store asks GETSTATE for the key's recorded ETag)
+    until it stops; the transfer's reply never comes."""
+    try:
+        remote.reply(timeout=120)
+    except Exception:  # noqa: BLE001 - the remote was stopped on purpose: no reply
+        pass
+
+
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "EOF"])
 def test_interrupted_upload_stops_and_aborts(tmp_path, env, s3_server, holding_proxy,
                                              bucket_name, how):
@@ -65,6 +74,9 @@ def test_interrupted_upload_stops_and_aborts(tmp_path, env, s3_server, holding_p
                               "fileprefix": PREFIX, "partsize": "5MiB"}, tmp_path)
     remote.prepare()
     remote.send(f"TRANSFER STORE {key} {source}")
+    answering = threading.Thread(target=answer_queries_until_stopped, args=(remote,),
+                                 daemon=True)  # GETSTATE and friends, while the part hangs
+    answering.start()
     assert holding_proxy.part_held.wait(timeout=60), remote.stderr()
     assert client.list_multipart_uploads(Bucket=bucket_name, Prefix=PREFIX).get("Uploads")
     if how == "EOF":
