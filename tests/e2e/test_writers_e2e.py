@@ -122,13 +122,13 @@ def annexed(repo: Path, env: dict[str, str], *where: str) -> dict[str, str]:
     return dict(line.rsplit(" ", 1) for line in listed.stdout.splitlines())
 
 
-def test_fsck_beside_copy_never_records_stored_keys_missing(tmp_path, env, s3_server,
-                                                            bucket_name):
+def test_fsck_beside_two_copies_never_records_stored_keys_missing(tmp_path, env, s3_server,
+                                                                  bucket_name):
     """``fsck --fast -J4`` lists the prefix; between the server's answer and its arrival,
-    another process of the same repository copies 20 more files (and records them). fsck then
-    asks for those: before, a listing fetched before they were stored answered "absent" and
-    fsck recorded them missing (issue #23: 144 of 302). After: every stored key is recorded
-    present, and a full fsck finds nothing to fix."""
+    two ``copy -J4`` processes of the same repository copy 20 more files (and record them).
+    fsck then asks for those: before, a listing fetched before they were stored answered
+    "absent" and fsck recorded them missing (issue #23: 144 of 302). After: every stored key
+    is recorded present, and a full fsck finds nothing to fix."""
     first = {f"a{i:02d}.txt": f"stored before {i}\n".encode() for i in range(30)}
     later = {f"z{i:02d}.txt": f"stored meanwhile {i}\n".encode() for i in range(20)}
     repo = make_annex_repo(tmp_path / "repo", env, {**first, **later})
@@ -142,13 +142,18 @@ def test_fsck_beside_copy_never_records_stored_keys_missing(tmp_path, env, s3_se
         # process is done
         hold = Rule("hold", method="HEAD", nth=9)
 
-        def another_process_copies() -> None:
+        def two_other_processes_copy() -> None:
+            names = sorted(later)
             try:
-                run(["git", "annex", "copy", "--to", "s3", "-J4", *later], repo, env)
+                copies = [subprocess.Popen(["git", "annex", "copy", "--to", "s3", "-J4", *half],
+                                           cwd=repo, env=env, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL)
+                          for half in (names[::2], names[1::2])]
+                assert [copy.wait(timeout=600) for copy in copies] == [0, 0]
             finally:
                 hold.release()
 
-        proxy.arm(another_process_copies)
+        proxy.arm(two_other_processes_copy)
         proxy.set_rules(hold)
         fsck = subprocess.Popen(["git", "annex", "fsck", "--fast", "-J4", "--from", "s3"],
                                 cwd=repo, env=env, stdout=subprocess.PIPE,
