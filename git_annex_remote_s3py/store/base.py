@@ -15,6 +15,7 @@ from typing import Callable, Iterator, Mapping, Protocol, Sequence
 
 from git_annex_remote_s3py.store import integrity
 
+META = "x-amz-meta-"  # the prefix of user metadata headers
 Report = Callable[[int], None]  # called with the bytes moved so far
 UploadArgs = dict[str, object]  # botocore's upload arguments (ACL, StorageClass, Metadata...)
 
@@ -49,6 +50,20 @@ class Described:
     encryption: integrity.Encryption
     sha256_hex: str | None  # the full-object SHA-256 checksum, when the object has one
     metadata: Mapping[str, str] = field(default_factory=dict)  # x-amz-meta-* (names lower)
+
+    @classmethod
+    def of_headers(cls, headers: Mapping[str, str]) -> Described:
+        """From the lower-cased headers of a HEAD with checksum mode enabled (the lean path's
+        and a public URL's answer), as store/boto/inventory.py reads botocore's."""
+        version = headers.get("x-amz-version-id")
+        checksums = {"ChecksumSHA256": headers.get("x-amz-checksum-sha256"),
+                     "ChecksumType": headers.get("x-amz-checksum-type", "FULL_OBJECT")}
+        return cls(int(headers["content-length"]), headers.get("etag", "").strip('"'),
+                   None if version in (None, "null") else version,
+                   integrity.Encryption.of_headers(headers),
+                   integrity.full_object_sha256(checksums),
+                   {name[len(META):]: value for name, value in headers.items()
+                    if name.startswith(META)})
 
     def md5_hex(self, verify: bool = True) -> str | None:
         """The object's MD5 when its ETag is one (single part, not SSE-KMS/SSE-C)."""

@@ -183,8 +183,7 @@ class Bucket:
         from git_annex_remote_s3py.store.boto import inventory  # start-up time: import only
 
         def lean_way(lean: LeanObjects) -> Described | None:
-            headers = lean.describe(name, version_id)
-            return None if headers is None else inventory.described(headers)
+            return lean.describe(name, version_id)
 
         def botocore_way() -> Described:
             try:

@@ -7,6 +7,7 @@ Both single-PUT paths (botocore's and the lean one) and every download path ask 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import os
 import re
@@ -101,3 +102,16 @@ def sha256_base64(hex_digest: str) -> str:
 def etag_mismatch(name: str, etag: str) -> IntegrityError:
     return IntegrityError(f"storing {name}: server ETag {etag} differs from the MD5 of what "
                           "was sent; the object was removed")
+
+
+def full_object_sha256(answer: Mapping[str, Any]) -> str | None:
+    """The hex SHA-256 of the whole object from ``ChecksumSHA256``; None when absent or a
+    checksum of part checksums (multipart: ``...-N``, or ``ChecksumType`` COMPOSITE)."""
+    value = answer.get("ChecksumSHA256") or ""
+    if not value or "-" in value or answer.get("ChecksumType", "FULL_OBJECT") != "FULL_OBJECT":
+        return None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (ValueError, binascii.Error):
+        return None
+    return raw.hex() if len(raw) == 32 else None

@@ -92,15 +92,13 @@ def head(url: str, what: str) -> ObjectInfo:
 def describe(url: str, what: str) -> Described:
     """What an anonymous HEAD with ``x-amz-checksum-mode: ENABLED`` tells (checksums where
     the server shows them to anonymous readers); errors as ``head``."""
-    from git_annex_remote_s3py.store.boto.inventory import described  # a pure reading
-
     request = urllib.request.Request(url, method="HEAD",
                                      headers={"x-amz-checksum-mode": "ENABLED"})
     with _open(request, what) as answer:
         headers = {name.lower(): value for name, value in answer.headers.items()}
     if not (headers.get("content-length") or "").isdigit() or not headers.get("etag"):
         raise StorageError(f"{what}: the public URL answered without Content-Length or ETag")
-    return described(headers)
+    return Described.of_headers(headers)
 
 
 def head_size(url: str, what: str) -> int:

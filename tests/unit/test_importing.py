@@ -10,7 +10,7 @@ import pytest
 
 from git_annex_remote_s3py.annex import importing
 from git_annex_remote_s3py.annex.s3urls import S3Url, parse_s3_url, s3_url
-from git_annex_remote_s3py.store.boto.inventory import full_object_sha256
+from git_annex_remote_s3py.store.integrity import full_object_sha256
 
 
 @pytest.mark.parametrize("etag, version", [("0cc175b9c0f1b6a831c399e269772661", None),

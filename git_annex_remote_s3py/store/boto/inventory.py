@@ -5,8 +5,6 @@ client reaches, not only the remote's own."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from typing import Any, Iterator
 
@@ -19,7 +17,6 @@ from git_annex_remote_s3py.store.boto.objects import BotoBucket
 from git_annex_remote_s3py.store.localfile import partial_size
 
 READ_CHUNK = 1024 * 1024
-META = "x-amz-meta-"
 # Answers to GetBucketVersioning that mean "list plainly": not allowed (anonymous readers of
 # open-data buckets), or not implemented by the server.
 PLAIN_LISTING_CODES = ("AccessDenied", "NotImplemented", "MethodNotAllowed", "InvalidRequest")
@@ -73,34 +70,8 @@ def describe(client: Any, bucket: str, name: str, version_id: str | None = None)
     version = answer.get("VersionId")
     return Described(int(answer["ContentLength"]), (answer.get("ETag") or "").strip('"'),
                      None if version in (None, "null") else version,
-                     integrity.Encryption.of_answer(answer), full_object_sha256(answer),
+                     integrity.Encryption.of_answer(answer), integrity.full_object_sha256(answer),
                      {name.lower(): value for name, value in answer.get("Metadata", {}).items()})
-
-
-def described(headers: dict[str, str]) -> Described:
-    """``Described`` from the lower-cased headers of a HEAD with checksum mode enabled (the
-    lean path's answer), as ``describe`` reads botocore's."""
-    version = headers.get("x-amz-version-id")
-    answer = {"ChecksumSHA256": headers.get("x-amz-checksum-sha256"),
-              "ChecksumType": headers.get("x-amz-checksum-type", "FULL_OBJECT")}
-    return Described(int(headers["content-length"]), headers.get("etag", "").strip('"'),
-                     None if version in (None, "null") else version,
-                     integrity.Encryption.of_headers(headers), full_object_sha256(answer),
-                     {name[len(META):]: value for name, value in headers.items()
-                      if name.startswith(META)})
-
-
-def full_object_sha256(answer: dict) -> str | None:
-    """The hex SHA-256 of the whole object from ``ChecksumSHA256``; None when absent or a
-    checksum of part checksums (multipart: ``...-N``, or ``ChecksumType`` COMPOSITE)."""
-    value = answer.get("ChecksumSHA256") or ""
-    if not value or "-" in value or answer.get("ChecksumType", "FULL_OBJECT") != "FULL_OBJECT":
-        return None
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except (ValueError, binascii.Error):
-        return None
-    return raw.hex() if len(raw) == 32 else None
 
 
 def stream_sha256(client: Any, bucket: str, name: str, version_id: str | None,

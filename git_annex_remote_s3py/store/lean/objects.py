@@ -17,7 +17,7 @@ from git_annex_remote_s3py.errors import (
     ObjectNotFound,
 )
 from git_annex_remote_s3py.store import integrity
-from git_annex_remote_s3py.store.base import ObjectInfo, Report
+from git_annex_remote_s3py.store.base import Described, ObjectInfo, Report
 from git_annex_remote_s3py.store.lean import sigv4
 from git_annex_remote_s3py.store.lean.transport import LeanS3, LeanUnavailable, body_blocks
 from git_annex_remote_s3py.store.lean.wire import (
@@ -70,13 +70,13 @@ class LeanObjects:
                           headers.get("x-amz-version-id"),
                           http_date(headers.get("Last-Modified")))
 
-    def describe(self, name: str, version_id: str | None) -> dict[str, str] | None:
-        """The headers of a HEAD with ``x-amz-checksum-mode: ENABLED`` (the object's
-        full-object checksums, encryption, version), names lower-cased; ``ObjectNotFound``
-        on a 404."""
-        headers = self._head(name, version_id, {"x-amz-checksum-mode": "ENABLED"})
-        return None if headers is None else {key.lower(): value
-                                             for key, value in headers.items()}
+    def describe(self, name: str, version_id: str | None) -> Described | None:
+        """What a HEAD with ``x-amz-checksum-mode: ENABLED`` says (as botocore's answer reads
+        in store/boto/inventory.py); ``ObjectNotFound`` on a 404; None, handed over."""
+        answer = self._head(name, version_id, {"x-amz-checksum-mode": "ENABLED"})
+        if answer is None:
+            return None
+        return Described.of_headers({key.lower(): value for key, value in answer.items()})
 
     def _head(self, name: str, version_id: str | None, asked: dict[str, str]) -> Any:
         """The answer headers of a clean HEAD (200, an ETag, a Content-Length); None, handed
