@@ -272,10 +272,14 @@ def unowned_object(bucket: Store, prefix: str) -> str | None:
     marker of its own (None: there is none). Such a folder belongs to another remote, which
     made this check itself when it claimed it: s3py-publish may create a subdataset's
     subdataset (``sub/ses/``) before the subdataset (``sub/``) when it runs datasets in
-    parallel or in ``--shard`` parts. Listed names come in order, so a claimed folder's names
-    come together; each folder's marker is read once."""
+    parallel or in ``--shard`` parts. A claim object (``FOLDER/annex-uuid.claims/UUID``) is a
+    racer's initremote of that folder, under way: no object of nobody's. Listed names come in
+    order, so a claimed folder's names come together; each folder's marker is read once."""
     claimed: dict[str, bool] = {}
     for name, _, _ in bucket.list(prefix):
+        if name.rpartition("/")[0].endswith("/" + CLAIMS.rstrip("/")) or name.startswith(
+                prefix + CLAIMS):
+            continue
         folders = name[len(prefix):].split("/")[:-1]
         inner = [prefix + "/".join(folders[:depth]) + "/" for depth in range(1, len(folders) + 1)]
         for folder in inner:

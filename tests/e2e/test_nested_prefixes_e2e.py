@@ -72,6 +72,14 @@ def test_a_folder_whose_only_objects_are_a_deeper_remotes_is_free(tmp_path, env,
     run(["git", "annex", "export", "HEAD", "--to", "s3"], sub, env)
     assert s3_server.objects(bucket_name, "h/sub/")["h/sub/u.txt"] == b"u\n"
 
+    # a racer's initremote under way (its claim written, its marker not yet) is no object of
+    # nobody's: s3py-publish -J sets up sub/ and sub/ses/ at once
+    s3_server.client().put_object(Bucket=bucket_name, Key="h/par/ses/annex-uuid.claims/"
+                                  "00000000-0000-0000-0000-000000000002", Body=b"claim")
+    par = make_annex_repo(tmp_path / "par", env, {"p.txt": b"p\n"})
+    initremote(par, env, "s3", s3_server, bucket_name, "encryption=none", "exporttree=yes",
+               "fileprefix=h/par/")
+
     s3_server.client().put_object(Bucket=bucket_name, Key="h/other/loose.txt", Body=b"x")
     s3_server.client().put_object(Bucket=bucket_name, Key="h/other/deeper/annex-uuid",
                                   Body=b"00000000-0000-0000-0000-000000000001")
