@@ -114,14 +114,29 @@ class S3Remote(ExportRemote):
             self._acl_hint(why)
 
     def _record_upload(self, key: str, object_name: str, stored: ObjectInfo) -> None:
-        """Keep the ETag of this checked upload in the key's remote state, for ``verify``:
-        where the object cannot prove its content itself (multipart objects, servers that
-        keep no SHA-256, keys without a hash) and where another writer later replaces it
-        with bytes that carry no SHA-256 checksum. Other fields (import's records) and other
-        export paths of the key are kept."""
+        """Keep the ETag of this checked upload in the key's remote state for ``verify``,
+        where ``etag_needed_by_verify`` says the object cannot prove the key by itself.
+        Other fields (import's records) and other export paths of the key are kept."""
+        if not self.etag_needed_by_verify(key, stored):
+            return
         self.annex.setstate(key, keystate.with_entry(self.annex.getstate(key),
                                                      keystate.UPLOADED, object_name,
                                                      stored.etag))
+
+    @staticmethod
+    def etag_needed_by_verify(key: str, stored: ObjectInfo) -> bool:
+        """Whether ``verify`` needs this upload's ETag recorded: yes unless the object proves
+        the key by itself, that is an MD5/MD5E key stored in one part whose ETag is its MD5
+        (the server's ETags are MD5s: not SSE-KMS/SSE-C), or a SHA256/SHA256E key whose
+        SHA-256 the server answered the upload with (it keeps it and gives it on a HEAD with
+        checksum mode). Multipart objects, servers that keep no SHA-256 and keys without a
+        hash (WORM, URL) get it."""
+        found = naming.key_digest(key)
+        if found is None:
+            return True
+        kind, digest = found
+        proof = {"MD5": stored.md5_hex, "SHA256": stored.sha256_hex}.get(kind)
+        return proof is None or proof != digest
 
     def _acl_hint(self, why: str) -> None:
         import json

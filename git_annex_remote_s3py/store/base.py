@@ -22,12 +22,16 @@ UploadArgs = dict[str, object]  # botocore's upload arguments (ACL, StorageClass
 
 @dataclass(frozen=True)
 class ObjectInfo:
-    """What a HEAD tells about one object."""
+    """What a HEAD (or an upload's answer) tells about one object."""
 
     size: int
     etag: str
     version_id: str | None = None
     last_modified: str | None = None
+    # an upload's answer only: the MD5 its ETag is (single part, not SSE-KMS/SSE-C, the
+    # remote checks ETags), and the full-object SHA-256 the server answered with
+    md5_hex: str | None = None
+    sha256_hex: str | None = None
 
 
 @dataclass(frozen=True)

@@ -251,7 +251,10 @@ class Bucket:
                 name, path, self.boto.put_single(name, path, size, report, args, sha256),
                 by_lean=False)))
         report(size)
-        return ObjectInfo(size, stored.etag, stored.version_id)
+        return ObjectInfo(size, stored.etag, stored.version_id,
+                          md5_hex=integrity.checkable_md5(stored.etag, stored.encryption,
+                                                          self.verify_etag_md5),
+                          sha256_hex=stored.sha256_hex)
 
     def _verified(self, name: str, path: str, stored: integrity.Stored, *,
                   by_lean: bool) -> integrity.Stored:

@@ -83,6 +83,7 @@ class Stored:
     encryption: Encryption
     server_checked: bool  # the server confirmed the checksum sent (CRC32 echoed...)
     md5_sent: str | None = None  # the hex MD5 of the bytes sent, if it was computed
+    sha256_hex: str | None = None  # the SHA-256 sent, where the server answered with it
 
 
 def stored_is_sent(stored: Stored, path: str, verify: bool = True) -> bool:

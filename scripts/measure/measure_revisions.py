@@ -1,11 +1,12 @@
 """The remote's code at two (or more) git revisions, A/B on the same repository and server:
-``copy --to -J4`` (after dropping every key from the remote) and ``fsck --fast --from -J8`` of
-N small files, interleaved rounds. Each revision's ``git_annex_remote_s3py`` is extracted with
-``git archive`` and put first on ``PYTHONPATH`` of the git-annex commands, so git-annex, the
-repository and moto stay the same and only the remote's code differs.
+``copy --to -J4`` (or at each ``--jobs``; after dropping every key from the remote) and
+``fsck --fast --from -J8`` of N small files, interleaved rounds. Each revision's
+``git_annex_remote_s3py`` is extracted with ``git archive`` and put first on ``PYTHONPATH``
+of the git-annex commands, so git-annex, the repository and moto stay the same and only the
+remote's code differs.
 
     .venv/bin/python scripts/measure/measure_revisions.py REV... [--files 300] [--rounds 2]
-    .venv/bin/python scripts/measure/measure_revisions.py b612063^ b612063 HEAD
+    .venv/bin/python scripts/measure/measure_revisions.py main HEAD --jobs 1 4
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def main() -> None:
     parser.add_argument("revisions", nargs="+")
     parser.add_argument("--files", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[4],
+                        help="one copy --to column per -J value (e.g. --jobs 1 4)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="s3py-revisions-",
                                  dir=SHM if Path(SHM).is_dir() else None))
@@ -51,17 +54,22 @@ def main() -> None:
              "encryption=none", "bucket=revisions-bench", f"endpoint={server.endpoint}"],
             repo, env)
         print(f"{args.files} small files, moto; seconds per round")
-        print("| revision | copy -J4 | fsck --fast -J8 |")
-        print("|---|---|---|")
+        print("| revision | " + " | ".join(f"copy -J{j}" for j in args.jobs)
+              + " | fsck --fast -J8 |")
+        print("|---|" + "---|" * (len(args.jobs) + 1))
         for _ in range(args.rounds):
             for rev, tree in trees.items():
                 e = dict(env, PYTHONPATH=str(tree))
-                run(["git", "annex", "drop", "--from", "s3py", "--force", "-J4", "-q", "."],
-                    repo, e)
-                copy = timed(["git", "annex", "copy", "--to", "s3py", "-J4", "-q", "."], repo, e)
+                copies = []
+                for jobs in args.jobs:
+                    run(["git", "annex", "drop", "--from", "s3py", "--force", "-J4", "-q",
+                         "."], repo, e)
+                    copies.append(timed(["git", "annex", "copy", "--to", "s3py", f"-J{jobs}",
+                                         "-q", "."], repo, e).seconds)
                 fsck = timed(["git", "annex", "fsck", "--fast", "--from", "s3py", "-J8", "-q",
                               "."], repo, e)
-                print(f"| {rev} | {copy.seconds:.2f} | {fsck.seconds:.2f} |", flush=True)
+                print(f"| {rev} | " + " | ".join(f"{c:.2f}" for c in copies)
+                      + f" | {fsck.seconds:.2f} |", flush=True)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)

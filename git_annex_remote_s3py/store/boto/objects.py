@@ -203,7 +203,9 @@ class BotoBucket:
                                   "ETag; is endpoint= an S3 API URL?")
         return integrity.Stored(etag, answer.get("VersionId"),
                                 integrity.Encryption.of_answer(answer),
-                                any(answer.get(field) for field in CHECKSUM_FIELDS))
+                                any(answer.get(field) for field in CHECKSUM_FIELDS),
+                                sha256_hex=sha256 if sha256 and answer.get("ChecksumSHA256")
+                                == args["ChecksumSHA256"] else None)
 
     def put_multipart(self, name: str, path: str, size: int, report: Report,
                       args: dict) -> ObjectInfo:

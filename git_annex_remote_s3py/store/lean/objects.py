@@ -219,7 +219,8 @@ class LeanObjects:
         return integrity.Stored(etag, answer.get("x-amz-version-id"),
                                 integrity.Encryption.of_headers(answer),
                                 sent is not None and echoed == sent,
-                                md5.hexdigest() if md5 is not None else None)
+                                md5.hexdigest() if md5 is not None else None,
+                                sha256 if sending_sha256 and echoed == sent else None)
 
     def delete(self, name: str) -> bool | None:
         """True once deleted (a missing object too: S3 answers 204)."""
