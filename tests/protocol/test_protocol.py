@@ -53,9 +53,8 @@ def test_key_mode_transcript(env, annex_dir, remote_config, s3_server, bucket_na
     source.write_bytes(data)
     stored = without_debug(annex.transcript(f"TRANSFER STORE {key} {source}"))
     assert stored[-1] == f"TRANSFER-SUCCESS STORE {key}"
-    etag = hashlib.md5(data).hexdigest()  # the upload's ETag, kept for ``verify``
-    assert f'SETSTATE {key} {{"uploaded":{{"ds1/{key}":"{etag}"}}}}' in stored
-    stored = [line for line in stored if not line.startswith("SETSTATE ")]
+    # moto answered with the key's SHA-256: no ETag recorded (test_keystate_protocol.py)
+    assert not any(line.startswith("SETSTATE ") for line in stored)
     progress = [int(line.split(" ")[1]) for line in stored[:-1]]
     assert stored[:-1] == [f"PROGRESS {n}" for n in progress] and progress == sorted(progress)
     assert s3_server.objects(bucket_name, "ds1/SHA")[f"ds1/{key}"] == data
