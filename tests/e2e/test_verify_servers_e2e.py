@@ -2,7 +2,9 @@
 Swift s3api with SLO multipart objects): what each server keeps decides how a key is proven
 (the SHA-256 checksum where the server keeps it, the MD5 ETag of MD5E keys, else the ETag s3py
 recorded at its checked upload: Ceph 16, s3rver and Swift ignore x-amz-checksum-sha256), and
-an object another client rewrites with other bytes of the same size is named corrupt."""
+an object another client rewrites with other bytes of the same size is named corrupt (where
+the server kept the SHA-256 and so no ETag was recorded: present, and corrupt once
+``--download`` hashes it)."""
 
 from __future__ import annotations
 
@@ -46,9 +48,23 @@ def check_a_remote(tmp_path, env, s3, bucket_name, *settings: str) -> None:
         "small.dat": "verified", "big.bin": "verified", "md5.dat": "verified"}, found
     assert "MD5" in found["md5.dat"]["reason"]
     assert "s3py checked at upload" in found["big.bin"]["reason"]  # multipart (SLO on Swift)
-    small = run(["git", "annex", "lookupkey", "small.dat"], repo, env).stdout.strip()
-    s3.client().put_object(Bucket=bucket_name, Key=small, Body=os.urandom(5000))
-    again = run(["git-annex-remote-s3py", "verify", "--json", "small.dat"], repo, env,
-                check=False)
-    (record,) = map(json.loads, again.stdout.splitlines())
-    assert (again.returncode, record["status"]) == (1, "corrupt"), record
+    kept_sha256 = "SHA-256 checksum" in found["small.dat"]["reason"]  # else: recorded ETag
+    assert kept_sha256 or "s3py checked at upload" in found["small.dat"]["reason"]
+    for path, size in (("small.dat", 5000), ("md5.dat", 4000)):
+        key = run(["git", "annex", "lookupkey", path], repo, env).stdout.strip()
+        s3.client().put_object(Bucket=bucket_name, Key=key, Body=os.urandom(size))
+    again = run(["git-annex-remote-s3py", "verify", "--json", "small.dat", "md5.dat"], repo,
+                env, check=False)
+    found = {r["file"]: r for r in map(json.loads, again.stdout.splitlines())}
+    assert again.returncode == 1 and found["md5.dat"]["status"] == "corrupt", found
+    if not kept_sha256:  # the recorded ETag names the rewrite
+        assert found["small.dat"]["status"] == "corrupt", found
+        return
+    # no ETag recorded (the server kept the SHA-256): the rewrite lost it, nothing to compare;
+    # the download sample hashes the bytes
+    assert found["small.dat"]["status"] == "present", found
+    assert "no SHA-256 checksum stored" in found["small.dat"]["reason"]
+    sampled = run(["git-annex-remote-s3py", "verify", "--json", "--download", "1",
+                   "small.dat"], repo, env, check=False)
+    (record,) = map(json.loads, sampled.stdout.splitlines())
+    assert (sampled.returncode, record["status"]) == (1, "corrupt"), record
