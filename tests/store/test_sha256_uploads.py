@@ -40,8 +40,9 @@ def test_sha256_is_sent_and_kept(s3_server, bucket_name, tmp_path, monkeypatch,
     source = tmp_path / "src"
     source.write_bytes(data)
     digest = hashlib.sha256(data).hexdigest()
-    bucket.put_file("good", str(source), lambda _: None, None, digest)
-    assert bucket.describe("good").sha256_hex == digest
+    stored = bucket.put_file("good", str(source), lambda _: None, None, digest)
+    assert (stored.sha256_hex, stored.md5_hex) == (digest, hashlib.md5(data).hexdigest())
+    assert bucket.describe("good").sha256_hex == digest  # the answer the upload's echo foretold
     assert truth.get_object(Bucket=bucket_name, Key="good")["Body"].read() == data
     with pytest.raises(errors.ObjectNotFound):
         bucket.describe("missing")
