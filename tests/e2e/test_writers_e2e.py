@@ -18,6 +18,10 @@ from support.local_s3 import DUMMY_KEY, DUMMY_SECRET, objects_in
 from support.repos import initremote, make_annex_repo, run
 from support.server_fixtures import server_params
 from support.server_info import ServerInfo
+from support.verify import verify_remote
+from test_two_clones_e2e import add_files, sync
+
+from git_annex_remote_s3py.naming import key_object_name
 
 PREFIX = "ds/"
 HELD = 120  # seconds to wait for the held request (a deadline, not a pause)
@@ -201,3 +205,108 @@ def test_export_rename_above_the_part_size_on_swift(tmp_path, env, s3, bucket_na
     stored = s3.objects(bucket_name, "t/")
     stored.pop("t/annex-uuid")
     assert stored == {"t/renamed.bin": big, "t/small.txt": b"small\n"}
+
+
+# -- two clones of one repository on one bucket --------------------------------------------------
+def test_fsck_in_one_clone_while_the_other_copies_and_drops_keeps_the_logs_true(
+        tmp_path, env, s3_server, bucket_name):
+    """Clone A's ``fsck --fast -J4 --from s3`` is held at one HEAD mid-way while clone B
+    stores 12 new keys (A knows their files, not that they are stored) and drops 10 of A's
+    from the bucket; then A goes on. After both sync, each clone's ``find --in s3`` is exactly
+    the keys whose objects are in the bucket, and a full fsck in each finds nothing to fix."""
+    kept = {f"a{i:02d}.txt": f"stored, kept {i}\n".encode() for i in range(20)}
+    dropped = {f"d{i:02d}.txt": f"stored, dropped by B {i}\n".encode() for i in range(10)}
+    a = make_annex_repo(tmp_path / "a", env, {**kept, **dropped})
+    proxy = FaultProxy(s3_server.endpoint).start()
+    try:
+        initremote(a, env, "s3", proxy, bucket_name, "encryption=none", f"fileprefix={PREFIX}")
+        run(["git", "annex", "copy", "--to", "s3", "-J4", "."], a, env)
+        b = tmp_path / "b"
+        run(["git", "clone", "-q", str(a), str(b)], tmp_path, env)
+        run(["git", "annex", "init", "-q", "b"], b, env)
+        run(["git", "annex", "enableremote", "s3"], b, env)
+        verify_remote(b, env, "s3")
+        run(["git", "remote", "add", "b", str(b)], a, env)
+        run(["git", "annex", "get", "-q", "--from", "s3", *dropped], b, env)  # B's own copy
+        new = {f"n{i:02d}.txt": f"new in B {i}\n".encode() for i in range(12)}
+        add_files(b, env, new)
+        sync(b, a, env=env)  # A has B's new files: fsck asks for them too
+        hold = Rule("hold", method="HEAD", nth=9)
+        proxy.set_rules(hold)
+        fsck = subprocess.Popen(["git", "annex", "fsck", "--fast", "-J4", "--from", "s3"],
+                                cwd=a, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        try:
+            assert hold.held.wait(HELD), "fsck never got to its 9th HEAD"
+            run(["git", "annex", "copy", "--to", "s3", "-J4", *new], b, env)
+            run(["git", "annex", "drop", "--from", "s3", "-J4", *dropped], b, env)
+        finally:
+            hold.release()
+            said, _ = fsck.communicate(timeout=600)
+        proxy.set_rules()
+        in_bucket = s3_server.objects(bucket_name, PREFIX)
+        keys = annexed(a, env, "--include=*")
+        stored = {name for name, key in keys.items()
+                  if key_object_name(PREFIX, key) in in_bucket}
+        assert stored == set(kept) | set(new), (stored, said)
+        sync(a, b, a, env=env)
+        for clone in (a, b):
+            assert set(annexed(clone, env, "--in", "s3")) == stored, (clone, said)
+            full = run(["git", "annex", "fsck", "--from", "s3", "-J4"], clone, env, check=False)
+            assert full.returncode == 0, full.stdout + full.stderr
+            assert "fixing location log" not in full.stdout + full.stderr
+    finally:
+        proxy.stop()
+
+
+# -- s3py-publish workers racing for one prefix --------------------------------------------------
+def publish_args(ds: Path, bucket: str, endpoint: str) -> list[str]:
+    return ["s3py-publish", str(ds), "--bucket", bucket, "--endpoint", endpoint,
+            "--prefix", PREFIX, "--mode", "key"]
+
+
+def test_three_publishers_at_one_prefix_one_owner(tmp_path, env, s3_server, bucket_name):
+    """Three datasets published at one bucket + --prefix at once: the first's marker PUT is
+    held until the two others have run (at once) to their end. Exactly one publishes; the two
+    others each fail with one line naming the winner's UUID; the bucket holds the marker with
+    the winner's UUID and every object of the winner, nothing else."""
+    datasets = [make_annex_repo(tmp_path / f"ds{n}", env, {f"f{n}.bin": f"ds {n}\n".encode(),
+                                                           "same.txt": b"in every dataset\n"})
+                for n in range(3)]
+    proxy = FaultProxy(s3_server.endpoint).start()
+    hold = Rule("hold", method="PUT", path=f".*/{PREFIX}annex-uuid", nth=1)
+    proxy.set_rules(hold)
+    try:
+        started = [subprocess.Popen(publish_args(datasets[0], bucket_name, proxy.endpoint),
+                                    cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True)]
+        try:
+            assert hold.held.wait(HELD), "the first publisher never wrote its marker"
+            others = [subprocess.Popen(publish_args(ds, bucket_name, proxy.endpoint),
+                                       cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, text=True)
+                      for ds in datasets[1:]]
+            for process in others:
+                process.wait(timeout=600)
+            started += others
+        finally:
+            hold.release()
+        said = [process.communicate(timeout=600)[0] for process in started]
+    finally:
+        proxy.stop()
+    outcomes = {ds: (process.returncode, out) for ds, process, out in
+                zip(datasets, started, said)}
+    winners = [ds for ds, (code, _) in outcomes.items() if code == 0]
+    assert len(winners) == 1, outcomes
+    (winner,) = winners
+    owner = remote_uuid(winner, env)
+    assert owner, outcomes
+    for ds, (code, out) in outcomes.items():
+        if ds != winner:
+            assert code != 0 and len([ln for ln in out.splitlines() if owner in ln]) == 1, out
+            assert "Traceback" not in out and "internal error" not in out, out
+    winner_keys = annexed(winner, env, "--include=*")
+    assert s3_server.objects(bucket_name) == {
+        f"{PREFIX}annex-uuid": owner.encode(),
+        **{key_object_name(PREFIX, key): (winner / name).read_bytes()
+           for name, key in winner_keys.items()}}
