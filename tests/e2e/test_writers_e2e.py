@@ -33,6 +33,12 @@ def initremote_args(bucket: str, endpoint: str) -> list[str]:
             f"fileprefix={PREFIX}"]
 
 
+def start(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen:
+    """Start ``args``; its output (stdout and stderr) read by ``communicate``."""
+    return subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
 def remote_uuid(repo: Path, env: dict[str, str]) -> str:
     return run(["git", "config", "remote.s3.annex-uuid"], repo, env, check=False).stdout.strip()
 
@@ -60,9 +66,7 @@ def race_for_one_prefix(proxy: FaultProxy, s3, env: dict[str, str], bucket: str,
     hold = Rule("hold", method="PUT", path=f".*/{PREFIX}annex-uuid", nth=1)
     proxy.set_rules(hold)
     try:
-        held_run = subprocess.Popen(initremote_args(bucket, proxy.endpoint), cwd=first,
-                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    text=True)
+        held_run = start(initremote_args(bucket, proxy.endpoint), first, env)
         assert hold.held.wait(HELD), "the first initremote never wrote its marker"
         other = run(initremote_args(bucket, proxy.endpoint), second, env, check=False)
     finally:
@@ -159,9 +163,7 @@ def test_fsck_beside_two_copies_never_records_stored_keys_missing(tmp_path, env,
 
         proxy.arm(two_other_processes_copy)
         proxy.set_rules(hold)
-        fsck = subprocess.Popen(["git", "annex", "fsck", "--fast", "-J4", "--from", "s3"],
-                                cwd=repo, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+        fsck = start(["git", "annex", "fsck", "--fast", "-J4", "--from", "s3"], repo, env)
         try:
             assert proxy.listed.wait(HELD), "fsck never listed the prefix"
         finally:
@@ -233,9 +235,7 @@ def test_fsck_in_one_clone_while_the_other_copies_and_drops_keeps_the_logs_true(
         sync(b, a, env=env)  # A has B's new files: fsck asks for them too
         hold = Rule("hold", method="HEAD", nth=9)
         proxy.set_rules(hold)
-        fsck = subprocess.Popen(["git", "annex", "fsck", "--fast", "-J4", "--from", "s3"],
-                                cwd=a, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+        fsck = start(["git", "annex", "fsck", "--fast", "-J4", "--from", "s3"], a, env)
         try:
             assert hold.held.wait(HELD), "fsck never got to its 9th HEAD"
             run(["git", "annex", "copy", "--to", "s3", "-J4", *new], b, env)
@@ -277,14 +277,10 @@ def test_three_publishers_at_one_prefix_one_owner(tmp_path, env, s3_server, buck
     hold = Rule("hold", method="PUT", path=f".*/{PREFIX}annex-uuid", nth=1)
     proxy.set_rules(hold)
     try:
-        started = [subprocess.Popen(publish_args(datasets[0], bucket_name, proxy.endpoint),
-                                    cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True)]
+        started = [start(publish_args(datasets[0], bucket_name, proxy.endpoint), tmp_path, env)]
         try:
             assert hold.held.wait(HELD), "the first publisher never wrote its marker"
-            others = [subprocess.Popen(publish_args(ds, bucket_name, proxy.endpoint),
-                                       cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, text=True)
+            others = [start(publish_args(ds, bucket_name, proxy.endpoint), tmp_path, env)
                       for ds in datasets[1:]]
             for process in others:
                 process.wait(timeout=600)
