@@ -12,6 +12,7 @@ remote's code differs.
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,12 @@ def extract(revision: str, into: Path) -> Path:
     return into
 
 
+def children_cpu() -> float:
+    """User + system seconds of every finished child (git-annex and the remotes it ran)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("revisions", nargs="+")
@@ -54,7 +61,7 @@ def main() -> None:
              "encryption=none", "bucket=revisions-bench", f"endpoint={server.endpoint}"],
             repo, env)
         print(f"{args.files} small files, moto; seconds per round")
-        print("| revision | " + " | ".join(f"copy -J{j}" for j in args.jobs)
+        print("| revision | " + " | ".join(f"copy -J{j} (wall/CPU)" for j in args.jobs)
               + " | fsck --fast -J8 |")
         print("|---|" + "---|" * (len(args.jobs) + 1))
         for _ in range(args.rounds):
@@ -64,11 +71,13 @@ def main() -> None:
                 for jobs in args.jobs:
                     run(["git", "annex", "drop", "--from", "s3py", "--force", "-J4", "-q",
                          "."], repo, e)
-                    copies.append(timed(["git", "annex", "copy", "--to", "s3py", f"-J{jobs}",
-                                         "-q", "."], repo, e).seconds)
+                    cpu = children_cpu()
+                    wall = timed(["git", "annex", "copy", "--to", "s3py", f"-J{jobs}", "-q",
+                                  "."], repo, e).seconds
+                    copies.append(f"{wall:.2f}/{children_cpu() - cpu:.2f}")
                 fsck = timed(["git", "annex", "fsck", "--fast", "--from", "s3py", "-J8", "-q",
                               "."], repo, e)
-                print(f"| {rev} | " + " | ".join(f"{c:.2f}" for c in copies)
+                print(f"| {rev} | " + " | ".join(copies)
                       + f" | {fsck.seconds:.2f} |", flush=True)
     finally:
         server.stop()
