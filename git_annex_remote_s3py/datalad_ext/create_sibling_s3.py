@@ -48,6 +48,7 @@ from git_annex_remote_s3py.datalad_ext.locations import (
 from git_annex_remote_s3py.errors import S3pyError
 from git_annex_remote_s3py.publish.git import run_git
 from git_annex_remote_s3py.publish.main import dataset_prefix, relative_name
+from git_annex_remote_s3py.publish.modes import EXPORT, KEY
 from git_annex_remote_s3py.publish.options import Options
 from git_annex_remote_s3py.publish.remotes import (
     confirm_remote,
@@ -252,7 +253,7 @@ class CreateSiblingS3(ValidatedInterface):
         opts = Options(bucket=url.bucket, prefix=url.prefix, endpoint=endpoint,
                        remote=storage_name or name, public=public, publicurl=publicurl,
                        versioning=versioning, region=region,
-                       mode="export" if mode.startswith("filetree") else "key")
+                       mode=EXPORT if mode.startswith("filetree") else KEY)
         templates: list[Path] = []
 
         def one(ds, refds, **kwargs) -> Iterator[dict]:

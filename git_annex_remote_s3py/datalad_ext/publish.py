@@ -43,6 +43,7 @@ from git_annex_remote_s3py.errors import S3pyError
 from git_annex_remote_s3py.publish.display import Result
 from git_annex_remote_s3py.publish.git import check_tools
 from git_annex_remote_s3py.publish.main import build_parser, check_options, options_from, publish
+from git_annex_remote_s3py.publish.modes import DEFAULT_MODE, MODES
 from git_annex_remote_s3py.publish.options import Shard, parse_shard
 
 EVERY_PART = parse_shard("all/1")
@@ -97,7 +98,7 @@ class S3pyPublish(ValidatedInterface):
             publicurl=EnsureServiceURL("publicurl"),
             remote=EnsureRemoteName(),
             sibling=EnsureRemoteName(),
-            mode=EnsureChoice("export", "key"),
+            mode=EnsureChoice(*MODES),
             public=EnsureBool(),
             versioning=EnsureBool(),
             jobs=EnsureInt() & EnsureRange(min=1),
@@ -113,7 +114,7 @@ class S3pyPublish(ValidatedInterface):
     @datasetmethod(name="s3py_publish")
     @eval_results
     def __call__(*, dataset=None, bucket: Optional[str] = None, prefix: str = "",
-                 endpoint: Optional[str] = None, remote: str = "s3", mode: str = "export",
+                 endpoint: Optional[str] = None, remote: str = "s3", mode: str = DEFAULT_MODE,
                  public: bool = False, publicurl: Optional[str] = None,
                  versioning: bool = False, sibling: Optional[str] = None, jobs: int = 1,
                  shard: Shard = EVERY_PART, dry_run: bool = False, plan: bool = False,

@@ -1,9 +1,10 @@
 """``s3py-publish``: publish a DataLad dataset hierarchy to one S3 bucket, one prefix per dataset.
 
 For the dataset and every installed subdataset: ensure an s3py special remote whose fileprefix is
-``PREFIX/<path of the dataset>/``, then ``git annex export HEAD`` (export mode) or copy every
-annexed file of HEAD (key mode). DataLad is imported lazily (only to list subdatasets);
-git-annex runs as a subprocess. Re-running sends only what is missing.
+``PREFIX/<path of the dataset>/``, then send what its ``--mode`` (a ``modes.PublishMode``) finds
+missing: ``git annex export HEAD`` (export mode) or a copy of every annexed file of HEAD (key
+mode). DataLad is imported lazily (only to list subdatasets); git-annex runs as a subprocess.
+Re-running sends only what is missing.
 
 This module parses the command line and runs the steps; the steps live in ``git`` (commands),
 ``remotes`` (the special remote of each dataset), ``modes`` (what to send and how) and
@@ -42,7 +43,13 @@ from git_annex_remote_s3py.publish.git import (
     parse_version,
     run_git,
 )
-from git_annex_remote_s3py.publish.modes import file_sizes, pending, transfer
+from git_annex_remote_s3py.publish.modes import (
+    DEFAULT_MODE,
+    MODES,
+    file_sizes,
+    mode_named,
+    modes_help,
+)
 from git_annex_remote_s3py.publish.options import SHARD_HELP, Options, parse_shard, part_of
 from git_annex_remote_s3py.publish.remotes import (
     configure_sibling,
@@ -80,7 +87,7 @@ def publish_one(top: Path, ds: Path, opts: Options, tick: Callable[[], None]) ->
         action, uuid = remote_state(ds, opts, result.fileprefix)
         result.remote_action = action
         if opts.dry_run:
-            result.to_send = pending(ds, opts, uuid)
+            result.to_send = opts.mode.pending(ds, uuid)
             result.status = "planned"
             if opts.plan:
                 sizes = file_sizes(ds)
@@ -94,8 +101,9 @@ def publish_one(top: Path, ds: Path, opts: Options, tick: Callable[[], None]) ->
             if action != "create":
                 confirm_remote(ds, opts.remote)
             assert uuid
-            result.to_send = pending(ds, opts, uuid)
-            result.sent = transfer(ds, opts, uuid, tick, result.to_send)
+            result.to_send = opts.mode.pending(ds, uuid)
+            result.sent = opts.mode.transfer(ds, opts.remote, opts.jobs, uuid, tick,
+                                              result.to_send)
             if opts.verify:
                 result.verified = verify_published(ds, opts)
         if opts.sibling:
@@ -113,8 +121,7 @@ def verify_published(ds: Path, opts: Options) -> str:
 
     anonymous = ["--anonymous"] if opts.public or opts.publicurl else []
     done = subprocess.run(["git-annex-remote-s3py", "verify", "--remote", opts.remote,
-                           "--json", *anonymous, *(["--branch", "HEAD"] if opts.mode == "export"
-                                                   else [])],
+                           "--json", *anonymous, *opts.mode.verify_args()],
                           cwd=ds, capture_output=True, text=True)
     summary = done.stderr.strip().splitlines()[-1:] or [""]
     counts = summary[0].split(": ", 1)[-1]
@@ -177,8 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "each subdataset goes to PREFIX/<its path>/")
     p.add_argument("--endpoint", help="URL of an S3-compatible service (default: AWS)")
     p.add_argument("--remote", default="s3", help="special remote name (default: s3)")
-    p.add_argument("--mode", choices=("export", "key"), default="export",
-                   help="export: the tree under its file names (default); key: git-annex keys")
+    p.add_argument("--mode", choices=tuple(MODES), default=DEFAULT_MODE, help=modes_help())
     p.add_argument("--public", action="store_true", help="make the objects publicly readable")
     p.add_argument("--publicurl", help="base URL for anonymous downloads")
     p.add_argument("--versioning", action="store_true", help="enable bucket versioning")
@@ -226,7 +232,7 @@ def options_from(args: argparse.Namespace) -> Options:
     """The parsed command line (of ``s3py-publish``, or of ``datalad s3py-publish``) as
     ``Options``."""
     return Options(bucket=args.bucket, prefix=args.prefix, endpoint=args.endpoint,
-                   remote=args.remote, mode=args.mode, public=args.public,
+                   remote=args.remote, mode=mode_named(args.mode), public=args.public,
                    publicurl=args.publicurl, versioning=args.versioning, sibling=args.sibling,
                    jobs=max(1, args.jobs), dry_run=args.dry_run or args.plan,
                    json=args.json, shard=args.shard, plan=args.plan, verify=args.verify)

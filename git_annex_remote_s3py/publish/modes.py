@@ -1,11 +1,15 @@
-"""Export mode (the tree under its file names) and key mode (git-annex keys): what is still
-to send to the remote, and how git-annex sends it."""
+"""The publisher's modes as classes: ``ExportMode`` (the tree under its file names) and
+``KeyMode`` (git-annex keys). A mode says what is still to send to the remote, how git-annex
+sends it, the remote's settings for it, whether DataLad's push can send to it, and what verify
+checks. ``MODES`` maps the ``--mode`` option to its class: it is the only place a mode's name is
+read; everything else asks the ``PublishMode`` it is given."""
 
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, ClassVar, Optional
 
 from git_annex_remote_s3py.publish.git import (
     GITLINK_MODE,
@@ -15,7 +19,6 @@ from git_annex_remote_s3py.publish.git import (
     tree_entries,
     tree_files,
 )
-from git_annex_remote_s3py.publish.options import Options
 
 
 def exported_tree(ds: Path, uuid: str) -> Optional[str]:
@@ -80,10 +83,6 @@ def file_sizes(ds: Path) -> dict[str, int]:
     return sizes
 
 
-def pending(ds: Path, opts: Options, uuid: Optional[str]) -> list[str]:
-    return export_pending(ds, uuid) if opts.mode == "export" else key_pending(ds, uuid)
-
-
 def content_missing_here(ds: Path, remote: str) -> Callable[[dict], str]:
     """Why git-annex failed a file without saying: its content is not in this dataset (the
     annexed files lacking content are listed once, on the first failure asked about)."""
@@ -102,32 +101,106 @@ def content_missing_here(ds: Path, remote: str) -> Callable[[dict], str]:
     return reason
 
 
-def transfer(ds: Path, opts: Options, uuid: str, tick: Callable[[], None],
-             before: Optional[list[str]] = None) -> int:
-    """Send what is missing (``before``: what ``pending`` found); return how many files were
-    sent."""
-    jobs = [f"--jobs={opts.jobs}"]
-    before = pending(ds, opts, uuid) if before is None else before
-    sent = [0]
+class PublishMode(ABC):
+    """One way of publishing a dataset to its s3py special remote."""
 
-    def count(record: dict) -> None:
-        if record.get("success") and str(record.get("command", "")).startswith("export"):
-            sent[0] += 1
-            tick()
+    name: ClassVar[str]  # the --mode value
+    exporttree: ClassVar[bool]  # the remote's exporttree setting
+    push_sends_data: ClassVar[bool]  # datalad push (git annex copy) can send to the remote
+    help: ClassVar[str]  # what --mode NAME publishes, for the option's help
 
-    if opts.mode == "export":
-        errors = annex_json(ds, ["export", "HEAD", "--to", opts.remote, *jobs], count,
-                            content_missing_here(ds, opts.remote))
-    else:
-        errors = annex_json(ds, ["copy", "--to", opts.remote, "--branch", "HEAD", *jobs],
+    def remote_settings(self) -> dict[str, str]:
+        """The remote's ``initremote`` settings this mode decides."""
+        return {"exporttree": "yes" if self.exporttree else "no"}
+
+    def verify_args(self) -> list[str]:
+        """What ``git-annex-remote-s3py verify`` checks of a remote published in this mode."""
+        return ["--branch", "HEAD"] if self.exporttree else []
+
+    @abstractmethod
+    def pending(self, ds: Path, uuid: Optional[str]) -> list[str]:
+        """Files of HEAD the remote ``uuid`` (None: not created yet) lacks."""
+
+    @abstractmethod
+    def transfer(self, ds: Path, remote: str, jobs: int, uuid: str, tick: Callable[[], None],
+                 before: list[str]) -> int:
+        """Send what is missing (``before``: what ``pending`` found) to ``remote`` with
+        ``jobs`` git-annex jobs; return how many files were sent (``tick`` after each one it
+        sees sent); ``PublishError`` for any file that failed."""
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExportMode(PublishMode):
+    """``git annex export HEAD``: the tree under its file names, readable without git-annex."""
+
+    name = "export"
+    exporttree = True
+    push_sends_data = False  # git-annex refuses git annex copy to an export remote
+    help = "the tree under its file names (default)"
+
+    def pending(self, ds: Path, uuid: Optional[str]) -> list[str]:
+        return export_pending(ds, uuid)
+
+    def transfer(self, ds: Path, remote: str, jobs: int, uuid: str, tick: Callable[[], None],
+                 before: list[str]) -> int:
+        sent = [0]
+
+        def count(record: dict) -> None:
+            if record.get("success") and str(record.get("command", "")).startswith("export"):
+                sent[0] += 1
+                tick()
+
+        errors = annex_json(ds, ["export", "HEAD", "--to", remote, f"--jobs={jobs}"], count,
+                            content_missing_here(ds, remote))
+        raise_failed(errors)
+        return sent[0]
+
+
+class KeyMode(PublishMode):
+    """``git annex copy --branch HEAD``: every annexed file of HEAD under its key."""
+
+    name = "key"
+    exporttree = False
+    push_sends_data = True
+    help = "git-annex keys"
+
+    def pending(self, ds: Path, uuid: Optional[str]) -> list[str]:
+        return key_pending(ds, uuid)
+
+    def transfer(self, ds: Path, remote: str, jobs: int, uuid: str, tick: Callable[[], None],
+                 before: list[str]) -> int:
+        errors = annex_json(ds, ["copy", "--to", remote, "--branch", "HEAD", f"--jobs={jobs}"],
                             lambda r: None)
-    if errors:
-        raise PublishError(f"{len(errors)} file(s) failed: {'; '.join(errors[:3])}")
-    if opts.mode == "key":
+        raise_failed(errors)
         missing = key_pending(ds, uuid)
         if missing:
             raise PublishError(f"{len(missing)} annexed file(s) of HEAD are not on "
-                               f"{opts.remote} because their content is not here (e.g. "
+                               f"{remote} because their content is not here (e.g. "
                                f"{missing[0]!r}): datalad get them, then run again")
-        sent[0] = len(before)
-    return sent[0]
+        return len(before)
+
+
+def raise_failed(errors: list[str]) -> None:
+    if errors:
+        raise PublishError(f"{len(errors)} file(s) failed: {'; '.join(errors[:3])}")
+
+
+EXPORT: PublishMode = ExportMode()
+KEY: PublishMode = KeyMode()
+# --mode NAME -> its mode; the one place a mode's name is read.
+MODES: dict[str, PublishMode] = {mode.name: mode for mode in (EXPORT, KEY)}
+DEFAULT_MODE = EXPORT.name
+
+
+def mode_named(name: str) -> PublishMode:
+    """The mode ``--mode name`` asks for; ``PublishError`` naming the choices otherwise."""
+    try:
+        return MODES[name]
+    except KeyError:
+        raise PublishError(f"--mode {name!r}: choose one of {', '.join(MODES)}") from None
+
+
+def modes_help() -> str:
+    return "; ".join(f"{mode.name}: {mode.help}" for mode in MODES.values())

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from git_annex_remote_s3py.publish.modes import EXPORT, PublishMode
+
 SHARD_HELP = ("publish part I of N disjoint parts of the hierarchy (I from 0 to N-1, e.g. "
               "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT); a dataset's part is a hash of its "
               "path relative to DATASET, the same on every run and machine; all/N: every part")
@@ -59,7 +61,7 @@ class Options:
     endpoint: Optional[str] = None
     region: Optional[str] = None
     remote: str = "s3"
-    mode: str = "export"
+    mode: PublishMode = EXPORT
     public: bool = False
     publicurl: Optional[str] = None
     versioning: bool = False

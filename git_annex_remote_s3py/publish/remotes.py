@@ -33,7 +33,7 @@ def wanted_config(opts: Options, fileprefix: str) -> dict[str, str]:
     config = {
         "type": "external", "externaltype": "s3py", "encryption": "none",
         "bucket": opts.bucket, "fileprefix": fileprefix,
-        "exporttree": "yes" if opts.mode == "export" else "no",
+        **opts.mode.remote_settings(),
         "endpoint": (opts.endpoint or "").rstrip("/"),
         "public": "yes" if opts.public else "no", "publicurl": (opts.publicurl or "").rstrip("/"),
         "bucketversioning": "yes" if opts.versioning else "no", "autoenable": "true",
@@ -148,7 +148,7 @@ def configure_sibling(ds: Path, opts: Options) -> str:
                            f"siblings add -d . --name {sibling} --url URL")
     var = f"remote.{sibling}.datalad-publish-depends"
     current = run_git(ds, "config", "--get-all", var, check=False).stdout.split("\n")
-    if opts.mode == "export":
+    if not opts.mode.push_sends_data:
         return export_sibling_note(opts, depends=opts.remote in current)
     if opts.remote in current:
         return f"{sibling} already depends on {opts.remote}"

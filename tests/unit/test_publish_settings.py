@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from git_annex_remote_s3py.config import object_location_settings
+from git_annex_remote_s3py.publish.modes import MODES
 from git_annex_remote_s3py.publish.options import Options
 from git_annex_remote_s3py.publish.remotes import (
     default_of,
@@ -18,7 +19,7 @@ from git_annex_remote_s3py.publish.remotes import (
 
 @pytest.mark.parametrize("mode", ["export", "key"])
 def test_layout_and_other_settings(mode):
-    wanted = wanted_config(Options(bucket="b-1", mode=mode), "ds/")
+    wanted = wanted_config(Options(bucket="b-1", mode=MODES[mode]), "ds/")
     assert layout_keys(wanted) == ["type", "externaltype", "encryption", "bucket", "fileprefix",
                                    "exporttree", "endpoint"]
     assert other_keys(wanted) == ["public", "publicurl", "bucketversioning"]

@@ -9,6 +9,7 @@ import pytest
 
 from git_annex_remote_s3py.publish.display import Result, part_records, summary
 from git_annex_remote_s3py.publish.main import build_parser
+from git_annex_remote_s3py.publish.modes import KEY
 from git_annex_remote_s3py.publish.options import Options, Shard, parse_shard, part_of
 
 PATHS = [".", "sub one", "sub one/subsub", "sub-01/ses-1", "sub-01/ses-2", "ümlaut/ß",
@@ -80,11 +81,11 @@ def test_part_records_sum_what_each_part_would_send():
 
 def test_a_part_with_a_sibling_says_to_push_git_after_all_parts():
     results = [Result("sub", "/top/sub", part=1, sent=2)]
-    part = Options(bucket="b", sibling="github", mode="key", shard=Shard(1, 4))
+    part = Options(bucket="b", sibling="github", mode=KEY, shard=Shard(1, 4))
     assert summary(results, part).endswith(
         "push github only after all 4 parts succeeded (datalad push -r): a superdataset "
         "pushed earlier names subdatasets whose data other parts may not have sent yet")
     assert "(part 1/4)" in summary(results, part)
-    for plain in (Options(bucket="b", sibling="github", mode="key"),
+    for plain in (Options(bucket="b", sibling="github", mode=KEY),
                   Options(bucket="b", shard=Shard(1, 4))):
         assert "push" not in summary(results, plain)
