@@ -8,7 +8,6 @@ imports boto3; the store never sees annexremote.
 from __future__ import annotations
 
 import functools
-import os
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import annexremote
@@ -16,7 +15,7 @@ from annexremote import ExportRemote, RemoteError
 
 from git_annex_remote_s3py import keystate, naming, urls
 from git_annex_remote_s3py.annex import info as described
-from git_annex_remote_s3py.annex import s3urls, versions
+from git_annex_remote_s3py.annex import retrieve_url, s3urls, versions
 from git_annex_remote_s3py.annex.partfile import written_beside
 from git_annex_remote_s3py.annex.session import Session, public_base
 from git_annex_remote_s3py.config import SETTINGS_TABLE, Settings
@@ -36,9 +35,6 @@ if TYPE_CHECKING:
     from git_annex_remote_s3py.annex import importing
 
 Returned = TypeVar("Returned")
-# Keys up to this size are left to git-annex's HTTP client (TRANSFER-RETRIEVE-URL) where it can
-# fetch them: faster for many small files, slower for big ones (docs/benchmarks.md).
-RETRIEVE_URL_MAX_SIZE = 1024 * 1024
 ACL_HINT = ("bucket {bucket} refuses public ACLs ({why}), so objects stay private until a bucket "
             "policy allows public reads: {policy} (printed by: git-annex-remote-s3py policy "
             "--bucket {bucket} --prefix {prefix})")
@@ -239,47 +235,17 @@ class S3Remote(ExportRemote):
 
     def retrieve_url(self, key: str, remote_file: str | None) -> str | None:
         """A URL git-annex may download ``key`` from itself (TRANSFER-RETRIEVE-URL), or None to
-        keep s3py's own transfer.
+        keep s3py's own transfer: the policy is ``annex/retrieve_url.py``."""
+        return retrieve_url.url_for(self.session, self.annex, key,
+                                    lambda: self._location(key, remote_file), self.debug)
 
-        Only credential-free public reads of small, plain keys (presigned URLs would put a
-        bearer token into ``git annex --debug`` logs), and only where git-annex's HTTP client
-        can fetch the URL (``gitannex_http``)."""
-        size = naming.expected_object_size(key)
-        if size is None or size > RETRIEVE_URL_MAX_SIZE or "C" in naming.parse_key_fields(key):
-            return None
-        try:
-            base = self.session.anonymous_base(self.annex)
-            if base is None:
-                return None
-            if remote_file is None:
-                name, version_id = self._key_location(key)
-            else:
-                name = self._export_name(remote_file)
-                record = versions.version_record(self.annex, self.settings, key)
-                version_id = record[1] if record and record[0] == name else None
-        except S3pyError:
-            return None  # s3py's own transfer reports it
-        url = urls.object_url(base, name, version_id)
-        blocker = self._url_fetch_blocker(url)
-        if blocker:
-            self.debug(f"retrieving {name} itself, not through git-annex: {blocker}")
-            return None
-        return url
-
-    def _url_fetch_blocker(self, url: str) -> str:
-        """Why git-annex cannot fetch ``url`` ("" if it can); asked once per host."""
-        from urllib.parse import urlsplit
-
-        from git_annex_remote_s3py.annex import gitannex_http
-
-        host = urlsplit(url).netloc
-        blockers = self.session.url_fetch_blockers
-        with self.session.lock:
-            if host not in blockers:
-                allowed = gitannex_http.allowed_ip_addresses(self.annex.getgitdir())
-                blockers[host] = gitannex_http.why_git_annex_cannot_fetch(
-                    url, allowed, os.environ) or ""
-            return blockers[host]
+    def _location(self, key: str, remote_file: str | None) -> tuple[str, str | None]:
+        """The object name and version id of ``key`` (exported as ``remote_file``, if given)."""
+        if remote_file is None:
+            return self._key_location(key)
+        name = self._export_name(remote_file)
+        record = versions.version_record(self.annex, self.settings, key)
+        return name, record[1] if record and record[0] == name else None
 
     def getcost(self) -> int:
         return 200
