@@ -45,10 +45,15 @@ from git_annex_remote_s3py.datalad_ext.locations import (
     deposit_url,
     subdataset_template,
 )
+from git_annex_remote_s3py.datalad_ext.sibling_modes import (
+    DEFAULT_SIBLING_MODE,
+    SIBLING_MODES,
+    SiblingMode,
+    sibling_modes_help,
+)
 from git_annex_remote_s3py.errors import S3pyError
 from git_annex_remote_s3py.publish.git import run_git
 from git_annex_remote_s3py.publish.main import dataset_prefix, relative_name
-from git_annex_remote_s3py.publish.modes import EXPORT, KEY
 from git_annex_remote_s3py.publish.options import Options
 from git_annex_remote_s3py.publish.remotes import (
     confirm_remote,
@@ -62,7 +67,6 @@ from git_annex_remote_s3py.publish.remotes import (
 )
 
 lgr = logging.getLogger("datalad.s3py.create_sibling_s3")
-MODES = ("annex", "filetree", "annex-only", "filetree-only", "git-only")
 ACTION = "create_sibling_s3"
 # datalad.get.subdataset-source-candidate-<cost><name>: tried before DataLad's own guesses
 # from the superdataset's remote URL (cost 600/650), which a datalad-annex:: URL defeats.
@@ -77,7 +81,7 @@ class CreateSiblingS3ParamValidator(EnsureCommandParameterization):
                 dataset=EnsureDataset(installed=True, purpose="create S3 sibling(s)"),
                 name=EnsureRemoteName(),
                 storage_name=EnsureRemoteName(),
-                mode=EnsureChoice(*MODES),
+                mode=EnsureChoice(*SIBLING_MODES),
                 existing=EnsureChoice("skip", "error", "reconfigure"),
                 recursive=EnsureBool(),
                 recursion_limit=EnsureInt() & EnsureRange(min=0),
@@ -99,9 +103,10 @@ class CreateSiblingS3ParamValidator(EnsureCommandParameterization):
 
     def _validate_names(self, mode: str, name: Optional[str], storage_name: Optional[str]):
         name = name or "s3"
-        if mode in ("annex-only", "filetree-only"):
+        sibling_mode = SIBLING_MODES[mode]
+        if sibling_mode.storage_alone:
             storage_name = name  # the one sibling is the storage sibling
-        elif mode != "git-only":
+        elif sibling_mode.storage:
             storage_name = storage_name or f"{name}-storage"
             if storage_name == name:
                 self.raise_for(dict(mode=mode, name=name, storage_name=storage_name),
@@ -116,17 +121,17 @@ class CreateSiblingS3ParamValidator(EnsureCommandParameterization):
             return
         validator = EnsureRemoteName(known=False, dsarg=dataset)
         try:
-            for sibling in _names(mode, name, storage_name):
+            for sibling in _names(SIBLING_MODES[mode], name, storage_name):
                 validator(sibling)
         except ConstraintError as exc:
             self.raise_for(dict(existing=existing, recursive=recursive, name=name,
                                 storage_name=storage_name, dataset=dataset, mode=mode), exc.msg)
 
 
-def _names(mode: str, name: str, storage_name: Optional[str]) -> list[str]:
+def _names(mode: SiblingMode, name: str, storage_name: Optional[str]) -> list[str]:
     """The siblings ``mode`` makes: git sibling first, then the storage sibling."""
-    wanted = [] if mode.endswith("-only") and mode != "git-only" else [name]
-    if mode != "git-only" and storage_name:
+    wanted = [name] if mode.git else []
+    if mode.storage and storage_name:
         wanted.append(storage_name)
     return list(dict.fromkeys(wanted))
 
@@ -192,11 +197,7 @@ class CreateSiblingS3(ValidatedInterface):
             In the storage-only modes the storage sibling is NAME"""),
         mode=Parameter(
             args=("--mode",),
-            doc="""'annex' (default): storage in git-annex's key layout (every version of
-            every file) and the git history; 'filetree': storage of the current tree under
-            its real file names (one version; browsable), and the git history;
-            'annex-only', 'filetree-only': the storage sibling alone; 'git-only': the git
-            history alone"""),
+            doc=sibling_modes_help()),
         existing=Parameter(
             args=("--existing",),
             doc="""what to do when a sibling of that name exists: 'error' (default; checked
@@ -231,7 +232,7 @@ class CreateSiblingS3(ValidatedInterface):
     @datasetmethod(name="create_sibling_s3")
     @eval_results
     def __call__(url: BucketLocation, *, dataset=None, name: Optional[str] = None,
-                 storage_name: Optional[str] = None, mode: str = "annex",
+                 storage_name: Optional[str] = None, mode: str = DEFAULT_SIBLING_MODE,
                  existing: str = "error", recursive: bool = False,
                  recursion_limit: Optional[int] = None, public: bool = False,
                  publicurl: Optional[str] = None, versioning: bool = False,
@@ -239,7 +240,8 @@ class CreateSiblingS3(ValidatedInterface):
         ds = dataset.ds
         name = name or "s3"  # the validator's default; also for a direct call
         res_kwargs = dict(action=ACTION, logger=lgr, refds=ds.path)
-        names = _names(mode, name, storage_name)
+        sibling_mode = SIBLING_MODES[mode]
+        names = _names(sibling_mode, name, storage_name)
         if existing == "error":  # every conflict reported before anything changes
             conflicts = list(_yield_ds_w_matching_siblings(
                 ds, names, recursive=recursive, recursion_limit=recursion_limit))
@@ -253,11 +255,11 @@ class CreateSiblingS3(ValidatedInterface):
         opts = Options(bucket=url.bucket, prefix=url.prefix, endpoint=endpoint,
                        remote=storage_name or name, public=public, publicurl=publicurl,
                        versioning=versioning, region=region,
-                       mode=EXPORT if mode.startswith("filetree") else KEY)
+                       mode=sibling_mode.publish_mode())
         templates: list[Path] = []
 
         def one(ds, refds, **kwargs) -> Iterator[dict]:
-            for res in _create_siblings(ds, refds, opts, mode, name, existing):
+            for res in _create_siblings(ds, refds, opts, sibling_mode, name, existing):
                 if res.pop("subdataset_template", False):
                     templates.append(Path(res["path"]) / ".datalad" / "config")
                 yield res
@@ -291,7 +293,7 @@ class CreateSiblingS3(ValidatedInterface):
             url=f": {res['url']}" if "url" in res else ""))
 
 
-def _create_siblings(ds, refds, opts: Options, mode: str, name: str,
+def _create_siblings(ds, refds, opts: Options, mode: SiblingMode, name: str,
                      existing: str) -> Iterator[dict]:
     """The storage sibling, then the git sibling, of one dataset."""
     rel = relative_name(Path(refds.path), Path(ds.path))
@@ -305,13 +307,13 @@ def _create_siblings(ds, refds, opts: Options, mode: str, name: str,
                       opts.publicurl)
     known = set(ds.repo.get_remotes()) | {
         v.get("name") for v in getattr(ds.repo, "get_special_remotes", dict)().values()}
-    if mode != "git-only":
-        shown = url if not mode.endswith("-only") else f"s3://{opts.bucket}/{fileprefix}"
+    if mode.storage:
+        shown = url if mode.git else f"s3://{opts.bucket}/{fileprefix}"
         yield _storage_sibling(ds, opts, fileprefix, existing, opts.remote in known, shown)
-    if mode in ("annex-only", "filetree-only"):
+    if not mode.git:
         return
     yield from _git_sibling(ds, name, url, existing, name in known,
-                            publish_depends=None if mode == "git-only" else opts.remote)
+                            publish_depends=opts.remote if mode.storage else None)
     if ds.subdatasets(state="any", result_renderer="disabled", return_type="list"):
         variable = CANDIDATE_CONFIG.format(name=name)
         template = subdataset_template(url)

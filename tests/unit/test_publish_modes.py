@@ -1,6 +1,7 @@
 """The publisher's modes are classes: each says the remote's settings, whether datalad push can
 send to it and what verify checks; ``MODES`` maps ``--mode`` to them and no other module
-compares a mode's name."""
+compares a mode's name. The same for ``datalad create-sibling-s3 --mode``: ``SIBLING_MODES``
+(datalad_ext/sibling_modes.py) says which siblings each makes, in which layout."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from git_annex_remote_s3py.datalad_ext.create_sibling_s3 import _names
+from git_annex_remote_s3py.datalad_ext.sibling_modes import SIBLING_MODES
 from git_annex_remote_s3py.publish.git import PublishError
 from git_annex_remote_s3py.publish.main import build_parser, options_from
 from git_annex_remote_s3py.publish.modes import EXPORT, KEY, MODES, mode_named
@@ -51,9 +54,39 @@ def compared_strings(path: Path) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("path", sorted({*(PACKAGE / "publish").glob("*.py"),
-                                         *(PACKAGE / "datalad_ext").glob("*.py")}
-                                        - {PACKAGE / "publish" / "modes.py"}),
-                         ids=lambda p: str(p.relative_to(PACKAGE)))
+OUTSIDE_THE_TABLES = sorted({*(PACKAGE / "publish").glob("*.py"),
+                             *(PACKAGE / "datalad_ext").glob("*.py")}
+                            - {PACKAGE / "publish" / "modes.py",
+                               PACKAGE / "datalad_ext" / "sibling_modes.py"})
+
+
+@pytest.mark.parametrize("path", OUTSIDE_THE_TABLES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_mode_name_is_compared_outside_modes(path):
-    assert not compared_strings(path) & set(MODES)
+    assert not compared_strings(path) & (set(MODES) | set(SIBLING_MODES))
+
+
+def test_no_mode_name_is_tested_by_its_spelling():
+    """Names are looked up in the tables, never taken apart (``mode.endswith("-only")``)."""
+    for path in OUTSIDE_THE_TABLES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in ("startswith", "endswith") and node.args \
+                    and isinstance(node.args[0], ast.Constant):
+                assert not any(str(node.args[0].value) in name
+                               for name in (*MODES, *SIBLING_MODES)), (path, node.lineno)
+
+
+@pytest.mark.parametrize("mode, siblings, layout", [
+    ("annex", ["s3", "s3-storage"], KEY),
+    ("filetree", ["s3", "s3-storage"], EXPORT),
+    ("annex-only", ["s3-storage"], KEY),
+    ("filetree-only", ["s3-storage"], EXPORT),
+    ("git-only", ["s3"], None),
+])
+def test_each_sibling_mode_says_its_siblings(mode, siblings, layout):
+    """The git sibling first, then the storage sibling (here given its default name; in the
+    storage-only modes the validator hands it ``--name``), in the mode's publish layout."""
+    sibling_mode = SIBLING_MODES[mode]
+    assert _names(sibling_mode, "s3", "s3-storage") == siblings
+    assert sibling_mode.storage is layout
+    assert sibling_mode.storage_alone is (siblings == ["s3-storage"])
