@@ -1,12 +1,29 @@
 """What the remote tells about itself: ``git annex info``'s fields (INFO), the credentials line,
-and whether it is available now (GETAVAILABILITY with the UNAVAILABLE extension)."""
+whether it is available now (GETAVAILABILITY with the UNAVAILABLE extension), and how objects
+become public where the bucket refuses public ACLs."""
 
 from __future__ import annotations
+
+import json
+import shlex
 
 from git_annex_remote_s3py import urls
 from git_annex_remote_s3py.annex.session import AnnexQueries, Session, public_base
 from git_annex_remote_s3py.config import GRANT_SETTINGS, Settings, format_size
 from git_annex_remote_s3py.errors import EndpointUnavailable, S3pyError, WrongRegion, one_line
+
+ACL_HINT = ("bucket {bucket} refuses public ACLs ({why}), so objects stay private until a bucket "
+            "policy allows public reads: {policy} (printed by: git-annex-remote-s3py policy "
+            "--bucket {bucket} --prefix {prefix})")
+
+
+def acl_hint(settings: Settings, why: str) -> str:
+    """What to do where the bucket refused the public ACL (``why``): the bucket policy that
+    makes the objects public, and the command that prints it."""
+    bucket, prefix = settings.bucket, settings.fileprefix
+    policy = json.dumps(urls.public_read_policy(bucket, prefix, settings.versioning),
+                        separators=(",", ":"))
+    return ACL_HINT.format(bucket=bucket, prefix=shlex.quote(prefix), policy=policy, why=why)
 
 
 def info_fields(session: Session, annex: AnnexQueries) -> dict[str, str]:

@@ -6,6 +6,44 @@ EXPORT. Here: exact line reading, ``VERSION 2``, the extensions of ``WANTED_EXTE
 ``ASYNC`` (each only when git-annex announced it), ``ORDERED``, one-line messages, and a failure
 reply (not a dead process) for export requests without a name. The
 ``SpecialRemote``/``ExportRemote`` API of annexremote stays as it is for ``remote.py``.
+
+The requests, the ``S3Remote`` method (annex/remote.py, a few lines each) that answers each,
+and the module that does its work (``-``: answered here; ``+NAME``: a negotiated extension's
+answer to the request above it; tests/unit/test_request_table.py holds this table to the
+code)::
+
+    INITREMOTE                  initremote              annex/setup.py
+    PREPARE                     prepare                 annex/session.py
+    LISTCONFIGS                 listconfigs             config.py (SETTINGS_TABLE)
+    EXTENSIONS                  -                       negotiate (WANTED_EXTENSIONS)
+    GETORDERED                  -                       -
+    GETCOST                     getcost                 -
+    GETAVAILABILITY             getavailability         -
+    +UNAVAILABLERESPONSE        unavailable_reason      annex/info.py
+    GETINFO                     info                    annex/info.py
+    WHEREIS                     whereis                 urls.py
+    TRANSFER STORE              transfer_store          store (put_file)
+    TRANSFER RETRIEVE           transfer_retrieve       store (get_file), annex/s3urls.py
+    +TRANSFER-RETRIEVE-URL      retrieve_url            annex/retrieve_url.py
+    CHECKPRESENT                checkpresent            store (head), annex/s3urls.py
+    REMOVE                      remove                  store (delete)
+    CLAIMURL                    claimurl                annex/s3urls.py
+    CHECKURL                    checkurl                annex/s3urls.py
+    EXPORTSUPPORTED             exportsupported         -
+    EXPORT                      -                       - (names the next request's file)
+    TRANSFEREXPORT STORE        transferexport_store    store (put_file), annex/versions.py
+    TRANSFEREXPORT RETRIEVE     transferexport_retrieve store (get_file), annex/versions.py
+    +TRANSFER-RETRIEVE-URL      retrieve_url            annex/retrieve_url.py
+    CHECKPRESENTEXPORT          checkpresentexport      store (head)
+    REMOVEEXPORT                removeexport            store (delete), annex/versions.py
+    REMOVEEXPORTDIRECTORY       removeexportdirectory   - (S3 has no directories)
+    RENAMEEXPORT                renameexport            store (copy, head, delete)
+    IMPORTSUPPORTED             importsupported         -
+    LISTIMPORTABLECONTENTS      list_importable         annex/importing.py
+    IMPORT                      -                       - (names the next request's file)
+    IMPORTKEY                   import_key              annex/importing.py
+    RETRIEVEIMPORT              retrieve_import         annex/importing.py
+    CHECKPRESENTIMPORT          checkpresent_import     annex/importing.py
 """
 
 from __future__ import annotations

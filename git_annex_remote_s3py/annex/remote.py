@@ -35,9 +35,6 @@ if TYPE_CHECKING:
     from git_annex_remote_s3py.annex import importing
 
 Returned = TypeVar("Returned")
-ACL_HINT = ("bucket {bucket} refuses public ACLs ({why}), so objects stay private until a bucket "
-            "policy allows public reads: {policy} (printed by: git-annex-remote-s3py policy "
-            "--bucket {bucket} --prefix {prefix})")
 
 
 def annex_errors(method: Callable[..., Returned]) -> Callable[..., Returned]:
@@ -107,42 +104,17 @@ class S3Remote(ExportRemote):
         once per process how objects become public anyway."""
         why = store.public_acl_refused()
         if why and self.session.refuse_acl():
-            self._acl_hint(why)
+            self.annex.info(described.acl_hint(self.settings, why))
 
     def _record_upload(self, key: str, object_name: str, stored: ObjectInfo) -> None:
         """Keep the ETag of this checked upload in the key's remote state for ``verify``,
         where ``etag_needed_by_verify`` says the object cannot prove the key by itself.
         Other fields (import's records) and other export paths of the key are kept."""
-        if not self.etag_needed_by_verify(key, stored):
+        if not keystate.etag_needed_by_verify(key, stored.md5_hex, stored.sha256_hex):
             return
         self.annex.setstate(key, keystate.with_entry(self.annex.getstate(key),
                                                      keystate.UPLOADED, object_name,
                                                      stored.etag))
-
-    @staticmethod
-    def etag_needed_by_verify(key: str, stored: ObjectInfo) -> bool:
-        """Whether ``verify`` needs this upload's ETag recorded: yes unless the object proves
-        the key by itself, that is an MD5/MD5E key stored in one part whose ETag is its MD5
-        (the server's ETags are MD5s: not SSE-KMS/SSE-C), or a SHA256/SHA256E key whose
-        SHA-256 the server answered the upload with (it keeps it and gives it on a HEAD with
-        checksum mode). Multipart objects, servers that keep no SHA-256 and keys without a
-        hash (WORM, URL) get it."""
-        found = naming.key_digest(key)
-        if found is None:
-            return True
-        kind, digest = found
-        proof = {"MD5": stored.md5_hex, "SHA256": stored.sha256_hex}.get(kind)
-        return proof is None or proof != digest
-
-    def _acl_hint(self, why: str) -> None:
-        import json
-        import shlex
-
-        bucket, prefix = self.settings.bucket, self.settings.fileprefix
-        policy = json.dumps(urls.public_read_policy(bucket, prefix, self.settings.versioning),
-                            separators=(",", ":"))
-        self.annex.info(ACL_HINT.format(bucket=bucket, prefix=shlex.quote(prefix),
-                                        policy=policy, why=why))
 
     def _get(self, object_name: str, local_file: str, version_id: str | None = None,
              if_match: str | None = None, key: str | None = None) -> None:
