@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, cast
 
 from git_annex_remote_s3py.config import LocalSettings, Settings, parse_seconds
 from git_annex_remote_s3py.credentials import read_sse_customer_key
@@ -104,7 +104,9 @@ def plain_aws_endpoint(settings: Settings) -> bool:
         config = aws_session(settings).get_scoped_config()
     except BotoCoreError:  # a profile that does not exist: botocore says so
         return False
-    s3 = config.get("s3") if isinstance(config.get("s3"), dict) else {}
+    s3 = config.get("s3")
+    if not isinstance(s3, dict):
+        s3 = {}
     return not any(str(value).lower() not in ("", "false") for value in (
         config.get("endpoint_url"), config.get("use_fips_endpoint"),
         config.get("use_dualstack_endpoint"), s3.get("use_accelerate_endpoint"),
@@ -125,7 +127,8 @@ def chain_credentials(settings: Settings) -> Callable[[], KeyTriple] | None:
 
     def frozen() -> KeyTriple:
         current = found.get_frozen_credentials()
-        return current.access_key, current.secret_key, current.token
+        # a chain's credentials always hold both keys (botocore reads none without them)
+        return cast("KeyTriple", (current.access_key, current.secret_key, current.token))
     return frozen
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence, TypeVar
 
 from git_annex_remote_s3py.config import DEFAULT_PART_SIZE
 from git_annex_remote_s3py.errors import (
@@ -55,6 +55,9 @@ from git_annex_remote_s3py.store.lean.objects import LeanObjects
 from git_annex_remote_s3py.store.lean.transport import LeanS3
 from git_annex_remote_s3py.store.localfile import partial_size
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
 LOG = logging.getLogger(__name__)
 SWIFT_ANSWER_HEADERS = ("x-trans-id", "x-openstack-request-id")
 Answer = TypeVar("Answer")
@@ -64,10 +67,10 @@ class Bucket:
     """One bucket (thread-safe; shared by all jobs of a process): the ``base.Store`` that
     signs its requests."""
 
-    def __init__(self, client: Any, name: str, *, partsize: int = DEFAULT_PART_SIZE,
-                 upload_args: dict | None = None, verify_etag_md5: bool = True,
+    def __init__(self, client: S3Client, name: str, *, partsize: int = DEFAULT_PART_SIZE,
+                 upload_args: UploadArgs | None = None, verify_etag_md5: bool = True,
                  lean: LeanS3 | None = None, flexible_checksums: bool = True,
-                 plain_client: Any = None, endpoint: str = "", restore: bool = False,
+                 plain_client: S3Client | None = None, endpoint: str = "", restore: bool = False,
                  list_version: str = "2", public_read: bool = False) -> None:
         self.client, self.name, self.partsize = client, name, partsize
         self.upload_args = dict(upload_args or {})
@@ -92,7 +95,7 @@ class Bucket:
         for each in {id(c): c for c in (client, plain_client) if c is not None}.values():
             watch_answers(each, self._note_server)
 
-    def _note_server(self, headers: Any) -> None:
+    def _note_server(self, headers: integrity.Headers) -> None:
         """What an answer's headers tell of the server: OpenStack Swift (its transaction id)
         lists containers from replicas that may lag behind writes."""
         if not self._lagging and any(headers.get(name) for name in SWIFT_ANSWER_HEADERS):
@@ -140,7 +143,7 @@ class Bucket:
                 raise
         return upload()
 
-    def _fall_back(self, used: Any, why: str) -> bool:
+    def _fall_back(self, used: S3Client, why: str) -> bool:
         """Whether an upload sent with client ``used`` may be retried with plain bodies;
         switches botocore's client once (and says so once, in DEBUG)."""
         with self._lock:

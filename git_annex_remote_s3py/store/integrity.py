@@ -12,13 +12,20 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Mapping, Protocol
 
 from git_annex_remote_s3py.errors import IntegrityError
 from git_annex_remote_s3py.store.localfile import digest_file
 
 MD5_HEX = re.compile(r"[0-9a-f]{32}")
 KMS_MODES = ("aws:kms", "aws:kms:dsse")
+
+
+class Headers(Protocol):
+    """An answer's HTTP headers as botocore (``HeadersDict``) and http.client
+    (``HTTPMessage``) hold them: read by name, case-insensitively."""
+
+    def get(self, name: str, /) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -29,14 +36,14 @@ class Encryption:
     customer_key: bool = False
 
     @classmethod
-    def of_answer(cls, answer: Mapping[str, Any]) -> Encryption:
+    def of_answer(cls, answer: Mapping[str, object]) -> Encryption:
         """From a botocore response (``ServerSideEncryption``, ``SSEKMSKeyId``...)."""
         return cls(answer.get("ServerSideEncryption") in KMS_MODES
                    or bool(answer.get("SSEKMSKeyId")),
                    bool(answer.get("SSECustomerAlgorithm")))
 
     @classmethod
-    def of_headers(cls, headers: Any) -> Encryption:
+    def of_headers(cls, headers: Headers) -> Encryption:
         """From raw HTTP response headers (the lean path)."""
         return cls(headers.get("x-amz-server-side-encryption") in KMS_MODES
                    or bool(headers.get("x-amz-server-side-encryption-aws-kms-key-id")),
@@ -105,11 +112,12 @@ def etag_mismatch(name: str, etag: str) -> IntegrityError:
                           "was sent; the object was removed")
 
 
-def full_object_sha256(answer: Mapping[str, Any]) -> str | None:
+def full_object_sha256(answer: Mapping[str, object]) -> str | None:
     """The hex SHA-256 of the whole object from ``ChecksumSHA256``; None when absent or a
     checksum of part checksums (multipart: ``...-N``, or ``ChecksumType`` COMPOSITE)."""
-    value = answer.get("ChecksumSHA256") or ""
-    if not value or "-" in value or answer.get("ChecksumType", "FULL_OBJECT") != "FULL_OBJECT":
+    value = answer.get("ChecksumSHA256")
+    if not isinstance(value, str) or not value or "-" in value or answer.get(
+            "ChecksumType", "FULL_OBJECT") != "FULL_OBJECT":
         return None
     try:
         raw = base64.b64decode(value, validate=True)

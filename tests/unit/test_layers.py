@@ -79,6 +79,14 @@ def test_boto3_is_imported_lazily(path):
     assert not touches(imports(path, top_level_only=True), BOTO)
 
 
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")),
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_type_stubs_only_under_type_checking(path):
+    """The S3 client's stubs (the test extra's boto3-stubs[s3]) are not installed where the
+    remote runs: imported under ``if TYPE_CHECKING:`` only."""
+    assert not touches(imports(path), {"mypy_boto3_s3"})
+
+
 def module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)

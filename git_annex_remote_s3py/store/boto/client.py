@@ -5,11 +5,35 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable, Literal, TypedDict, cast
 
 from git_annex_remote_s3py.config import LocalSettings, Settings
 from git_annex_remote_s3py.credentials import Credentials
 from git_annex_remote_s3py.store.aws import ClientOptions
+
+if TYPE_CHECKING:  # the stubs (the test extra) are never imported at run time
+    from botocore.awsrequest import AWSResponse
+    from botocore.config import _S3Dict
+    from botocore.model import OperationModel
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ResponseMetadataTypeDef
+
+    from git_annex_remote_s3py.store.integrity import Headers
+
+    ChecksumMode = Literal["when_supported", "when_required"]
+    AddressingStyle = Literal["auto", "virtual", "path"]
+    _LazyBase = S3Client  # LazyClient stands for the client it builds
+
+    class _RegionError(TypedDict, total=False):
+        Region: str  # a wrong-region error's: the bucket's region
+
+    class _Parsed(TypedDict, total=False):
+        """The parts read here of what botocore parsed of any S3 answer."""
+
+        ResponseMetadata: ResponseMetadataTypeDef
+        Error: _RegionError
+else:
+    _LazyBase = object
 
 RETRY_ATTEMPTS = 5
 MAX_POOL = 16
@@ -19,7 +43,7 @@ LOG = logging.getLogger(__name__)
 
 def build_client(settings: Settings, creds: Credentials, *, anonymous: bool = False,
                  region: str | None = None, checksums: str | None = None,
-                 options: ClientOptions | None = None) -> Any:
+                 options: ClientOptions | None = None) -> S3Client:
     """A thread-safe S3 client. ``anonymous`` builds an unsigned one for public reads;
     ``checksums`` overrides ``settings.checksums`` for the request side only."""
     import boto3  # lazy: ~400 ms, paid only when S3 is really needed
@@ -35,8 +59,9 @@ def build_client(settings: Settings, creds: Credentials, *, anonymous: bool = Fa
         connect_timeout=options.connect_timeout,
         read_timeout=options.read_timeout,
         max_pool_connections=MAX_POOL,
-        request_checksum_calculation=checksums or settings.checksums,
-        response_checksum_validation=settings.checksums,
+        # both validated by config.py's table: when_supported or when_required
+        request_checksum_calculation=cast("ChecksumMode", checksums or settings.checksums),
+        response_checksum_validation=cast("ChecksumMode", settings.checksums),
         user_agent_extra="git-annex-remote-s3py",
     )
     if creds.explicit:
@@ -64,7 +89,7 @@ def sends_chunked_uploads(settings: Settings) -> bool:
 
 
 def plain_upload_client(settings: Settings, creds: Credentials,
-                        options: ClientOptions | None = None) -> Any:
+                        options: ClientOptions | None = None) -> LazyClient | None:
     """A client sending plain upload bodies (``checksums=when_required``), built on first
     use, for ``Bucket`` to fall back to where the server refuses or mangles aws-chunked
     ones; None where uploads are plain already."""
@@ -74,7 +99,7 @@ def plain_upload_client(settings: Settings, creds: Credentials,
                                                    options=options))
 
 
-def add_request_arguments(client: Any, options: ClientOptions) -> None:
+def add_request_arguments(client: S3Client, options: ClientOptions) -> None:
     """Have every request of ``client`` carry ``RequestPayer=requester`` and the SSE-C key
     (also as the copy source's) where its operation takes them: HEAD, GET, PUT, the
     multipart calls and copies, s3transfer's included. Never on presigned URLs (a key would
@@ -83,7 +108,8 @@ def add_request_arguments(client: Any, options: ClientOptions) -> None:
     if not payer and key is None:
         return
 
-    def add(params: dict, model: Any, context: dict, **_: Any) -> None:
+    def add(params: dict[str, object], model: OperationModel, context: dict[str, object],
+            **_: object) -> None:
         members = model.input_shape.members if model.input_shape is not None else {}
         if payer and "RequestPayer" in members:
             params.setdefault("RequestPayer", "requester")
@@ -97,26 +123,28 @@ def add_request_arguments(client: Any, options: ClientOptions) -> None:
     client.meta.events.register("provide-client-params.s3", add)
 
 
-def s3_config(settings: Settings, checksums: str | None = None) -> dict[str, Any]:
+def s3_config(settings: Settings, checksums: str | None = None) -> _S3Dict:
     """botocore's ``s3`` options. With ``checksums=when_supported`` every upload and part
     carries a signed CRC32 header the server checks, so the payload goes unsigned also on
     http endpoints (as on https, and as git-annex's built-in S3 remote sends it): no SHA-256
     pass, ~0.2 s per 64 MiB. Without those checksums botocore signs the payload as before."""
-    config: dict[str, Any] = {"addressing_style": settings.requeststyle}
+    # requeststyle: validated by config.py's table
+    config: _S3Dict = {"addressing_style": cast("AddressingStyle", settings.requeststyle)}
     if (checksums or settings.checksums) == "when_supported":
         config["payload_signing_enabled"] = False
     return config
 
 
-class LazyClient:
+class LazyClient(_LazyBase):
     """A boto3 client built on first use: a process the lean path serves whole (store/lean/)
-    never imports boto3 (~0.65 s with the client)."""
+    never imports boto3 (~0.65 s with the client). Typed as the ``S3Client`` it stands for."""
 
-    def __init__(self, build: Callable[[], Any]) -> None:
-        self._build, self._client, self._lock = build, None, threading.Lock()
-        self._hooks: list[Callable[[Any], None]] = []
+    def __init__(self, build: Callable[[], S3Client]) -> None:
+        self._build, self._lock = build, threading.Lock()
+        self._client: S3Client | None = None
+        self._hooks: list[Callable[[S3Client], None]] = []
 
-    def when_built(self, hook: Callable[[Any], None]) -> None:
+    def when_built(self, hook: Callable[[S3Client], None]) -> None:
         """Call ``hook(client)`` once the client is built (at once if it is)."""
         with self._lock:
             if self._client is None:
@@ -124,7 +152,7 @@ class LazyClient:
                 return
         hook(self._client)
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> object:
         if self._client is None:
             with self._lock:
                 if self._client is None:
@@ -136,7 +164,7 @@ class LazyClient:
 
 
 # -- redirects -------------------------------------------------------------------------------------
-def follow_only_named_regions(client: Any) -> None:
+def follow_only_named_regions(client: S3Client) -> None:
     """Have ``client`` follow a redirect (or a wrong-region answer) only where the answer
     names the bucket's region. botocore otherwise HEADs the bucket to find it, and a web
     server answering that HEAD with a redirect too makes it recurse (81 HEADs, then
@@ -145,20 +173,22 @@ def follow_only_named_regions(client: Any) -> None:
                                       unique_id="s3py-no-region-hunt")
 
 
-def _no_region_hunt(request_dict: dict, response: Any, **_: Any) -> None:
+def _no_region_hunt(request_dict: dict[str, object],
+                    response: tuple[AWSResponse | None, _Parsed] | None, **_: object) -> None:
     if response is None or response[0] is None or response[0].status_code < 300:
         return
     parsed = response[1]
     headers = parsed.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
     if "x-amz-bucket-region" in headers or parsed.get("Error", {}).get("Region"):
         return
-    redirect = request_dict.get("context", {}).get("s3_redirect")
+    context = request_dict.get("context")
+    redirect = context.get("s3_redirect") if isinstance(context, dict) else None
     if isinstance(redirect, dict):
         redirect["redirected"] = True  # botocore's redirector then leaves it alone
 
 
 # -- one DEBUG record per request ----------------------------------------------------------------
-def log_requests(client: Any) -> None:
+def log_requests(client: S3Client) -> None:
     """Have ``client`` log one DEBUG record per S3 call: method, object name, HTTP status (or
     the exception's type). Never a header, URL, signature or credential."""
     events = client.meta.events
@@ -167,32 +197,35 @@ def log_requests(client: Any) -> None:
     events.register("after-call-error.s3", _log_failure)
 
 
-def watch_answers(client: Any, answered: Callable[[Any], None]) -> None:
+def watch_answers(client: S3Client, answered: Callable[[Headers], None]) -> None:
     """Have ``client`` call ``answered(headers)`` with every answer's HTTP headers (a
     ``LazyClient`` registers once built, so that a process the lean path serves never builds
     it)."""
-    def register(built: Any) -> None:
-        built.meta.events.register(
-            "after-call.s3", lambda http_response, **_: answered(http_response.headers))
+    def register(built: S3Client) -> None:
+        def note(http_response: AWSResponse, **_: object) -> None:
+            answered(http_response.headers)
+        built.meta.events.register("after-call.s3", note)
 
-    when_built = getattr(client, "when_built", None)
-    if callable(when_built):
-        when_built(register)
+    if isinstance(client, LazyClient):
+        client.when_built(register)
     else:
         register(client)
 
 
-def _remember_request(params: dict, model: Any, context: dict, **_: Any) -> None:
+def _remember_request(params: dict[str, object], model: OperationModel,
+                      context: dict[str, object], **_: object) -> None:
     name = params.get("Key") or f"bucket {params.get('Bucket', '')}"
     context[REQUEST_CONTEXT] = (model.http.get("method", ""), model.name, name)
 
 
-def _log_answer(http_response: Any, context: dict, **_: Any) -> None:
+def _log_answer(http_response: AWSResponse, context: dict[str, tuple[str, str, str]],
+                **_: object) -> None:
     method, operation, name = context.get(REQUEST_CONTEXT, ("", "", ""))
     LOG.debug("S3 %s %s (%s): %s", method, name, operation,
               getattr(http_response, "status_code", "?"))
 
 
-def _log_failure(exception: BaseException, context: dict, **_: Any) -> None:
+def _log_failure(exception: BaseException, context: dict[str, tuple[str, str, str]],
+                 **_: object) -> None:
     method, operation, name = context.get(REQUEST_CONTEXT, ("", "", ""))
     LOG.debug("S3 %s %s (%s): failed (%s)", method, name, operation, type(exception).__name__)

@@ -6,7 +6,7 @@ client reaches, not only the remote's own."""
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from git_annex_remote_s3py.config import DEFAULT_PART_SIZE
 from git_annex_remote_s3py.errors import AccessDenied, IntegrityError, StorageError
@@ -16,13 +16,17 @@ from git_annex_remote_s3py.store.boto.errors import error_parts, s3_errors
 from git_annex_remote_s3py.store.boto.objects import BotoBucket
 from git_annex_remote_s3py.store.localfile import partial_size
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import GetObjectRequestTypeDef, HeadObjectRequestTypeDef
+
 READ_CHUNK = 1024 * 1024
 # Answers to GetBucketVersioning that mean "list plainly": not allowed (anonymous readers of
 # open-data buckets), or not implemented by the server.
 PLAIN_LISTING_CODES = ("AccessDenied", "NotImplemented", "MethodNotAllowed", "InvalidRequest")
 
 
-def bucket_versioned(client: Any, bucket: str) -> bool:
+def bucket_versioned(client: S3Client, bucket: str) -> bool:
     """Whether the bucket keeps versions (Enabled or Suspended); False where the server
     refuses or lacks the question."""
     try:
@@ -35,7 +39,7 @@ def bucket_versioned(client: Any, bucket: str) -> bool:
     return state in ("Enabled", "Suspended")
 
 
-def list_current(client: Any, bucket: str, prefix: str) -> Iterator[Listed]:
+def list_current(client: S3Client, bucket: str, prefix: str) -> Iterator[Listed]:
     """Every current object under ``prefix`` (delete markers and older versions left out),
     with its version ID on a versioned bucket."""
     if bucket_versioned(client, bucket):
@@ -48,7 +52,7 @@ def list_current(client: Any, bucket: str, prefix: str) -> Iterator[Listed]:
                 yield Listed(item["Key"], int(item["Size"]), item.get("ETag", "").strip('"'))
 
 
-def list_versions(client: Any, bucket: str, prefix: str) -> Iterator[Listed]:
+def list_versions(client: S3Client, bucket: str, prefix: str) -> Iterator[Listed]:
     """The current version of every object under ``prefix`` of a versioned bucket."""
     paginator = client.get_paginator("list_object_versions")
     with s3_errors(f"listing the versions under {prefix or 'the bucket'}", bucket):
@@ -60,9 +64,9 @@ def list_versions(client: Any, bucket: str, prefix: str) -> Iterator[Listed]:
                                  None if version in (None, "null") else version)
 
 
-def describe(client: Any, bucket: str, name: str, version_id: str | None = None) -> Described:
+def describe(client: S3Client, bucket: str, name: str, version_id: str | None = None) -> Described:
     """HEAD one object (version), with its checksums; ``ObjectNotFound`` on a real 404."""
-    kwargs: dict = {"Bucket": bucket, "Key": name, "ChecksumMode": "ENABLED"}
+    kwargs: HeadObjectRequestTypeDef = {"Bucket": bucket, "Key": name, "ChecksumMode": "ENABLED"}
     if version_id:
         kwargs["VersionId"] = version_id
     with s3_errors(f"checking {name}", bucket):
@@ -74,11 +78,11 @@ def describe(client: Any, bucket: str, name: str, version_id: str | None = None)
                      {name.lower(): value for name, value in answer.get("Metadata", {}).items()})
 
 
-def stream_sha256(client: Any, bucket: str, name: str, version_id: str | None,
+def stream_sha256(client: S3Client, bucket: str, name: str, version_id: str | None,
                   etag: str) -> tuple[str, int]:
     """(hex SHA-256, size) of the object's bytes, read as a stream and discarded; only of the
     content whose ETag is ``etag`` (If-Match), so a changed object fails instead."""
-    kwargs: dict = {"Bucket": bucket, "Key": name, "IfMatch": f'"{etag}"'}
+    kwargs: GetObjectRequestTypeDef = {"Bucket": bucket, "Key": name, "IfMatch": f'"{etag}"'}
     if version_id:
         kwargs["VersionId"] = version_id
     digest, size = hashlib.sha256(), 0
@@ -96,7 +100,7 @@ def stream_sha256(client: Any, bucket: str, name: str, version_id: str | None,
     return digest.hexdigest(), size
 
 
-def download(client: Any, bucket: str, name: str, path: str, report: Report,
+def download(client: S3Client, bucket: str, name: str, path: str, report: Report,
              version_id: str | None = None) -> int:
     """Download one object of any bucket the client reaches, verified as every s3py download
     (the ETag when it is an MD5, the full-object checksum botocore checks); resumes a partial
@@ -109,7 +113,7 @@ def download(client: Any, bucket: str, name: str, path: str, report: Report,
 class BotoOtherBuckets:
     """``base.OtherBuckets``: any bucket one botocore client reaches (``s3://`` URLs)."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: S3Client) -> None:
         self.client = client
 
     def describe(self, bucket: str, name: str, version_id: str | None = None) -> Described:

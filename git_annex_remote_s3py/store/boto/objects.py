@@ -8,7 +8,7 @@ import hashlib
 import logging
 import os
 import threading
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Iterator, cast
 
 from git_annex_remote_s3py.errors import (
     AccessDenied,
@@ -22,7 +22,7 @@ from git_annex_remote_s3py.errors import (
     StorageError,
 )
 from git_annex_remote_s3py.store import integrity
-from git_annex_remote_s3py.store.base import ObjectInfo, Report
+from git_annex_remote_s3py.store.base import ObjectInfo, Report, UploadArgs
 from git_annex_remote_s3py.store.boto.errors import (
     CREDENTIAL_CODES,
     bare_refusal,
@@ -38,6 +38,22 @@ from git_annex_remote_s3py.store.localfile import (
     write_blocks,
 )
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.literals import BucketLocationConstraintType
+    from mypy_boto3_s3.type_defs import (
+        CompletedPartTypeDef,
+        CopyObjectRequestTypeDef,
+        CreateBucketRequestTypeDef,
+        CreateMultipartUploadRequestTypeDef,
+        GetObjectOutputTypeDef,
+        GetObjectRequestTypeDef,
+        HeadObjectRequestTypeDef,
+        PaginatorConfigTypeDef,
+        PutObjectRequestTypeDef,
+        RestoreObjectRequestTypeDef,
+    )
+
 TRANSFER_THREADS = 4
 CHECKSUM_FIELDS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1",
                    "ChecksumSHA256")
@@ -47,9 +63,13 @@ RESTORE_DAYS = 7  # how long a restored copy of an archived object stays readabl
 
 
 class BotoBucket:
-    """One bucket through one boto3 client (thread-safe): every request botocore sends."""
+    """One bucket through one boto3 client (thread-safe): every request botocore sends.
 
-    def __init__(self, client: Any, name: str, *, partsize: int, upload_args: dict,
+    Upload arguments (``UploadArgs``) are named by config.py's table, whose names
+    tests/unit/test_settings_table.py checks against botocore's input shapes: a request that
+    carries them is cast to its mypy_boto3_s3 request type."""
+
+    def __init__(self, client: S3Client, name: str, *, partsize: int, upload_args: UploadArgs,
                  verify_etag_md5: bool, endpoint: str = "", restore: bool = False,
                  list_version: str = "2") -> None:
         self.client, self.name, self.partsize = client, name, partsize
@@ -63,7 +83,7 @@ class BotoBucket:
         self.in_flight = InFlightUploads()  # aborted on SIGINT/SIGTERM/EOF (cli.stop_cleanly)
         self.conditional_puts = True  # False once the server refused If-None-Match (501)
 
-    def _errors(self, what: str) -> Any:
+    def _errors(self, what: str) -> contextlib.AbstractContextManager[None]:
         return s3_errors(what, self.name, self.endpoint)
 
     # -- bucket ---------------------------------------------------------------------------------
@@ -101,9 +121,11 @@ class BotoBucket:
         return True
 
     def create(self, region: str) -> None:
-        kwargs: dict = {"Bucket": self.name}
+        kwargs: CreateBucketRequestTypeDef = {"Bucket": self.name}
         if region != "us-east-1":
-            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+            # any server's region name, not only AWS's
+            kwargs["CreateBucketConfiguration"] = {
+                "LocationConstraint": cast("BucketLocationConstraintType", region)}
         with self._errors(f"creating bucket {self.name}"):
             try:
                 self.client.create_bucket(**kwargs)
@@ -139,7 +161,7 @@ class BotoBucket:
     # -- objects --------------------------------------------------------------------------------
     def head(self, name: str, version_id: str | None = None) -> ObjectInfo:
         """Raise ``ObjectNotFound`` only for a 404 in a bucket known to exist."""
-        kwargs: dict = {"Bucket": self.name, "Key": name}
+        kwargs: HeadObjectRequestTypeDef = {"Bucket": self.name, "Key": name}
         if version_id:
             kwargs["VersionId"] = version_id
         try:
@@ -161,7 +183,8 @@ class BotoBucket:
         return ObjectInfo(int(answer["ContentLength"]), etag.strip('"'),
                           answer.get("VersionId"), str(answer.get("LastModified", "")))
 
-    def _explained(self, kwargs: dict, bare: StorageError, what: str) -> StorageError:
+    def _explained(self, kwargs: HeadObjectRequestTypeDef, bare: StorageError,
+                   what: str) -> StorageError:
         """A HEAD's 403 or 400 has no body to say why: one GET of the object's first byte
         (the same permission) asks again, and its error names the cause (SignatureDoesNotMatch,
         InvalidToken...). ``bare`` stays the answer when the GET says nothing more.
@@ -176,7 +199,8 @@ class BotoBucket:
         self._refusal_asked = True
         try:
             with self._errors(what):
-                self.client.get_object(**kwargs, Range="bytes=0-0")["Body"].close()
+                first_byte: GetObjectRequestTypeDef = {**kwargs, "Range": "bytes=0-0"}
+                self.client.get_object(**first_byte)["Body"].close()
         except StorageError as explained:
             if not bare_refusal(explained) and isinstance(explained, type(bare)):
                 cause = explained.__cause__
@@ -186,7 +210,7 @@ class BotoBucket:
         return bare
 
     def put_single(self, name: str, path: str, size: int, report: Report,
-                   args: dict, sha256: str | None = None) -> integrity.Stored:
+                   args: UploadArgs, sha256: str | None = None) -> integrity.Stored:
         """One PUT; what the server answered, for ``integrity.stored_is_sent`` to judge. The
         server checks ``sha256`` (hex) if given, else (``checksums=when_supported``)
         botocore's CRC32, before it stores."""
@@ -194,9 +218,9 @@ class BotoBucket:
             args = {**args, "ChecksumAlgorithm": "SHA256",
                     "ChecksumSHA256": integrity.sha256_base64(sha256)}
         with open_for_upload(path) as handle, self._errors(f"storing {name}"):
-            answer = self.client.put_object(Bucket=self.name, Key=name,
-                                            Body=ProgressReader(handle, report),
-                                            ContentLength=size, **args)
+            answer = self.client.put_object(**cast("PutObjectRequestTypeDef", {
+                "Bucket": self.name, "Key": name, "Body": ProgressReader(handle, report),
+                "ContentLength": size, **args}))
         etag = (answer.get("ETag") or "").strip('"')
         if not etag:
             raise NotAnS3Endpoint(f"storing {name}: the endpoint accepted the upload but sent no "
@@ -208,7 +232,7 @@ class BotoBucket:
                                 == args["ChecksumSHA256"] else None)
 
     def put_multipart(self, name: str, path: str, size: int, report: Report,
-                      args: dict) -> ObjectInfo:
+                      args: UploadArgs) -> ObjectInfo:
         """One multipart upload (s3transfer, parts in parallel); an object whose size is not
         the file's is removed and the store fails."""
         from boto3.s3.transfer import TransferConfig
@@ -237,7 +261,7 @@ class BotoBucket:
         checked against the ETag when it is an MD5 and botocore checks no CRC as it reads
         (``verify=False``: not by s3py); ``ObjectChanged`` if ``if_match`` is given and is not
         the object's ETag."""
-        kwargs: dict = {"Bucket": self.name, "Key": name}
+        kwargs: GetObjectRequestTypeDef = {"Bucket": self.name, "Key": name}
         if version_id:
             kwargs["VersionId"] = version_id
         if if_match:
@@ -291,7 +315,7 @@ class BotoBucket:
             return StorageError(f"{what}: the object is archived (InvalidObjectState); set "
                                 "restore=yes (git annex enableremote REMOTE restore=yes) to have "
                                 "get ask S3 to restore it")
-        kwargs: dict = {"Bucket": self.name, "Key": name,
+        kwargs: RestoreObjectRequestTypeDef = {"Bucket": self.name, "Key": name,
                         "RestoreRequest": {"Days": RESTORE_DAYS,
                                            "GlacierJobParameters": {"Tier": "Standard"}}}
         if version_id:
@@ -313,7 +337,7 @@ class BotoBucket:
         with self._errors(f"removing {name}"):
             self.client.delete_object(Bucket=self.name, Key=name)
 
-    def copy(self, source: str, destination: str, extra_args: dict | None = None) -> None:
+    def copy(self, source: str, destination: str, extra_args: UploadArgs | None = None) -> None:
         """Server-side copy (multipart above the part size), keeping metadata.
 
         Storage class and encryption are set again (a copy would fall back to the defaults);
@@ -332,7 +356,7 @@ class BotoBucket:
         except ObjectChanged as refused:  # a part copy with x-amz-copy-source-if-match
             self._copy_unconditionally(source, destination, args, refused)
 
-    def _copy_unconditionally(self, source: str, destination: str, args: dict,
+    def _copy_unconditionally(self, source: str, destination: str, args: UploadArgs,
                               refused: ObjectChanged) -> None:
         """The copy once more without a precondition, where the server refused the managed
         copy's ``x-amz-copy-source-if-match`` (OpenStack Swift for a multipart source, 412):
@@ -344,10 +368,10 @@ class BotoBucket:
         size = self.head(source).size
         if size <= MAX_SINGLE_COPY:
             with self._errors(what):
-                self.client.copy_object(CopySource={"Bucket": self.name, "Key": source},
-                                        Bucket=self.name, Key=destination,
-                                        MetadataDirective="REPLACE" if "Metadata" in args
-                                        else "COPY", **args)
+                self.client.copy_object(**cast("CopyObjectRequestTypeDef", {
+                    "CopySource": {"Bucket": self.name, "Key": source}, "Bucket": self.name,
+                    "Key": destination,
+                    "MetadataDirective": "REPLACE" if "Metadata" in args else "COPY", **args}))
         else:
             self._copy_parts(source, destination, size, args, what)
         copied = self.head(destination).size
@@ -356,15 +380,16 @@ class BotoBucket:
             raise IntegrityError(f"{what}: the copy holds {copied} bytes, the source {size}; "
                                  "the copy was removed")
 
-    def _copy_parts(self, source: str, destination: str, size: int, args: dict,
+    def _copy_parts(self, source: str, destination: str, size: int, args: UploadArgs,
                     what: str) -> None:
         """A multipart copy without preconditions (aborted on any failure)."""
         metadata = {} if "Metadata" in args else {"Metadata": self._metadata(source)}
         with self._errors(what):
-            upload = self.client.create_multipart_upload(Bucket=self.name, Key=destination,
-                                                         **metadata, **args)["UploadId"]
+            upload = self.client.create_multipart_upload(**cast(
+                "CreateMultipartUploadRequestTypeDef",
+                {"Bucket": self.name, "Key": destination, **metadata, **args}))["UploadId"]
         try:
-            parts = []
+            parts: list[CompletedPartTypeDef] = []
             for number, start in enumerate(range(0, size, self.partsize), 1):
                 end = min(start + self.partsize, size) - 1
                 with self._errors(what):
@@ -383,7 +408,7 @@ class BotoBucket:
                                                    UploadId=upload)
             raise
 
-    def _metadata(self, name: str) -> dict:
+    def _metadata(self, name: str) -> dict[str, str]:
         with self._errors(f"checking {name}"):
             return self.client.head_object(Bucket=self.name, Key=name).get("Metadata", {})
 
@@ -391,7 +416,7 @@ class BotoBucket:
         with self._errors(f"reading {name}"):
             return self.client.get_object(Bucket=self.name, Key=name)["Body"].read().decode()
 
-    def put_text(self, name: str, text: str, extra_args: dict | None = None,
+    def put_text(self, name: str, text: str, extra_args: UploadArgs | None = None,
                  if_absent: bool = False) -> None:
         """One PUT; ``if_absent``: only where the name holds nothing (``If-None-Match: *``;
         ``AlreadyExists`` on the 412 of a server that honours it). A server that refuses
@@ -400,9 +425,9 @@ class BotoBucket:
         condition = {"IfNoneMatch": "*"} if if_absent and self.conditional_puts else {}
         try:
             with self._errors(f"writing {name}"):
-                answer = self.client.put_object(Bucket=self.name, Key=name,
-                                                Body=text.encode(), **(extra_args or {}),
-                                                **condition)
+                answer = self.client.put_object(**cast("PutObjectRequestTypeDef", {
+                    "Bucket": self.name, "Key": name, "Body": text.encode(),
+                    **(extra_args or {}), **condition}))
         except ObjectChanged as exc:
             if not condition:
                 raise
@@ -426,7 +451,7 @@ class BotoBucket:
         give a token, is off)."""
         paginator = self.client.get_paginator(
             "list_objects" if self.list_version == "1" else "list_objects_v2")
-        pages = {}
+        pages: PaginatorConfigTypeDef = {}
         if token:  # the paginator takes its own token format, not S3's raw one
             from botocore.paginate import TokenEncoder
 
@@ -456,7 +481,7 @@ class _Cumulative:
         self._report(total)
 
 
-def crc_validated(answer: dict) -> bool:
+def crc_validated(answer: GetObjectOutputTypeDef) -> bool:
     """Whether botocore checks the whole body against the object's full-object checksum as it
     streams (``checksums=when_supported``, an object stored with one): then an MD5 of the same
     bytes adds nothing but a second pass (~0.1 s per 64 MiB)."""
@@ -465,7 +490,7 @@ def crc_validated(answer: dict) -> bool:
     return isinstance(answer.get("Body"), StreamingChecksumBody)
 
 
-def _total_size(answer: dict, offset: int) -> int:
+def _total_size(answer: GetObjectOutputTypeDef, offset: int) -> int:
     content_range = answer.get("ContentRange")
     if content_range and "/" in content_range:
         return int(content_range.rsplit("/", 1)[1])

@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Callable
 
 from git_annex_remote_s3py.errors import StorageError
 from git_annex_remote_s3py.store.base import Upload
 from git_annex_remote_s3py.store.boto.errors import s3_errors
 
+if TYPE_CHECKING:
+    from botocore.awsrequest import AWSResponse
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CreateMultipartUploadOutputTypeDef
 
-def list_uploads(client: Any, bucket: str, prefix: str) -> list[Upload]:
+
+def list_uploads(client: S3Client, bucket: str, prefix: str) -> list[Upload]:
     """Every multipart upload under ``prefix`` in ``bucket``."""
     found = []
     paginator = client.get_paginator("list_multipart_uploads")
@@ -31,7 +36,7 @@ def list_uploads(client: Any, bucket: str, prefix: str) -> list[Upload]:
     return found
 
 
-def abort(client: Any, bucket: str, upload: Upload) -> None:
+def abort(client: S3Client, bucket: str, upload: Upload) -> None:
     with s3_errors(f"aborting the upload of {upload.name}", bucket):
         client.abort_multipart_upload(Bucket=bucket, Key=upload.name, UploadId=upload.upload_id)
 
@@ -51,10 +56,10 @@ class InFlightUploads:
         self._creating = 0
         self._stopping = False
 
-    def watch(self, client: Any) -> None:
+    def watch(self, client: S3Client) -> None:
         """Follow ``client``'s multipart uploads from now on (registering again is a no-op)."""
         events = client.meta.events
-        handlers = {
+        handlers: dict[str, Callable[..., None]] = {
             "before-call.s3.CreateMultipartUpload": self._creating_one,
             "after-call.s3.CreateMultipartUpload": self._created,
             "after-call-error.s3.CreateMultipartUpload": self._create_failed,
@@ -77,35 +82,38 @@ class InFlightUploads:
             return bool(self._open or self._creating)
 
     # -- botocore event handlers --------------------------------------------------------------
-    def _creating_one(self, **_: Any) -> None:
+    def _creating_one(self, **_: object) -> None:
         with self._changed:
             if self._stopping:
                 raise StoppingError("stopping: no new multipart upload begins")
             self._creating += 1
 
-    def _created(self, http_response: Any, parsed: dict, **_: Any) -> None:
+    def _created(self, http_response: AWSResponse, parsed: CreateMultipartUploadOutputTypeDef,
+                 **_: object) -> None:
         with self._changed:
             self._creating -= 1
             if http_response.status_code < 300 and parsed.get("UploadId"):
                 self._open[parsed["UploadId"]] = (parsed.get("Bucket", ""), parsed.get("Key", ""))
             self._changed.notify_all()
 
-    def _create_failed(self, **_: Any) -> None:
+    def _create_failed(self, **_: object) -> None:
         with self._changed:
             self._creating -= 1
             self._changed.notify_all()
 
-    def _note_upload_id(self, params: dict, context: dict, **_: Any) -> None:
+    def _note_upload_id(self, params: dict[str, str], context: dict[str, str | None],
+                        **_: object) -> None:
         context[self.EVENT_ID] = params.get("UploadId")
 
-    def _ended(self, http_response: Any, context: dict, **_: Any) -> None:
+    def _ended(self, http_response: AWSResponse, context: dict[str, str | None],
+               **_: object) -> None:
         if http_response.status_code < 300:
             with self._changed:
                 self._open.pop(context.get(self.EVENT_ID) or "", None)
                 self._changed.notify_all()
 
     # -- stopping ------------------------------------------------------------------------------
-    def abort_all(self, client: Any, within: float) -> int:
+    def abort_all(self, client: S3Client, within: float) -> int:
         """Abort every open upload, also those whose CreateMultipartUpload is still on its way
         (waiting at most ``within`` seconds for them); no new one begins. Returns how many
         aborts were sent."""
