@@ -54,7 +54,7 @@ import queue
 import threading
 import traceback
 from collections import deque
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, Iterator, TextIO
 
 import annexremote
 from annexremote import AnnexError, ProtocolError, UnexpectedMessage, UnsupportedRequest
@@ -128,7 +128,7 @@ class ExactProtocol(annexremote.Protocol):
         self.version = VERSION_LINE
         self.offer_async = offer_async
 
-    def command(self, line: str) -> str | None:
+    def command(self, line: str) -> str | Iterator[str] | None:
         if not line:
             raise ProtocolError("empty line")
         parts = line.split(" ", 1)
@@ -224,16 +224,18 @@ class ImportProtocol(ExactProtocol):
         return ("IMPORTSUPPORTED-SUCCESS" if self.remote.importsupported()
                 else "IMPORTSUPPORTED-FAILURE")
 
-    def do_LISTIMPORTABLECONTENTS(self) -> str:
+    def do_LISTIMPORTABLECONTENTS(self) -> Iterator[str]:
+        """A streamed reply (``Channel.handle``): each object's two lines as its listing page
+        arrives (memory stays flat at any number of objects); a failure after some of them
+        fails the whole list (git-annex keeps nothing of a failed listing)."""
         try:
-            found = self.remote.list_importable()
+            for item in self.remote.list_importable():
+                yield f"IMPORTABLECONTENT {item.size} {item.name}"
+                yield f"IMPORTABLECONTENTIDENTIFIER {item.cid}"
         except annexremote.RemoteError as exc:
-            return one_line(f"LISTIMPORTABLECONTENTS-FAILURE {exc}")
-        lines = []
-        for item in found:
-            lines += [f"IMPORTABLECONTENT {item.size} {item.name}",
-                      f"IMPORTABLECONTENTIDENTIFIER {item.cid}"]
-        return "\n".join([*lines, "LISTIMPORTABLECONTENTS-SUCCESS"])
+            yield one_line(f"LISTIMPORTABLECONTENTS-FAILURE {exc}")
+            return
+        yield "LISTIMPORTABLECONTENTS-SUCCESS"
 
     def do_IMPORT(self, name: str) -> None:
         """Names the file of the import requests that follow (until the next IMPORT)."""
@@ -282,6 +284,10 @@ class LineSink:
             self._stream.write(line + "\n")
             if flush:
                 self._stream.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._stream.flush()
 
 
 class Jobs:
@@ -350,6 +356,8 @@ class Channel(annexremote.Master):
         super().__init__(output=None)
         self.sink, self.read_line, self.job, self.offer_async = sink, read_line, job, offer_async
         self.jobs = jobs  # in ASYNC mode: whose DEBUG lines of no job this job carries
+        # DEBUG and INFO lines that wait for the end of a streamed reply (``_stream``)
+        self.deferred: deque[str] | None = None
 
     def LinkRemote(self, remote: annexremote.SpecialRemote) -> None:
         self.remote = remote
@@ -359,9 +367,13 @@ class Channel(annexremote.Master):
         """Write one message; ``held`` (and every DEBUG) leaves it in the buffer for the
         next message to carry, so that git-annex wakes once for both."""
         line = " ".join(str(a) for a in args)
+        word = line.split(" ", 1)[0]
+        if self.deferred is not None and word in ("DEBUG", "INFO"):
+            self.deferred.append(line)
+            return
         parts = line.split("\n")  # LISTCONFIGS and GETINFO replies are several lines
-        held = held or line.split(" ", 1)[0] == "DEBUG"
-        if self.job and self.jobs is not None:
+        held = held or word == "DEBUG"
+        if self.job and self.jobs is not None and self.deferred is None:
             for orphan in self.jobs.take_orphans():
                 self.sink.write(f"J {self.job} DEBUG {orphan}", flush=False)
         for number, part in enumerate(parts, 1):
@@ -407,8 +419,10 @@ class Channel(annexremote.Master):
         """Answer one request line; return False when the process must stop."""
         try:
             reply = self.protocol.command(line)
-            if reply:
+            if isinstance(reply, str) and reply:
                 self._send(reply)
+            elif reply:
+                self._stream(reply)
         except UnsupportedRequest:
             self._send("UNSUPPORTED-REQUEST")
         except RemoteBug as bug:  # loud: ERROR, with the remote's traceback in DEBUG
@@ -422,6 +436,22 @@ class Channel(annexremote.Master):
             self._report_bug(exc, traceback.format_exc())
             return False
         return True
+
+    def _stream(self, lines: Iterator[str]) -> None:
+        """A reply of many lines, each written as it comes. From its first line to its last,
+        DEBUG and INFO lines wait (up to ORPHAN_LINES, the newest): git-annex starts reading a
+        multi-line reply over after any other message, so a DEBUG line between two
+        IMPORTABLECONTENT lines would lose every object listed before it."""
+        deferred: deque[str] = deque(maxlen=ORPHAN_LINES)
+        try:
+            for line in lines:
+                self._send(line)
+                self.deferred = deferred
+        finally:
+            self.deferred = None
+            for waited in deferred:
+                self._send(waited, held=True)
+            self.sink.flush()
 
     def _report_bug(self, error: Exception, trace: str) -> None:
         for tb_line in trace.splitlines():

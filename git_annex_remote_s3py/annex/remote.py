@@ -7,8 +7,9 @@ imports boto3; the store never sees annexremote.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 import annexremote
 from annexremote import ExportRemote, RemoteError
@@ -42,13 +43,20 @@ def annex_errors(method: Callable[..., Returned]) -> Callable[..., Returned]:
 
     @functools.wraps(method)
     def wrapper(self: S3Remote, *args: Any, **kwargs: Any) -> Returned:
-        try:
+        with remote_errors(self):
             return method(self, *args, **kwargs)
-        except S3pyError as exc:
-            self.debug(f"{type(exc).__name__}: {exc}")
-            raise RemoteError(one_line(exc)) from exc
 
     return wrapper
+
+
+@contextlib.contextmanager
+def remote_errors(remote: S3Remote) -> Iterator[None]:
+    """``annex_errors`` for a block (a generator's: errors arise while it is iterated)."""
+    try:
+        yield
+    except S3pyError as exc:
+        remote.debug(f"{type(exc).__name__}: {exc}")
+        raise RemoteError(one_line(exc)) from exc
 
 
 class S3Remote(ExportRemote):
@@ -309,13 +317,14 @@ class S3Remote(ExportRemote):
 
         return importing.importer_of(self.session, self.annex)
 
-    @annex_errors
-    def list_importable(self) -> list[importing.Importable]:
-        """LISTIMPORTABLECONTENTS: each object under fileprefix= (names relative to it)."""
+    def list_importable(self) -> Iterator[importing.Importable]:
+        """LISTIMPORTABLECONTENTS: each object under fileprefix= (names relative to it), as
+        the listing's pages arrive (never the whole list in memory)."""
         def skipped(name: str, why: str) -> None:
             self.annex.info(f"not importing {name!r} from bucket {self.settings.bucket}: {why}")
 
-        return list(self._importer().contents(skipped))
+        with remote_errors(self):
+            yield from self._importer().contents(skipped)
 
     @annex_errors
     def import_key(self, name: str, size: int, cid: str) -> str:

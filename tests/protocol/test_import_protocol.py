@@ -125,3 +125,78 @@ def test_claimurl_and_checkurl_transcript(remote, bucket_name):
                      f"{len(OBJECTS[UNICODE])} \u00fcn\u00efc\u00f6d\u00e9_name.csv"]
     missing = remote.request(f"CHECKURL s3://{bucket_name}/{PREFIX}missing.txt")
     assert missing.startswith("CHECKURL-FAILURE ") and "not found" in missing
+
+
+PAGE = 1000  # names per listing page (store/bucket.py: S3's maximum)
+
+
+@pytest.fixture
+def two_pages(env, tmp_path: Path, s3_server, s3_proxy, bucket_name):
+    """A remote (through the fault proxy) whose prefix holds one page of objects and one more."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = s3_server.client()
+    client.create_bucket(Bucket=bucket_name)
+    names = [f"n{number:04d}" for number in range(PAGE + 1)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda name: client.put_object(Bucket=bucket_name, Key=PREFIX + name,
+                                                     Body=name.encode()), names))
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    run(["git", "init", "-q"], repo, env)
+    pipe = RemotePipe(env, {"bucket": bucket_name, "endpoint": s3_proxy.endpoint,
+                            "fileprefix": PREFIX, "importtree": "yes"}, repo)
+    pipe.prepare()
+    yield pipe, names
+    pipe.close()
+
+
+def streamed(pipe: RemotePipe, count: int, first: bool = False) -> list[str]:
+    """The next ``count`` lines of a streamed reply (``first``: its first, after the DEBUG
+    and INFO lines before it): no DEBUG or INFO line among them, since git-annex starts the
+    list over after one. A line that does not come fails the test after next_line's timeout."""
+    lines = [pipe.next_line() for _ in range(count)]
+    while first and lines[0].startswith(("DEBUG ", "INFO ")):
+        lines = [*lines[1:], pipe.next_line()]
+    assert [line for line in lines if line.startswith(("DEBUG ", "INFO "))] == []
+    return lines
+
+
+def listed(name: str) -> list[str]:
+    """The two lines of one object (its body is its name: the ETag is the name's MD5)."""
+    return [f"IMPORTABLECONTENT {len(name)} {name}",
+            f"IMPORTABLECONTENTIDENTIFIER {hashlib.md5(name.encode()).hexdigest()}"]
+
+
+def test_listing_lines_are_sent_as_pages_arrive(two_pages, s3_proxy):
+    """LISTIMPORTABLECONTENTS writes the first page's lines while the second page is still
+    being asked for: the remote never holds the whole list (10^7 objects took ~6 GiB). The
+    DEBUG lines of the second page's request wait until the reply's last line."""
+    from support.faultproxy import Rule
+
+    pipe, names = two_pages
+    second_page = Rule("hold", method="GET", query="continuation-token", limit=1)
+    s3_proxy.set_rules(second_page)
+    pipe.send("LISTIMPORTABLECONTENTS")
+    assert second_page.held.wait(60)
+    # the whole first page arrives while the request for the second is held at the proxy
+    assert streamed(pipe, 2 * PAGE, first=True) == [line for name in names[:PAGE]
+                                                    for line in listed(name)]
+    assert second_page.hits == 1
+    second_page.release()  # its connection is reset: the remote asks again, unheld
+    assert streamed(pipe, 3) == [*listed(names[PAGE]), "LISTIMPORTABLECONTENTS-SUCCESS"]
+    assert pipe.next_line() == "DEBUG S3 GET (the bucket) (lean): 200"  # the second page's
+
+
+def test_listing_that_fails_after_a_page_fails_whole(two_pages, s3_proxy):
+    """A listing that breaks after some lines were sent ends in LISTIMPORTABLECONTENTS-FAILURE
+    (git-annex then keeps none of it), never in SUCCESS with the objects of one page."""
+    from support.faultproxy import Rule
+
+    pipe, names = two_pages
+    s3_proxy.set_rules(Rule("403", method="GET", query="continuation-token"))
+    pipe.send("LISTIMPORTABLECONTENTS")
+    assert streamed(pipe, 2 * PAGE, first=True) == [line for name in names[:PAGE]
+                                                    for line in listed(name)]
+    last = streamed(pipe, 1)[0]
+    assert last.startswith("LISTIMPORTABLECONTENTS-FAILURE ") and "denied" in last.lower()
