@@ -29,20 +29,24 @@ ANNEX_VERIFY_OFF_NOTE = (
 
 
 class RemoteWatcher(threading.Thread):
-    """Polls the descendants of one process for s3py remotes: count and peak VmHWM."""
+    """Polls the descendants of one process for s3py remotes (count and peak VmHWM) and for
+    git-annex itself (its peak VmHWM)."""
 
     def __init__(self, root: int, interval: float = 0.05) -> None:
         super().__init__(daemon=True)
         self.root, self.interval = root, interval
         self.peaks: dict[int, int] = {}
+        self.annex_peak_kib = 0
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.is_set():
             for pid in descendants(self.root):
-                hwm = s3py_hwm_kib(pid)
-                if hwm:
+                program, hwm = program_hwm_kib(pid)
+                if program == S3PY_PROGRAM:
                     self.peaks[pid] = max(hwm, self.peaks.get(pid, 0))
+                elif program == ANNEX_PROGRAM:
+                    self.annex_peak_kib = max(hwm, self.annex_peak_kib)
             self.done.wait(self.interval)
 
     @property
@@ -65,25 +69,37 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def s3py_hwm_kib(pid: int) -> int:
+S3PY_PROGRAM, ANNEX_PROGRAM = "git-annex-remote-s3py", "git-annex"
+
+
+def program_hwm_kib(pid: int) -> tuple[str, int]:
+    """(S3PY_PROGRAM or ANNEX_PROGRAM or "", its VmHWM in KiB) of one process."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            if b"git-annex-remote-s3py" not in handle.read():
-                return 0
+            command = handle.read()
+        if b"git-annex-remote-s3py" in command:
+            program = S3PY_PROGRAM
+        elif os.path.basename(command.split(b"\0", 1)[0]) == b"git-annex":
+            program = ANNEX_PROGRAM
+        else:
+            return "", 0
         with open(f"/proc/{pid}/status") as handle:
             for line in handle:
                 if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
+                    return program, int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return "", 0
 
 
 class Measured:
-    """Seconds, number of s3py processes and their peak memory for one command."""
+    """Seconds, number of s3py processes and their peak memory for one command (and
+    git-annex's own peak memory)."""
 
-    def __init__(self, seconds: float, procs: int = 0, peak_mib: float = 0.0) -> None:
+    def __init__(self, seconds: float, procs: int = 0, peak_mib: float = 0.0,
+                 annex_peak_mib: float = 0.0) -> None:
         self.seconds, self.procs, self.peak_mib = seconds, procs, peak_mib
+        self.annex_peak_mib = annex_peak_mib
 
 
 def timed(args: list[str], cwd: Path, env: dict[str, str]) -> Measured:
@@ -99,7 +115,8 @@ def timed(args: list[str], cwd: Path, env: dict[str, str]) -> Measured:
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed ({process.returncode}):\n{out[-2000:]}\n"
                          f"{err[-2000:]}")
-    return Measured(seconds, len(watcher.peaks), watcher.peak_mib)
+    return Measured(seconds, len(watcher.peaks), watcher.peak_mib,
+                    watcher.annex_peak_kib / 1024)
 
 
 def annex_command(who: str, remote: str, *args: str) -> list[str]:
