@@ -630,7 +630,13 @@ LOCAL_SETTING_ROWS: tuple[LocalSetting, ...] = (
     LocalSetting("s3py-credentials-csv", "GIT_ANNEX_REMOTE_S3PY_CREDENTIALS_CSV",
                  "credentials_csv", "the credentials CSV the AWS console downloads (IAM "
                  "user or root key format); used before every other source"),
+    LocalSetting("s3py-retrieve-url", "GIT_ANNEX_REMOTE_S3PY_RETRIEVE_URL", "retrieve_url",
+                 "no: s3py downloads every key itself; yes (default): a git-annex that "
+                 "announces TRANSFER-RETRIEVE-URL (10.20261026, not 10.20230126) downloads "
+                 "small keys itself from a URL s3py gives (public, or presigned for 15 "
+                 "minutes) where its HTTP client can (docs/benchmarks.md)"),
 )
+YES_NO_LOCAL = ("ssl_verify", "retrieve_url")  # local settings read as yes/no, default yes
 
 
 @dataclass(frozen=True)
@@ -641,6 +647,7 @@ class LocalSettings:
     ssl_verify: bool = True
     sse_customer_key_file: Optional[str] = None
     credentials_csv: Optional[str] = None
+    retrieve_url: bool = True
 
 
 def load_local_settings(git_config: Mapping[str, str],
@@ -649,7 +656,7 @@ def load_local_settings(git_config: Mapping[str, str],
     values: dict[str, Any] = {}
     for row in LOCAL_SETTING_ROWS:
         text = git_config.get(row.git_name) or (environ.get(row.env, "") if row.env else "")
-        if row.attribute == "ssl_verify":
+        if row.attribute in YES_NO_LOCAL:
             values[row.attribute] = parse_bool(f"git config remote.NAME.{row.git_name}",
                                                text or "yes")
         elif text:

@@ -8,6 +8,7 @@ it knows nothing of ``AWS_CA_BUNDLE`` or of the proxies botocore honours.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import subprocess
 from typing import Mapping
@@ -18,14 +19,65 @@ PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "http
                    "all_proxy")
 
 
+DEBUG_SETTING = "annex.debug"
+WEB_OPTIONS_SETTING = "annex.web-options"
+READ_SETTINGS = (ALLOWED_IPS_SETTING, DEBUG_SETTING, WEB_OPTIONS_SETTING)
+
+
+def annex_settings(git_dir: str) -> dict[str, str]:
+    """The repository's git config of ``READ_SETTINGS`` that is set (one ``git config``)."""
+    pattern = "^(" + "|".join(name.replace(".", "\\.") for name in READ_SETTINGS) + ")$"
+    try:
+        found = subprocess.run(["git", "--git-dir", git_dir, "config", "--get-regexp",
+                                pattern], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    pairs = (line.partition(" ") for line in found.stdout.splitlines())
+    return {name.lower(): value.strip() for name, _, value in pairs}
+
+
 def allowed_ip_addresses(git_dir: str) -> str:
     """The repository's ``annex.security.allowed-ip-addresses`` ("" when unset)."""
+    return annex_settings(git_dir).get(ALLOWED_IPS_SETTING, "")
+
+
+def debug_flag(arguments: list[str]) -> bool:
+    """Whether a git-annex command line turns its debug output on (``--debug``, ``-d``
+    alone or among bundled short flags, ``-c annex.debug=true``)."""
+    for argument in arguments:
+        if argument == "--debug" or argument.startswith("--debugfilter"):
+            return True
+        if argument.lower() in ("annex.debug=true", "annex.debug"):
+            return True
+        if argument.startswith("-") and not argument.startswith("--") \
+                and argument[1:].isalpha() and "d" in argument:
+            return True
+    return False
+
+
+def parent_arguments() -> list[str] | None:
+    """The command line of the process that started this one (git-annex), where /proc
+    shows it (Linux); None elsewhere."""
     try:
-        found = subprocess.run(["git", "--git-dir", git_dir, "config", "--get",
-                                ALLOWED_IPS_SETTING], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return found.stdout.strip() if found.returncode == 0 else ""
+        with open(f"/proc/{os.getppid()}/cmdline", "rb") as cmdline:
+            return cmdline.read().decode("utf-8", "replace").split("\0")
+    except OSError:
+        return None
+
+
+def why_a_secret_url_would_show(git_dir: str) -> str | None:
+    """Why a presigned URL given to git-annex would be written where others may read it, or
+    None: git-annex's debug output prints every protocol line (the URL with it), and with
+    ``annex.web-options`` git-annex downloads with curl, the URL in its argv."""
+    settings = annex_settings(git_dir)
+    if settings.get(WEB_OPTIONS_SETTING):
+        return f"{WEB_OPTIONS_SETTING} is set (git-annex would run curl with the URL as argument)"
+    if settings.get(DEBUG_SETTING, "").lower() in ("true", "yes", "on", "1"):
+        return f"{DEBUG_SETTING} is on (git-annex would log the URL)"
+    parent = parent_arguments() or [""]
+    if os.path.basename(parent[0]).startswith("git-annex") and debug_flag(parent[1:]):
+        return "git-annex runs with --debug (it would log the URL)"
+    return None
 
 
 def _address_allowed(address: str, allowed: list[str]) -> bool:

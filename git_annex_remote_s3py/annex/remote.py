@@ -215,7 +215,10 @@ class S3Remote(ExportRemote):
 
     def retrieve_url(self, key: str, remote_file: str | None) -> str | None:
         """A URL git-annex may download ``key`` from itself (TRANSFER-RETRIEVE-URL), or None to
-        keep s3py's own transfer: the policy is ``annex/retrieve_url.py``."""
+        keep s3py's own transfer: the policy is ``annex/retrieve_url.py``. Not for a key
+        that an s3:// URL also holds (addurl): s3py reads it there when the bucket lacks it."""
+        if remote_file is None and self._s3_urls(key):
+            return None
         return retrieve_url.url_for(self.session, self.annex, key,
                                     lambda: self._location(key, remote_file), self.debug)
 

@@ -1,9 +1,13 @@
 """Which keys git-annex may fetch itself, with its own HTTP client (TRANSFER-RETRIEVE-URL).
 
-Only credential-free public reads of small, plain keys: presigned URLs would put a bearer token
-into ``git annex --debug`` logs, and for big keys s3py's own transfer is faster
-(docs/benchmarks.md). And only where git-annex's HTTP client can fetch the URL
-(``gitannex_http``), asked once per host.
+Only small, plain keys (git-annex hashes what it fetched in a second pass: for big keys s3py's
+own transfer, which hashes while it writes, is faster; docs/benchmarks.md), only where
+git-annex's HTTP client can fetch the URL (``gitannex_http``, asked once per host), and only
+with the clone's consent (``remote.NAME.s3py-retrieve-url``, default yes). Credential-free
+reads give the public URL; signed reads a URL presigned for ``PRESIGNED_SECONDS``, never
+where git-annex would print it (its debug output) or pass it to curl, never for a read that
+needs more than the URL (SSE-C, requester pays, a CA bundle or TLS checks off that git-annex
+would not share), and never for a recorded version (the URL names the current object).
 """
 
 from __future__ import annotations
@@ -19,10 +23,14 @@ from git_annex_remote_s3py.errors import S3pyError
 # Keys up to this size are left to git-annex's HTTP client where it can fetch them: faster for
 # many small files, slower for big ones (docs/benchmarks.md).
 RETRIEVE_URL_MAX_SIZE = 1024 * 1024
+# A presigned URL lives as long as S3 lets a signed request's clock differ from its own (15
+# minutes): it works wherever s3py's own signed GET works, and dies soon after git-annex used it.
+PRESIGNED_SECONDS = 15 * 60
 
 
 def small_plain_key(key: str) -> bool:
-    """Whether ``key`` records a size of at most ``RETRIEVE_URL_MAX_SIZE`` and is not chunked."""
+    """Whether ``key`` records a size of at most ``RETRIEVE_URL_MAX_SIZE`` and is not chunked
+    (an encrypted key records no size)."""
     size = naming.expected_object_size(key)
     return size is not None and size <= RETRIEVE_URL_MAX_SIZE \
         and "C" not in naming.parse_key_fields(key)
@@ -31,23 +39,53 @@ def small_plain_key(key: str) -> bool:
 def url_for(session: Session, annex: AnnexQueries, key: str,
             locate: Callable[[], tuple[str, str | None]],
             debug: Callable[[str], None]) -> str | None:
-    """The public URL git-annex may download ``key`` from (``locate``: its object name and
-    version id), or None to keep s3py's own transfer (which reports any error)."""
-    if not small_plain_key(key):
+    """The URL git-annex may download ``key`` from (``locate``: its object name and version
+    id), or None to keep s3py's own transfer (which reports any error)."""
+    if not small_plain_key(key) or not session.local(annex).retrieve_url:
         return None
     try:
         base = session.anonymous_base(annex)
-        if base is None:
+        presigning = base is None and presign_blocker(session, annex) == ""
+        if base is None and not presigning:
             return None
         name, version_id = locate()
+        if presigning:
+            if version_id:
+                return None
+            url = session.store(annex).presign(name, PRESIGNED_SECONDS)
+        else:
+            url = urls.object_url(str(base), name, version_id)
     except S3pyError:
         return None
-    url = urls.object_url(base, name, version_id)
     blocker = url_fetch_blocker(session, annex, url)
     if blocker:
         debug(f"retrieving {name} itself, not through git-annex: {blocker}")
         return None
+    if presigning:  # the URL itself is a bearer token: never in a log
+        debug(f"git-annex downloads {name} itself (a URL presigned for {PRESIGNED_SECONDS} s)")
     return url
+
+
+def presign_blocker(session: Session, annex: AnnexQueries) -> str:
+    """Why this process gives git-annex no presigned URL ("" where it may); asked once."""
+    with session.lock:
+        if session.presign_blocker is None:
+            session.presign_blocker = why_not_presigned(session, annex) or ""
+        return session.presign_blocker
+
+
+def why_not_presigned(session: Session, annex: AnnexQueries) -> str | None:
+    """Why signed reads of this remote cannot be handed to git-annex as presigned URLs."""
+    from git_annex_remote_s3py.annex import gitannex_http
+
+    settings, local = session.settings(annex), session.local(annex)
+    if settings.anonymous or not session.can_sign(annex):
+        return "no credentials to presign with"
+    if settings.sse == "customer" or settings.requesterpays:
+        return "every read must send headers (sse=customer or requesterpays=yes)"
+    if local.ca_bundle or not local.ssl_verify:
+        return "the endpoint's TLS is checked with the clone's own CA bundle, or not at all"
+    return gitannex_http.why_a_secret_url_would_show(annex.getgitdir())
 
 
 def url_fetch_blocker(session: Session, annex: AnnexQueries, url: str) -> str:

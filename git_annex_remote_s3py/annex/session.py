@@ -117,6 +117,7 @@ class Session:
     make_bucket: Callable[[Settings, credentials.Credentials, LocalSettings], Store] | None = None
     make_public_store: Callable[[str, str], Store] | None = None
     url_fetch_blockers: dict[str, str] = field(default_factory=dict)  # host -> why ("" = none)
+    presign_blocker: str | None = None  # why no presigned URL goes to git-annex ("" = none)
 
     def settings(self, annex: AnnexQueries) -> Settings:
         with self.lock:

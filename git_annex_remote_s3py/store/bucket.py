@@ -341,6 +341,11 @@ class Bucket:
         self.boto.remove()
 
     def presign(self, name: str, expires: int) -> str:
+        """Signed the lean way where it is on (a process that never builds a botocore
+        client, e.g. one that only hands git-annex URLs, stays without one)."""
+        lean = self.lean
+        if lean is not None:
+            return lean.transport.presign(name, expires)
         return self.boto.presign(name, expires)
 
     # -- the public-ACL fallback -------------------------------------------------------------

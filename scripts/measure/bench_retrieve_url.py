@@ -1,12 +1,16 @@
-"""TRANSFER-RETRIEVE-URL against s3py's own download: many small files, credential-free clone.
+"""TRANSFER-RETRIEVE-URL against s3py's own download: many small files.
 
-One moto server on 127.0.0.1, one public s3py remote, one credential-free clone. Each round
-times ``git annex get -J4 --from s3 .`` twice, in alternating order: once with
-``annex.security.allowed-ip-addresses=127.0.0.1`` (s3py hands git-annex the public URL) and
-once with it set to another address (s3py downloads itself, as on a private endpoint).
+One moto server on 127.0.0.1 (or ``--endpoint`` of a running server, with its keys in
+``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``), one s3py remote: public and read from a
+credential-free clone, or (``--signed``) private and read with credentials, where s3py hands
+git-annex presigned URLs. Each round times ``git annex get -J<jobs> --from s3 .`` twice per
+file size, in alternating order: once with ``remote.s3.s3py-retrieve-url=yes`` (s3py hands
+git-annex the URL) and once with ``no`` (s3py downloads itself). ``--sizes`` finds the size
+where the URL stops paying (``RETRIEVE_URL_MAX_SIZE`` is lifted for the measurement).
 
     python scripts/measure/bench_retrieve_url.py --git-annex-bin DIR  # the newest git-annex's bin
-    python scripts/measure/bench_retrieve_url.py --files 50 --rounds 1  # a quick look
+    python scripts/measure/bench_retrieve_url.py --signed --jobs 1 4 --rounds 3
+    python scripts/measure/bench_retrieve_url.py --signed --sizes 65536 1048576 4194304 --files 40
 
 Needs a git-annex that announces TRANSFER-RETRIEVE-URL (10.20261026 does; 10.20230126 does not,
 and then both columns measure s3py's own download).
@@ -17,36 +21,51 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "bench"),  # scripts/bench/
-                str(Path(__file__).resolve().parents[2] / "tests")]
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "scripts" / "bench"), str(ROOT / "tests")]
 from support.repos import S3Server, isolated_env, make_annex_repo, run  # noqa: E402
 
 URL, OWN = "git-annex downloads (URL)", "s3py downloads"
-ALLOWED = {URL: "127.0.0.1", OWN: "10.255.255.1"}
+SETTING = {URL: "yes", OWN: "no"}
+REPLY = re.compile(r"--> (J \d+ )?TRANSFER-RETRIEVE-URL ")
 
 
-def prepare(root: Path, server: S3Server, files: int, size: int,
-            git_annex_bin: str | None) -> tuple[Path, dict[str, str]]:
-    """A published repository and a credential-free, verified clone of it."""
-    env = isolated_env(root / "home")
-    if git_annex_bin:
-        env["PATH"] = git_annex_bin + os.pathsep + env["PATH"]
-    content = {f"f{i:04d}.bin": os.urandom(size) for i in range(files)}
+def lifted_size_limit(into: Path) -> Path:
+    """A copy of the package whose ``RETRIEVE_URL_MAX_SIZE`` takes every size (for ``--sizes``),
+    to put first on PYTHONPATH."""
+    shutil.copytree(ROOT / "git_annex_remote_s3py", into / "git_annex_remote_s3py")
+    policy = into / "git_annex_remote_s3py" / "annex" / "retrieve_url.py"
+    text = re.sub(r"^RETRIEVE_URL_MAX_SIZE = .*$", "RETRIEVE_URL_MAX_SIZE = 1 << 40",
+                  policy.read_text(), flags=re.M)
+    policy.write_text(text)
+    return into
+
+
+def prepare(root: Path, endpoint: str, sizes: list[int], files: int, signed: bool,
+            env: dict[str, str]) -> tuple[Path, dict[str, str]]:
+    """A repository holding ``files`` files of each size in remote ``s3``; with ``signed`` it
+    reads them itself (private bucket, credentials), else a credential-free, verified clone
+    (public bucket)."""
+    content = {f"s{size}/f{i:04d}.bin": os.urandom(size) for size in sizes for i in range(files)}
     repo = make_annex_repo(root / "repo", env, content)
+    bucket = f"bench-retrieve-url-{os.getpid()}"
     run(["git", "annex", "initremote", "s3", "type=external", "externaltype=s3py",
-         "bucket=bench-retrieve-url", f"endpoint={server.endpoint}", "encryption=none",
-         "public=yes", "autoenable=true"], repo, env)
+         f"bucket={bucket}", f"endpoint={endpoint}", "encryption=none", "autoenable=true",
+         *([] if signed else ["public=yes"])], repo, env)
     run(["git", "annex", "copy", "-J4", "--to", "s3", "."], repo, env)
+    if signed:
+        return repo, env
     run(["git", "init", "-q", "--bare", str(root / "bare.git")], root, env)
     run(["git", "push", "-q", str(root / "bare.git"), "main", "git-annex"], repo, env)
     free = isolated_env(root / "free-home", with_credentials=False)
-    free["PATH"] = env["PATH"]
+    free["PATH"], free["PYTHONPATH"] = env["PATH"], env.get("PYTHONPATH", "")
     clone = root / "clone"
     run(["git", "clone", "-q", str(root / "bare.git"), str(clone)], root, free)
     run(["git", "annex", "init"], clone, free)
@@ -54,19 +73,23 @@ def prepare(root: Path, server: S3Server, files: int, size: int,
     return clone, free
 
 
-def check_mode(clone: Path, env: dict[str, str], mode: str) -> None:
-    """Prove which side downloads in ``mode`` (one file, with --debug)."""
-    run(["git", "config", "annex.security.allowed-ip-addresses", ALLOWED[mode]], clone, env)
-    run(["git", "annex", "drop", "--force", "f0000.bin"], clone, env)
-    debug = run(["git", "annex", "--debug", "get", "--from", "s3", "f0000.bin"], clone, env).stderr
-    assert bool(re.search(r"--> (J \d+ )?TRANSFER-RETRIEVE-URL ", debug)) == (mode == URL), mode
+def check_mode(repo: Path, env: dict[str, str], mode: str, path: str, public: bool) -> None:
+    """Prove which side downloads in ``mode`` (one file, ``--debug``). A presigned URL is
+    never given under ``--debug`` (git-annex would log it): there only s3py's own mode is
+    checked here; tests/e2e/test_annex_extensions.py proves the presigned path."""
+    run(["git", "config", "remote.s3.s3py-retrieve-url", SETTING[mode]], repo, env)
+    run(["git", "annex", "drop", "--force", path], repo, env)
+    debug = run(["git", "annex", "--debug", "get", "--from", "s3", path], repo, env).stderr
+    if mode == OWN or public:
+        assert bool(REPLY.search(debug)) == (mode == URL), mode
 
 
-def timed_get(clone: Path, env: dict[str, str], mode: str, files: int) -> float:
-    run(["git", "config", "annex.security.allowed-ip-addresses", ALLOWED[mode]], clone, env)
-    run(["git", "annex", "drop", "--force", "."], clone, env)
+def timed_get(repo: Path, env: dict[str, str], mode: str, folder: str, jobs: int,
+              files: int) -> float:
+    run(["git", "config", "remote.s3.s3py-retrieve-url", SETTING[mode]], repo, env)
+    run(["git", "annex", "drop", "--force", folder], repo, env)
     start = time.monotonic()
-    got = run(["git", "annex", "get", "-J4", "--from", "s3", "."], clone, env)
+    got = run(["git", "annex", "get", f"-J{jobs}", "--from", "s3", folder], repo, env)
     elapsed = time.monotonic() - start
     assert got.stdout.count(" ok") >= files, got.stdout[-500:]
     return elapsed
@@ -74,31 +97,51 @@ def timed_get(clone: Path, env: dict[str, str], mode: str, files: int) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=300)
-    parser.add_argument("--size", type=int, default=4096, help="bytes per file")
+    parser.add_argument("--files", type=int, default=300, help="files of each size")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[4096], help="bytes per file")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[4])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--signed", action="store_true", help="a private bucket read with "
+                        "credentials (presigned URLs)")
+    parser.add_argument("--endpoint", help="a running server (default: moto on 127.0.0.1)")
     parser.add_argument("--git-annex-bin", default=os.environ.get("S3PY_TEST_GIT_ANNEX_BIN"))
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="s3py-bench-url-") as tmp, S3Server() as server:
-        clone, env = prepare(Path(tmp), server, options.files, options.size,
-                             options.git_annex_bin)
-        version = run(["git", "annex", "version", "--raw"], clone, env).stdout.strip()
-        times: dict[str, list[float]] = {URL: [], OWN: []}
-        if "TRANSFER-RETRIEVE-URL" in run(["git", "annex", "--debug", "info", "s3"], clone,
-                                          env).stderr:
-            for mode in times:
-                check_mode(clone, env, mode)
+    keys = {k: os.environ[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+            if options.endpoint and k in os.environ}
+    with tempfile.TemporaryDirectory(prefix="s3py-bench-url-") as tmp, S3Server() as moto:
+        root = Path(tmp)
+        env = isolated_env(root / "home")
+        env.update(keys)
+        if options.git_annex_bin:
+            env["PATH"] = options.git_annex_bin + os.pathsep + env["PATH"]
+        if max(options.sizes) > 1024 * 1024:
+            env["PYTHONPATH"] = str(lifted_size_limit(root / "lifted"))
+        repo, env = prepare(root, options.endpoint or moto.endpoint, options.sizes,
+                            options.files, options.signed, env)
+        version = run(["git", "annex", "version", "--raw"], repo, env).stdout.strip()
+        for mode in (URL, OWN):
+            check_mode(repo, env, mode, f"s{options.sizes[0]}/f0000.bin", not options.signed)
+        times: dict[tuple[int, int, str], list[float]] = {}
         for round_number in range(options.rounds):
             order = [URL, OWN] if round_number % 2 == 0 else [OWN, URL]
-            for mode in order:
-                times[mode].append(timed_get(clone, env, mode, options.files))
-    print(f"git-annex {version}; get -J4 of {options.files} files of {options.size} bytes, "
-          f"credential-free, {options.rounds} interleaved rounds")
-    for mode, values in times.items():
-        print(f"  {mode:28s} " + " ".join(f"{v:6.2f}" for v in values)
-              + f"   median {statistics.median(values):6.2f} s")
-    ratio = statistics.median(times[URL]) / statistics.median(times[OWN])
-    print(f"  URL / own: {ratio:.2f}")
+            for size in options.sizes:
+                for jobs in options.jobs:
+                    for mode in order:
+                        times.setdefault((size, jobs, mode), []).append(
+                            timed_get(repo, env, mode, f"s{size}", jobs, options.files))
+    reads = "signed (presigned URLs)" if options.signed else "credential-free"
+    print(f"git-annex {version}; {reads}, {options.files} files per size, "
+          f"{options.rounds} interleaved rounds")
+    for size in options.sizes:
+        for jobs in options.jobs:
+            medians = {}
+            for mode in (URL, OWN):
+                values = times[(size, jobs, mode)]
+                medians[mode] = statistics.median(values)
+                print(f"  {size:>9d} B -J{jobs} {mode:28s} "
+                      + " ".join(f"{v:6.2f}" for v in values)
+                      + f"   median {medians[mode]:6.2f} s")
+            print(f"  {size:>9d} B -J{jobs} URL / own: {medians[URL] / medians[OWN]:.2f}")
     return 0
 
 

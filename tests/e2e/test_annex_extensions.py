@@ -137,3 +137,63 @@ def test_annexobjects_on_an_export_remote(tmp_path, annex_env, s3_server, bucket
     assert not (repo / "small.txt").exists()
     run(["git", "annex", "get", "--from", "tree", "small.txt"], repo, annex_env)
     assert (repo / "small.txt").read_bytes() == FILES["small.txt"]
+
+
+# -- signed reads: presigned URLs --------------------------------------------------------------
+BIG = b"\2" * (1024 * 1024 + 1)  # above RETRIEVE_URL_MAX_SIZE: s3py's own GET
+
+
+def presigned_gets(seen) -> set[str]:
+    """The object paths git-annex fetched through a presigned URL (not s3py's signed GET)."""
+    return {s.path for s in seen if s.method == "GET" and "X-Amz-Signature=" in s.query}
+
+
+def own_gets(seen) -> set[str]:
+    return {s.path for s in seen if s.method == "GET" and "X-Amz-Signature=" not in s.query}
+
+
+def test_signed_small_gets_through_presigned_urls(tmp_path, annex_env, s3_proxy, bucket_name):
+    """On a git-annex that announces TRANSFER-RETRIEVE-URL, small keys of a private bucket
+    come through a presigned URL that git-annex fetches itself (the proxy sees its
+    X-Amz-Signature query), the big key through s3py's own signed GET; with ``--debug`` (where
+    git-annex logs every reply) s3py downloads itself and no signature reaches the log; a
+    refused URL fails the get and nothing is recorded."""
+    files = {**FILES, "big.bin": BIG}
+    repo = make_annex_repo(tmp_path / "repo", annex_env, files)
+    initremote(repo, annex_env, "s3", s3_proxy, bucket_name, "encryption=none")
+    run(["git", "annex", "copy", "--to", "s3", "."], repo, annex_env)
+    keys = {name: run(["git", "annex", "lookupkey", name], repo, annex_env).stdout.strip()
+            for name in files}
+    newest = "TRANSFER-RETRIEVE-URL" in announced(repo, annex_env, "s3")
+    assert newest == (git_annex_version(annex_env, repo) != OLD_VERSION)
+
+    run(["git", "annex", "drop", "."], repo, annex_env)
+    mark = s3_proxy.mark()
+    run(["git", "annex", "get", "-J2", "--from", "s3", "."], repo, annex_env)
+    assert all((repo / name).read_bytes() == data for name, data in files.items())
+    seen = s3_proxy.since(mark)
+    small = {f"/{bucket_name}/{keys[name]}" for name in FILES}
+    assert presigned_gets(seen) == (small if newest else set())
+    assert own_gets(seen) == {f"/{bucket_name}/{keys['big.bin']}"} | (set() if newest else small)
+
+    run(["git", "annex", "drop", "small.txt"], repo, annex_env)
+    mark = s3_proxy.mark()
+    debug = run(["git", "annex", "--debug", "get", "--from", "s3", "small.txt"], repo, annex_env)
+    assert (repo / "small.txt").read_bytes() == FILES["small.txt"]
+    assert "X-Amz-Signature" not in debug.stdout + debug.stderr
+    assert not RETRIEVE_URL_REPLY.search(debug.stderr)
+    assert own_gets(s3_proxy.since(mark)) == {f"/{bucket_name}/{keys['small.txt']}"}
+
+    if newest:  # the server refuses the URL (an expired one, a clock far off): one clear line
+        from support.faultproxy import Rule
+
+        run(["git", "annex", "drop", "other.txt"], repo, annex_env)
+        s3_proxy.set_rules(Rule("403", method="GET", query="X-Amz-Signature"))
+        refused = run(["git", "annex", "get", "--from", "s3", "other.txt"], repo, annex_env,
+                      check=False)
+        s3_proxy.set_rules()
+        assert refused.returncode != 0
+        assert "download failed: forbidden" in (refused.stdout + refused.stderr).lower()
+        assert not (repo / "other.txt").exists()
+        assert "other.txt" not in run(["git", "annex", "find", "--in", "here"], repo,
+                                      annex_env).stdout

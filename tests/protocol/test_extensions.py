@@ -145,16 +145,11 @@ def test_signed_large_and_disallowed_gets_stay_with_s3py(tmp_path, env, bare_env
                                   ACL="public-read")
     config = public_config(s3_server, public_bucket)
 
-    signed = start(env, annex_dir, config, NEW)  # credentials: never a presigned URL
-    assert signed.request(f"TRANSFER RETRIEVE {key} {tmp_path / 's'}") == (
-        f"TRANSFER-SUCCESS RETRIEVE {key}")
-    assert signed.close() == 0
-
     public = start(bare_env, annex_dir, config, NEW)
     assert public.request(f"TRANSFER RETRIEVE {annex_key(big)} {tmp_path / 'b'}") == (
         f"TRANSFER-SUCCESS RETRIEVE {annex_key(big)}")
     assert public.close() == 0
-    assert (tmp_path / "s").read_bytes() == SMALL and (tmp_path / "b").read_bytes() == big
+    assert (tmp_path / "b").read_bytes() == big
 
     # the repository does not allow 127.0.0.1 to git-annex's HTTP client: s3py fetches it
     run(["git", "config", "annex.security.allowed-ip-addresses", "10.1.2.3"], annex_dir, bare_env)
@@ -165,3 +160,58 @@ def test_signed_large_and_disallowed_gets_stay_with_s3py(tmp_path, env, bare_env
                for line in loopback.sent_back)
     assert loopback.close() == 0
     assert (tmp_path / "l").read_bytes() == SMALL
+
+
+# -- presigned URLs for signed reads ----------------------------------------------------------
+def signed_retrieval(env, annex_dir, config, key: str, target: Path) -> tuple[str, RemotePipe]:
+    remote = start(env, annex_dir, config, NEW)
+    reply = remote.request(f"TRANSFER RETRIEVE {key} {target}")
+    assert remote.close() == 0
+    return reply, remote
+
+
+def test_signed_small_get_is_left_to_git_annex_with_a_presigned_url(env, annex_dir, s3_server,
+                                                                    bucket_name, tmp_path):
+    import urllib.request
+
+    key = annex_key(SMALL)
+    client = s3_server.client()
+    client.create_bucket(Bucket=bucket_name)
+    client.put_object(Bucket=bucket_name, Key=key, Body=SMALL)
+    config = {"bucket": bucket_name, "endpoint": s3_server.endpoint}
+    reply, remote = signed_retrieval(env, annex_dir, config, key, tmp_path / "got")
+    prefix = f"TRANSFER-RETRIEVE-URL {key} {s3_server.endpoint}/{bucket_name}/{key}?"
+    assert reply.startswith(prefix), reply
+    url = reply.split(" ", 2)[2]
+    assert "X-Amz-Expires=900&" in url and "X-Amz-Signature=" in url
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        assert answer.read() == SMALL
+    assert not (tmp_path / "got").exists()  # git-annex downloads it
+    assert not any("X-Amz-Signature" in line for line in remote.sent_back + [remote.stderr()])
+
+
+@pytest.mark.parametrize("setting", [
+    ("env", "GIT_ANNEX_REMOTE_S3PY_RETRIEVE_URL", "no"),
+    ("git", "annex.debug", "true"),
+    ("git", "annex.web-options", "--netrc"),
+    ("config", "requesterpays", "yes"),
+])
+def test_presigned_urls_only_where_safe(env, annex_dir, s3_server, bucket_name, tmp_path,
+                                        setting):
+    """Turned off by the clone, where git-annex would log the URL or give it to curl, or
+    where a read needs more than the URL: s3py downloads itself."""
+    key = annex_key(SMALL)
+    client = s3_server.client()
+    client.create_bucket(Bucket=bucket_name)
+    client.put_object(Bucket=bucket_name, Key=key, Body=SMALL)
+    config = {"bucket": bucket_name, "endpoint": s3_server.endpoint}
+    where, name, value = setting
+    if where == "env":
+        env = {**env, name: value}
+    elif where == "git":
+        run(["git", "config", name, value], annex_dir, env)
+    else:
+        config[name] = value
+    reply, _ = signed_retrieval(env, annex_dir, config, key, tmp_path / "got")
+    assert reply == f"TRANSFER-SUCCESS RETRIEVE {key}"
+    assert (tmp_path / "got").read_bytes() == SMALL

@@ -93,6 +93,33 @@ def lean_bucket(endpoint: str, name: str) -> tuple[Bucket, list]:
     return Bucket(LazyClient(build), name, lean=lean), built
 
 
+@pytest.mark.parametrize("name,token", [("ds1/SHA256E-s11--abc.bin", None),
+                                         (AWKWARD, "session/token+=")])
+def test_presigned_url_equals_botocores(monkeypatch, name, token):
+    """The lean presigned GET URL is botocore's ``S3SigV4QueryAuth`` URL, field for field."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    import botocore.auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials as BotoCredentials
+
+    monkeypatch.setattr(botocore.auth, "get_current_datetime",
+                        lambda *a, **k: NOW.replace(tzinfo=None))
+    monkeypatch.setattr("git_annex_remote_s3py.store.lean.transport.datetime",
+                        type("Now", (), {"now": staticmethod(lambda tz=None: NOW)}))
+    lean = LeanS3("http://127.0.0.1:9000/my-bucket", lambda: ("AKIDEXAMPLE", "s3cr3t/+key", token),
+                  "eu-west-2", timeout=5, connect_timeout=5)
+    ours = urlsplit(lean.presign(name, 90))
+    request = AWSRequest(method="GET", url="http://127.0.0.1:9000" + lean.path(name))
+    botocore.auth.S3SigV4QueryAuth(BotoCredentials("AKIDEXAMPLE", "s3cr3t/+key", token), "s3",
+                                   "eu-west-2", expires=90).add_auth(request)
+    theirs = urlsplit(request.url)
+    assert (ours.scheme, ours.netloc, ours.path) == (theirs.scheme, theirs.netloc, theirs.path)
+    assert dict(parse_qsl(ours.query)) == dict(parse_qsl(theirs.query))
+    assert ours.query.endswith("&X-Amz-Signature=" + dict(parse_qsl(theirs.query))[
+        "X-Amz-Signature"])
+
+
 def test_small_objects_round_trip_without_boto3(s3_server, bucket_name, tmp_path):
     truth = s3_server.client()
     truth.create_bucket(Bucket=bucket_name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from git_annex_remote_s3py.annex.gitannex_http import why_git_annex_cannot_fetch
+from git_annex_remote_s3py.annex.gitannex_http import debug_flag, why_git_annex_cannot_fetch
 
 
 @pytest.mark.parametrize("url, allowed, blocked", [
@@ -29,3 +29,17 @@ def test_addresses_follow_allowed_ip_addresses(url, allowed, blocked):
 def test_ca_bundle_and_proxies_keep_s3py_client(variable, words):
     found = why_git_annex_cannot_fetch("https://1.1.1.1/b/k", "all", {variable: "x"})
     assert found is not None and words in found
+
+
+@pytest.mark.parametrize("arguments, on", [
+    (["get", "--debug", "."], True),
+    (["get", "-d", "."], True),
+    (["get", "-qd", "."], True),
+    (["-c", "annex.debug=true", "get", "."], True),
+    (["get", "--debugfilter=External", "."], True),
+    (["get", "-J4", "--from", "s3", "."], False),
+    (["get", "-q", "--", "-d"], True),  # a file named -d after --: off is the safe mistake
+    (["copy", "--to", "s3", "dir"], False),
+])
+def test_debug_flag_of_a_git_annex_command_line(arguments, on):
+    assert debug_flag(arguments) == on

@@ -59,3 +59,26 @@ def sign(method: str, host: str, path: str, query: dict[str, str], headers: dict
     sent["authorization"] = (f"{ALGORITHM} Credential={access_key}/{scope}, "
                              f"SignedHeaders={';'.join(names)}, Signature={signature}")
     return sent
+
+
+def presigned_query(method: str, host: str, path: str, query: dict[str, str],
+                    access_key: str, secret_key: str, session_token: str | None, region: str,
+                    now: datetime, expires: int) -> str:
+    """The query string of a presigned URL (SigV4 in the query, as botocore's
+    ``S3SigV4QueryAuth``): ``query`` plus the X-Amz-* fields, the signature last; only the
+    host header is signed, so any HTTP client that sends the URL as it is can use it."""
+    amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+    scope = f"{amz_date[:8]}/{region}/s3/aws4_request"
+    signed = dict(query)
+    signed.update({"X-Amz-Algorithm": ALGORITHM, "X-Amz-Credential": f"{access_key}/{scope}",
+                   "X-Amz-Date": amz_date, "X-Amz-Expires": str(expires),
+                   "X-Amz-SignedHeaders": "host"})
+    if session_token:
+        signed["X-Amz-Security-Token"] = session_token
+    canonical = "\n".join([method, path, canonical_query(signed), f"host:{host}\n", "host",
+                           UNSIGNED_PAYLOAD])
+    to_sign = "\n".join([ALGORITHM, amz_date, scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    signature = hmac.new(signing_key(secret_key, amz_date[:8], region), to_sign.encode(),
+                         hashlib.sha256).hexdigest()
+    return f"{canonical_query(signed)}&X-Amz-Signature={signature}"

@@ -95,6 +95,16 @@ class LeanS3:
             return self.base_path or "/"
         return f"{self.base_path}/{quote(name, safe=SAFE)}"
 
+    def presign(self, name: str, expires: int) -> str:
+        """A GET URL of object ``name`` valid for ``expires`` seconds, signed here (no
+        botocore); never logged (a bearer token until it expires)."""
+        access_key, secret_key, token = self._credentials()
+        query = sigv4.presigned_query("GET", self.host, self.path(name), {}, access_key,
+                                      secret_key, token, self.region,
+                                      datetime.now(timezone.utc), expires)
+        scheme = "https" if self._https else "http"
+        return f"{scheme}://{self.host}{self.path(name)}?{query}"
+
     # -- one exchange --------------------------------------------------------------------------
     @contextlib.contextmanager
     def exchange(self, method: str, name: str | None, *, query: dict[str, str] | None = None,
