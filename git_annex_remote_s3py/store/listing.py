@@ -12,12 +12,16 @@ another process or clone may have stored them since). So requests are gathered i
 while a listing runs, the requests that arrive wait for the next round, and the next listing
 (begun after every one of them arrived) answers them all: present where listed with an ETag
 (the size is checked by the caller), absent where its page range holds no such name. A round
-lists only where it pays: where the requests in flight would take longer by HEAD (as long as
-HEADs take here) than the prefix's pages take to list (as long as the last listing took per
-page; before any listing: more requests in flight than pages, a prefix of 1,000 names being
-one page). Otherwise, and for every request made alone (``-J1``), a HEAD. A round stops once
-its pages cover every waiting name (S3 lists in name order) or after as many pages as names
-wait; a name beyond the pages read is asked by HEAD.
+lists only where it pays in time: where the prefix's pages take less time to list (as long as
+the last listing took per page) than one HEAD takes here (a moving average): each ASYNC job
+sends its HEAD on its own connection, side by side with the others, so the requests in flight
+take about one HEAD's time by HEAD, while every one of them waits for the listing's pages.
+Before any listing one round lists (where more requests are in flight than the prefix has
+pages, 1,000 names to a page) to learn what a page costs. Otherwise, and for every request
+made alone (``-J1``), a HEAD. HEADs are also the cheaper way on AWS, where a LIST request is
+priced as 12.5 HEADs: a listing costs less only where it answers more requests than that.
+A round stops once its pages cover every waiting name (S3 lists in name order) or after as
+many pages as names wait; a name beyond the pages read is asked by HEAD.
 
 Every store, copy or delete in this process makes its name unknown to a running round (HEAD).
 A server whose listings lag behind its writes (OpenStack Swift: container listings held 87-201
@@ -146,17 +150,18 @@ class ListedBucket:
         return round_
 
     def _pays(self) -> bool:
-        """Whether listing the prefix now costs less than a HEAD per request in flight (lock
-        held)."""
+        """Whether listing the prefix now ends sooner than a HEAD would (lock held): the
+        HEADs of the requests in flight run side by side (one connection per job)."""
         if self._in_flight < 2:
             return False  # one request: its HEAD is never dearer than a listing
         if self._head_seconds is None or self._page_seconds is None:
-            return self._in_flight > self._pages
-        return self._in_flight * self._head_seconds > self._pages * self._page_seconds
+            return self._in_flight > self._pages  # one listing learns what a page costs
+        return self._pages * self._page_seconds < self._head_seconds
 
     def _begin(self, round_: Round) -> None:
         self._listing, self._touched = True, set()
         self.listed_rounds += 1
+        self._changed.notify_all()  # a listing begun is a change too (tests wait for one)
 
     def _run(self, round_: Round) -> None:
         """List until every waiting name is covered (or as many pages as names wait); answer
