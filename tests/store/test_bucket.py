@@ -1,42 +1,35 @@
-"""store.bucket.Bucket against moto in-process, and botocore's Stubber for the error table."""
+"""The signed store (``store.open.open_bucket``, as a remote opens it; botocore's requests,
+the lean engine off) against moto in-process, and botocore's Stubber for the error table."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
-from botocore.stub import Stubber
 from moto import mock_aws
+from support.stores import opened, signed, stub
 
 from git_annex_remote_s3py import errors
-from git_annex_remote_s3py.store.bucket import Bucket
+from git_annex_remote_s3py.credentials import Credentials
+from git_annex_remote_s3py.store.listing import ListedBucket
 
 MiB = 1024**2
 NAME = "ds1/SHA256E-s11--abc"
 
 
-def make_client(session=boto3, **kwargs):
-    return session.client("s3", region_name="us-east-1", **kwargs)
-
-
-@pytest.fixture(scope="module")
-def boto_session():
-    """One boto3 session for the module's moto clients: a client from it takes ~3 ms, one
-    from a fresh default session (mock_aws resets it) ~50 ms. Every test has the same dummy
-    credentials and empty AWS config, so what the session caches is the same for all."""
-    return boto3.session.Session()
-
-
 @pytest.fixture
-def moto_bucket(boto_session):
-    """A Bucket on a fresh moto bucket (partsize 5 MiB) and its raw client."""
+def moto_bucket():
+    """The store on a fresh moto bucket (partsize 5 MiB) and its botocore client (for the
+    test's own requests, and its events show the store's)."""
     with mock_aws():
-        client = make_client(boto_session)
+        bucket = opened("b-1", partsize="5MiB")
+        client = signed(bucket).client
         client.create_bucket(Bucket="b-1")
-        yield Bucket(client, "b-1", partsize=5 * MiB), client
+        yield bucket, client
 
 
 def write(path: Path, data: bytes) -> str:
@@ -132,10 +125,10 @@ def test_head(moto_bucket):
         bucket.head("ds1/missing")
 
 
-def test_head_in_missing_bucket(boto_session):
+def test_head_in_missing_bucket():
     with mock_aws():
         with pytest.raises(errors.BucketNotFound):
-            Bucket(make_client(boto_session), "no-such-bucket").head(NAME)
+            opened("no-such-bucket").head(NAME)
 
 
 def test_delete_is_idempotent(moto_bucket):
@@ -174,9 +167,9 @@ def test_abandoned_uploads_and_abort(moto_bucket):
     assert [upload.name for upload in bucket.list_uploads("")] == ["other/k"]
 
 
-def test_create_and_exists(boto_session):
+def test_create_and_exists():
     with mock_aws():
-        bucket = Bucket(make_client(boto_session), "new-bucket")
+        bucket = opened("new-bucket")
         assert bucket.exists() is False
         bucket.create("us-east-1")
         bucket.create("us-east-1")  # already ours: fine
@@ -206,17 +199,19 @@ def test_text_read_back_from_another_writer_is_left(moto_bucket, monkeypatch):
     our PUT is ``AlreadyExists``, and that object is not removed."""
     bucket, client = moto_bucket
     client.put_object(Bucket="b-1", Key="ds1/annex-uuid", Body=b"u-1")
-    monkeypatch.setattr(bucket.boto, "put_text", lambda *args: None)  # the PUT "overwritten"
+    # the PUT "overwritten"
+    monkeypatch.setattr(signed(bucket).boto, "put_text", lambda *args: None)
     with pytest.raises(errors.AlreadyExists):
         bucket.put_text("ds1/annex-uuid", "u-2", if_absent=True)
     assert client.get_object(Bucket="b-1", Key="ds1/annex-uuid")["Body"].read() == b"u-1"
 
 
 # -- the error table, with botocore's Stubber ----------------------------------------------------
-def stubbed(calls: list[tuple[str, dict]]) -> tuple[Bucket, Stubber]:
-    """A Bucket whose client answers ``calls`` in order: (method, error or response)."""
-    client = make_client(endpoint_url="http://127.0.0.1:1")
-    stubber = Stubber(client)
+def stubbed(calls: list[tuple[str, dict]]) -> tuple[ListedBucket, Any]:
+    """A store whose botocore client answers ``calls`` in order: (method, error or
+    response)."""
+    bucket = opened("b-1", "http://127.0.0.1:1")
+    stubber = stub(bucket)
     for method, answer in calls:
         if "code" in answer:
             stubber.add_client_error(method, service_error_code=answer["code"],
@@ -224,8 +219,7 @@ def stubbed(calls: list[tuple[str, dict]]) -> tuple[Bucket, Stubber]:
                                      response_meta=answer.get("meta"))
         else:
             stubber.add_response(method, answer)
-    stubber.activate()
-    return Bucket(client, "b-1"), stubber
+    return bucket, stubber
 
 
 def err(code: str, status: int, **meta) -> dict:
@@ -284,10 +278,9 @@ def test_other_operation_errors(method, calls, error, tmp_path):
 def test_no_credentials(monkeypatch):
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(name)
-    client = boto3.session.Session().client("s3", region_name="us-east-1",
-                                            endpoint_url="http://127.0.0.1:1")
+    chain = Credentials(None, None, None, "the AWS chain")
     with pytest.raises(errors.CredentialsMissing, match="AWS_ACCESS_KEY_ID"):
-        Bucket(client, "b-1").head(NAME)
+        opened("b-1", "http://127.0.0.1:1", creds=chain).head(NAME)
 
 
 def test_put_without_etag_is_not_s3(tmp_path):
@@ -317,10 +310,10 @@ def test_missing_local_file(moto_bucket, tmp_path):
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
-def test_bucket_region_is_reported(boto_session, region):
+def test_bucket_region_is_reported(region):
     with mock_aws():
-        client = make_client(boto_session)
+        client = boto3.client("s3", region_name="us-east-1")
         kwargs = {} if region == "us-east-1" else {
             "CreateBucketConfiguration": {"LocationConstraint": region}}
         client.create_bucket(Bucket="b-region", **kwargs)
-        assert Bucket(client, "b-region").region() == region
+        assert opened("b-region").region() == region

@@ -1,4 +1,5 @@
-"""RENAMEEXPORT's server-side copy (store.bucket.Bucket.copy) against moto in-process."""
+"""RENAMEEXPORT's server-side copy (``Store.copy`` of the store a remote opens, store/open.py)
+against moto in-process."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import os
 import boto3
 import pytest
 from moto import mock_aws
-
-from git_annex_remote_s3py.store.bucket import Bucket
+from support.stores import opened
 
 MiB = 1024**2
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
@@ -19,8 +19,7 @@ def test_copy_keeps_metadata_storage_class_and_acl(size):
     with mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket="b-1")
-        bucket = Bucket(client, "b-1", partsize=5 * MiB,
-                        upload_args={"StorageClass": "STANDARD_IA", "Metadata": {"m": "1"}})
+        bucket = opened("b-1", partsize="5MiB", storageclass="STANDARD_IA", metadata="m=1")
         data = os.urandom(size)
         client.put_object(Bucket="b-1", Key="t/ old", Body=data, Metadata={"m": "1"},
                           StorageClass="STANDARD_IA")

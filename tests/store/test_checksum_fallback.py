@@ -2,7 +2,12 @@
 uploads, ``Bucket`` removes any wrong object, retries once with the plain-body client and
 keeps using it. The aws-chunked client is a moto client whose uploads are refused (a real
 411 answer through botocore's parser) or stored with aws-chunked framing, as Ceph RGW 16 and
-s3rver do over https (tests/e2e/test_server_fixes_e2e.py runs the real servers)."""
+s3rver do over https (tests/e2e/test_server_fixes_e2e.py runs the real servers).
+
+``Bucket`` is built here around two clients of the test's own, not opened by store/open.py:
+the fault sits inside the clients, which open.py builds itself, and they calculate no request
+checksum (with one, moto would refuse the mangled body by its CRC32 before the ETag check this
+tests). tests/store/test_store_errors.py reaches the same fallback through open.py."""
 
 from __future__ import annotations
 

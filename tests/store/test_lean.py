@@ -1,6 +1,11 @@
 """The lean small-object path (store/lean/, Bucket._lean_first): signatures equal to
 botocore's, real requests to moto's server without building a boto3 client, and every answer
-that is not clean handed to botocore (which then retries, resumes or reports)."""
+that is not clean handed to botocore (which then retries, resumes or reports).
+
+The bucket is the signed one a remote opens (store/open.py, ``support.stores``), seen without
+the presence cache in front: these tests watch which engine answers (``bucket.lean``, the
+boto3 clients built). Engine-level tests that build ``LeanS3`` alone (its signatures against
+botocore's, TLS, timeouts) or read ``build_lean``'s choice say so where they do."""
 
 from __future__ import annotations
 
@@ -14,12 +19,12 @@ import pytest
 from support.faultproxy import Rule
 from support.handover import lean_off_reasons, watch_hand_overs
 from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
+from support.stores import on_every_client, opened, signed, stub
 from support.stub_http import QuietHandler, stub_server, url
 
 from git_annex_remote_s3py import errors
 from git_annex_remote_s3py.credentials import Credentials
 from git_annex_remote_s3py.store import integrity
-from git_annex_remote_s3py.store.boto.client import LazyClient, build_client
 from git_annex_remote_s3py.store.boto.objects import crc_validated as _crc_validated
 from git_annex_remote_s3py.store.bucket import Bucket
 from git_annex_remote_s3py.store.lean import sigv4
@@ -74,23 +79,19 @@ def config(values: dict[str, str]):
     return lambda name: values.get(name, "")
 
 
-def counted(build):
-    """``build`` for a LazyClient, and the list of the boto3 clients it built."""
+def built_clients(bucket: Bucket) -> list:
+    """The boto3 clients built for ``bucket`` from now on (lazily: none until one is needed)."""
     built: list = []
-    return (lambda: built.append(build()) or built[-1]), built
+    on_every_client(bucket, built.append)
+    return built
 
 
-def lean_bucket(endpoint: str, name: str) -> tuple[Bucket, list]:
-    """A Bucket as the remote builds it (lazy boto3 client, lean transport), and the list of
+def lean_bucket(endpoint: str, name: str, **values: str) -> tuple[Bucket, list]:
+    """The signed bucket a remote opens (lazy boto3 client, lean transport), and the list of
     boto3 clients built for it so far."""
-    from git_annex_remote_s3py.config import load_settings
-
-    settings = load_settings(config({"bucket": name, "endpoint": endpoint}))
-    creds = Credentials(DUMMY_KEY, DUMMY_SECRET, None, "test")
-    lean = build_lean(settings, creds)
-    assert lean is not None
-    build, built = counted(lambda: build_client(settings, creds))
-    return Bucket(LazyClient(build), name, lean=lean), built
+    bucket = signed(opened(name, endpoint, lean=True, **values))
+    assert bucket.lean is not None
+    return bucket, built_clients(bucket)
 
 
 @pytest.mark.parametrize("name,token", [("ds1/SHA256E-s11--abc.bin", None),
@@ -268,7 +269,6 @@ def test_refused_put_falls_back_and_keeps_refusal(s3_server, s3_proxy, bucket_na
 
 def test_profile_credentials_go_lean_too(s3_server, bucket_name, tmp_path, monkeypatch):
     """Credentials from an AWS profile (the boto3 chain), no boto3 client built."""
-    from git_annex_remote_s3py.config import load_settings
 
     (tmp_path / "credentials").write_text(
         f"[lab]\naws_access_key_id = {DUMMY_KEY}\naws_secret_access_key = {DUMMY_SECRET}\n")
@@ -276,11 +276,10 @@ def test_profile_credentials_go_lean_too(s3_server, bucket_name, tmp_path, monke
     s3_server.client().create_bucket(Bucket=bucket_name)
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    settings = load_settings(config({"bucket": bucket_name, "endpoint": s3_server.endpoint,
-                                     "profile": "lab"}))
     chain = Credentials(None, None, None, "chain")
-    build, built = counted(lambda: build_client(settings, chain))
-    bucket = Bucket(LazyClient(build), bucket_name, lean=build_lean(settings, chain))
+    bucket = signed(opened(bucket_name, s3_server.endpoint, lean=True, creds=chain,
+                           profile="lab"))
+    built = built_clients(bucket)
     source = tmp_path / "src"
     source.write_bytes(b"profile bytes")
     bucket.put_file("k", str(source), lambda n: None)
@@ -378,17 +377,13 @@ def test_unsigned_payload_only_with_server_checked_checksums():
 def test_botocore_continues_a_listing_from_s3s_raw_token():
     """The token S3 gave the lean listing, handed to botocore's paginator in its own format
     (a raw token ending in ``___12`` would otherwise be read as 'skip 12 names')."""
-    import boto3
-    from botocore.stub import Stubber
-
-    client = boto3.client("s3", region_name="us-east-1")
-    bucket = Bucket(client, "b-1")
-    with Stubber(client) as stub:
-        stub.add_response("list_objects_v2", {
-            "Contents": [{"Key": "p/x", "Size": 3, "ETag": '"e"'}], "IsTruncated": False},
-            {"Bucket": "b-1", "Prefix": "p/", "ContinuationToken": "tok___12"})
-        assert list(bucket.boto.listing("p/", "tok___12")) == [("p/x", 3, "e")]
-        stub.assert_no_pending_responses()
+    store = opened("b-1")
+    stubber = stub(store)
+    stubber.add_response("list_objects_v2", {
+        "Contents": [{"Key": "p/x", "Size": 3, "ETag": '"e"'}], "IsTruncated": False},
+        {"Bucket": "b-1", "Prefix": "p/", "ContinuationToken": "tok___12"})
+    assert list(signed(store).boto.listing("p/", "tok___12")) == [("p/x", 3, "e")]
+    stubber.assert_no_pending_responses()
 
 
 def test_lean_put_with_wrong_etag_removes_the_object_and_fails(tmp_path):
@@ -410,14 +405,12 @@ def test_lean_put_with_wrong_etag_removes_the_object_and_fails(tmp_path):
             self.end_headers()
 
     with stub_server(Careless) as server:
-        lean = LeanS3(f"{url(server)}/b-1", lambda: ("a", "b", None),
-                      "us-east-1", timeout=5, connect_timeout=5)
-        bucket = Bucket(None, "b-1", lean=lean)
+        bucket, built = lean_bucket(url(server), "b-1")
         source = tmp_path / "src"
         source.write_bytes(b"the bytes sent")
         with pytest.raises(errors.IntegrityError):
             bucket.put_file("k", str(source), lambda n: None)
-    assert deleted == ["/b-1/k"]
+    assert deleted == ["/b-1/k"] and not built
 
 
 def test_head_in_a_missing_bucket_is_botocores_answer(s3_server, bucket_name):

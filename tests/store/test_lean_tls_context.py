@@ -1,6 +1,8 @@
 """The lean transport over https builds one TLS context per process (loading the CA
 certificates costs ~20 ms of CPU each time) and shares it between the connections of every
-thread and every reconnect; the certificate is still checked against it."""
+thread and every reconnect; the certificate is still checked against it. An engine-level
+test: ``LeanS3`` alone (its TLS context and connections), as store/open.py's ``build_lean``
+makes it."""
 
 from __future__ import annotations
 

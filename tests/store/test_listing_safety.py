@@ -2,7 +2,10 @@
 older than the request.
 
 moto in-process, HeadObject requests counted as botocore sends them, concurrency made
-deterministic by a held HEAD (``GatedBucket``).
+deterministic by a held HEAD (``GatedBucket``). The signed bucket is the one a remote opens
+(store/open.py, lean off for moto); the gate sits between it and the presence cache, so the
+cache is built here around it (``threshold=0``: a listing whenever requests wait), as
+store/open.py builds it around the bare bucket.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import threading
 import boto3
 import pytest
 from moto import mock_aws
+from support.stores import opened, signed
 
 from git_annex_remote_s3py.errors import ObjectNotFound
 from git_annex_remote_s3py.store.bucket import Bucket
@@ -25,13 +29,13 @@ WAIT = 30  # seconds: a deadline, never a pause
 
 @pytest.fixture
 def s3():
-    """(our client, another client's client) on one fresh moto bucket with 40 objects."""
+    """(our signed bucket, another client) on one fresh moto bucket with 40 objects."""
     with mock_aws():
-        ours = boto3.client("s3", region_name="us-east-1")
-        ours.create_bucket(Bucket="bkt")
+        other = boto3.client("s3", region_name="us-east-1")
+        other.create_bucket(Bucket="bkt")
         for i in range(40):
-            ours.put_object(Bucket="bkt", Key=f"{PREFIX}k{i:02d}", Body=b"x" * i)
-        yield ours, boto3.client("s3", region_name="us-east-1")
+            other.put_object(Bucket="bkt", Key=f"{PREFIX}k{i:02d}", Body=b"x" * i)
+        yield signed(opened("bkt")), other
 
 
 def count_heads(client) -> list[str]:
@@ -90,9 +94,9 @@ def together(listed: ListedBucket, gated: GatedBucket, names: list[str]) -> dict
 
 def test_waiting_requests_are_answered_by_a_listing_begun_after_them(s3):
     ours, _ = s3
-    gated = GatedBucket(Bucket(ours, "bkt"), f"{PREFIX}k00")
+    gated = GatedBucket(ours, f"{PREFIX}k00")
     listed = ListedBucket(gated, PREFIX, threshold=0)
-    heads = count_heads(ours)
+    heads = count_heads(ours.client)
     answers = together(listed, gated, [f"{PREFIX}k07", f"{PREFIX}missing"])
     assert answers == {f"{PREFIX}k00": True, f"{PREFIX}k07": True, f"{PREFIX}missing": False}
     assert heads == [f"/{PREFIX}k00"]  # the held one; the other two from one listing
@@ -102,23 +106,23 @@ def test_objects_another_client_deletes_or_stores_after_a_listing(s3):
     """Deleted after the listing: never present; stored after it: never absent (issue #23:
     fsck --fast beside two copy -J4 recorded 144 of 302 stored keys missing)."""
     ours, other = s3
-    gated = GatedBucket(Bucket(ours, "bkt"), f"{PREFIX}k00")
+    gated = GatedBucket(ours, f"{PREFIX}k00")
     listed = ListedBucket(gated, PREFIX, threshold=0)
     assert together(listed, gated, [f"{PREFIX}k01", f"{PREFIX}new"]) == {
         f"{PREFIX}k00": True, f"{PREFIX}k01": True, f"{PREFIX}new": False}
     other.delete_object(Bucket="bkt", Key=f"{PREFIX}k01")
     other.put_object(Bucket="bkt", Key=f"{PREFIX}new", Body=b"stored meanwhile")
-    heads = count_heads(ours)
+    heads = count_heads(ours.client)
     assert not present(listed, f"{PREFIX}k01") and present(listed, f"{PREFIX}new")
     assert heads == [f"/{PREFIX}k01", f"/{PREFIX}new"]
 
 
 def test_writes_in_this_process_are_asked_again(s3, tmp_path):
     ours, _ = s3
-    gated = GatedBucket(Bucket(ours, "bkt"), f"{PREFIX}k00")
+    gated = GatedBucket(ours, f"{PREFIX}k00")
     listed = ListedBucket(gated, PREFIX, threshold=0)
     assert together(listed, gated, [f"{PREFIX}new"])[f"{PREFIX}new"] is False
-    heads = count_heads(ours)
+    heads = count_heads(ours.client)
     source = tmp_path / "new"
     source.write_bytes(b"12345")
     listed.put_file(f"{PREFIX}new", str(source), lambda _: None)

@@ -9,6 +9,7 @@ from git_annex_remote_s3py.errors import CredentialsMissing, ObjectNotFound, Sto
 from git_annex_remote_s3py.store.base import Store
 from git_annex_remote_s3py.store.bucket import Bucket
 from git_annex_remote_s3py.store.listing import ListedBucket
+from git_annex_remote_s3py.store.open import open_public
 from git_annex_remote_s3py.store.public import PublicStore
 
 CONTENT = bytes(range(256)) * 40
@@ -22,7 +23,7 @@ def public(s3_server, bucket_name) -> PublicStore:
     client = s3_server.client()
     client.create_bucket(Bucket=bucket_name)
     client.put_object(Bucket=bucket_name, Key=NAME, Body=CONTENT, ACL="public-read")
-    return PublicStore(f"{s3_server.endpoint}/{bucket_name}", bucket_name)
+    return open_public(f"{s3_server.endpoint}/{bucket_name}", bucket_name)
 
 
 def test_reads(public, tmp_path):

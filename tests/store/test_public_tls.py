@@ -11,7 +11,7 @@ import pytest
 from support.tls import https_server as serve_https
 
 from git_annex_remote_s3py import errors
-from git_annex_remote_s3py.store.public import PublicStore
+from git_annex_remote_s3py.store.open import open_public
 
 DATA = b"public bytes\n"
 
@@ -43,7 +43,7 @@ def https_base(tmp_path) -> Iterator[tuple[str, str]]:
 def test_public_https_reads_trust_aws_ca_bundle(https_base, tmp_path, monkeypatch):
     base, ca = https_base
     monkeypatch.setenv("AWS_CA_BUNDLE", ca)
-    store = PublicStore(base, "pub-bucket")
+    store = open_public(base, "pub-bucket")
     assert store.head("k").size == len(DATA)
     target = tmp_path / "got"
     assert store.get_file("k", str(target), lambda _: None) == len(DATA)
@@ -54,11 +54,11 @@ def test_public_https_without_the_ca_is_refused(https_base, monkeypatch):
     base, _ = https_base
     monkeypatch.delenv("AWS_CA_BUNDLE", raising=False)
     with pytest.raises(errors.EndpointUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
-        PublicStore(base, "pub-bucket").head("k")
+        open_public(base, "pub-bucket").head("k")
 
 
 def test_unreadable_ca_bundle_is_named(https_base, tmp_path, monkeypatch):
     base, _ = https_base
     monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "missing.pem"))
     with pytest.raises(errors.EndpointUnavailable, match="AWS_CA_BUNDLE=.*missing.pem"):
-        PublicStore(base, "pub-bucket").head("k")
+        open_public(base, "pub-bucket").head("k")

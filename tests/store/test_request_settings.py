@@ -12,18 +12,15 @@ import pytest
 from moto import mock_aws
 from support.faultproxy import FaultProxy, Rule
 from support.handover import lean_off_reasons, watch_hand_overs
-from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
+from support.stores import CREDS, opened, settings_for, signed
 
-from git_annex_remote_s3py.config import LocalSettings, load_settings
-from git_annex_remote_s3py.credentials import Credentials
+from git_annex_remote_s3py.config import LocalSettings, Settings
 from git_annex_remote_s3py.errors import ConfigError, StorageError
 from git_annex_remote_s3py.store.aws import ClientOptions
-from git_annex_remote_s3py.store.boto.client import LazyClient, build_client
 from git_annex_remote_s3py.store.bucket import Bucket
-from git_annex_remote_s3py.store.lean.eligibility import build_lean
+from git_annex_remote_s3py.store.open import open_bucket
 
 NAME = "p/SHA256E-s6--archived"
-CREDS = Credentials(DUMMY_KEY, DUMMY_SECRET, None, "test")
 
 
 @pytest.fixture
@@ -33,17 +30,10 @@ def proxy(s3_server):
     proxy.stop()
 
 
-def settings_for(endpoint: str, bucket: str, **values: str):
-    given = {"bucket": bucket, "endpoint": endpoint, **values}
-    return load_settings(lambda key: given.get(key, ""))
-
-
-def remote_bucket(settings, local: LocalSettings | None = None) -> Bucket:
-    """A Bucket as ``annex.session.default_bucket_factory`` builds it."""
-    options = ClientOptions.of(settings, local or LocalSettings())
-    client = LazyClient(lambda: build_client(settings, CREDS, options=options))
-    return Bucket(client, settings.bucket, lean=build_lean(settings, CREDS, options),
-                  restore=settings.restore, list_version=settings.listversion)
+def remote_bucket(settings: Settings, local: LocalSettings | None = None) -> Bucket:
+    """The signed bucket a remote with ``settings`` opens (store/open.py), its engines
+    (``.lean``, ``.client``) in reach."""
+    return signed(open_bucket(settings, CREDS, local))
 
 
 # -- archived objects ------------------------------------------------------------------------
@@ -55,11 +45,11 @@ def test_an_archived_object_is_restored_on_request(tmp_path, storage_class):
         client.put_object(Bucket="b-1", Key=NAME, Body=b"frozen", StorageClass=storage_class)
         target = str(tmp_path / "target")
         with pytest.raises(StorageError) as without:
-            Bucket(client, "b-1").get_file(NAME, target, lambda n: None)
+            opened("b-1").get_file(NAME, target, lambda n: None)
         assert "archived" in str(without.value) and "restore=yes" in str(without.value)
         assert "Restore" not in client.head_object(Bucket="b-1", Key=NAME)
 
-        restoring = Bucket(client, "b-1", restore=True)
+        restoring = opened("b-1", restore="yes")
         with pytest.raises(StorageError) as requested:
             restoring.get_file(NAME, target, lambda n: None)
         assert "restore requested" in str(requested.value) and "retry" in str(requested.value)
@@ -74,7 +64,7 @@ def test_listversion_picks_the_listing_api(s3_server, proxy, bucket_name, versio
     s3_server.client().create_bucket(Bucket=bucket_name)
     for index in range(3):
         s3_server.client().put_object(Bucket=bucket_name, Key=f"p/k{index}", Body=b"x")
-    bucket = remote_bucket(settings_for(proxy.endpoint, bucket_name, listversion=version))
+    bucket = remote_bucket(settings_for(bucket_name, proxy.endpoint, listversion=version))
     assert (bucket.lean is None) == (version == "1")  # v1: botocore sends every request
     mark = proxy.mark()
     assert [name for name, _, _ in bucket.list("p/")] == ["p/k0", "p/k1", "p/k2"]
@@ -86,7 +76,7 @@ def test_listversion_picks_the_listing_api(s3_server, proxy, bucket_name, versio
 def test_requester_pays_goes_with_listings_and_bucket_calls(s3_server, proxy, bucket_name):
     s3_server.client().create_bucket(Bucket=bucket_name)
     s3_server.client().put_object(Bucket=bucket_name, Key="p/k", Body=b"x")
-    bucket = remote_bucket(settings_for(proxy.endpoint, bucket_name, requesterpays="yes"))
+    bucket = remote_bucket(settings_for(bucket_name, proxy.endpoint, requesterpays="yes"))
     assert bucket.lean is None
     mark = proxy.mark()
     assert [name for name, _, _ in bucket.list("p/")] == ["p/k"]
@@ -101,7 +91,7 @@ def test_readtimeout_bounds_a_stalled_answer(s3_server, proxy, bucket_name, capl
     watch_hand_overs(caplog)
     s3_server.client().create_bucket(Bucket=bucket_name)
     s3_server.client().put_object(Bucket=bucket_name, Key="p/k", Body=b"abc")
-    settings = settings_for(proxy.endpoint, bucket_name, readtimeout="1", connecttimeout="2")
+    settings = settings_for(bucket_name, proxy.endpoint, readtimeout="1", connecttimeout="2")
     bucket = remote_bucket(settings)
     proxy.set_rules(Rule("stall", method="HEAD", stall=30, limit=1))
     assert bucket.head("p/k").size == 3  # the lean HEAD gave up after 1 s; botocore's answered
@@ -113,7 +103,7 @@ def test_readtimeout_bounds_a_stalled_answer(s3_server, proxy, bucket_name, capl
 
 # -- SSE-C ---------------------------------------------------------------------------------------
 def test_sse_c_needs_a_local_key_file(tmp_path):
-    settings = settings_for("http://127.0.0.1:9", "b-1", sse="customer")
+    settings = settings_for("b-1", "http://127.0.0.1:9", sse="customer")
     with pytest.raises(ConfigError, match="s3py-sse-c-key-file"):
         ClientOptions.of(settings, LocalSettings())
     short = tmp_path / "short.key"
@@ -128,7 +118,7 @@ def test_sse_c_key_goes_with_copies_and_never_into_a_presigned_url(s3_server, pr
     key_file = tmp_path / "key.b64"
     key_file.write_text(base64.b64encode(key).decode() + "\n")
     s3_server.client().create_bucket(Bucket=bucket_name)
-    settings = settings_for(proxy.endpoint, bucket_name, sse="customer")
+    settings = settings_for(bucket_name, proxy.endpoint, sse="customer")
     bucket = remote_bucket(settings, LocalSettings(sse_customer_key_file=str(key_file)))
     assert bucket.lean is None
     source = tmp_path / "source"

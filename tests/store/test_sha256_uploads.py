@@ -9,22 +9,10 @@ import hashlib
 import random
 
 import pytest
-from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
+from support.stores import opened
 
 from git_annex_remote_s3py import errors
-from git_annex_remote_s3py.config import load_settings
-from git_annex_remote_s3py.credentials import Credentials
-from git_annex_remote_s3py.store.boto.client import LazyClient, build_client
-from git_annex_remote_s3py.store.bucket import Bucket
 from git_annex_remote_s3py.store.lean import objects
-from git_annex_remote_s3py.store.lean.eligibility import build_lean
-
-
-def bucket_for(endpoint: str, name: str, lean: bool) -> Bucket:
-    settings = load_settings(lambda key: {"bucket": name, "endpoint": endpoint}.get(key, ""))
-    creds = Credentials(DUMMY_KEY, DUMMY_SECRET, None, "test")
-    return Bucket(LazyClient(lambda: build_client(settings, creds)), name,
-                  lean=build_lean(settings, creds) if lean else None)
 
 
 @pytest.mark.parametrize("lean", [True, False], ids=["lean", "botocore"])
@@ -35,7 +23,7 @@ def test_sha256_is_sent_and_kept(s3_server, bucket_name, tmp_path, monkeypatch,
         monkeypatch.setattr(objects, "LEAN_SMALL_BYTES", 1000)
     truth = s3_server.client()
     truth.create_bucket(Bucket=bucket_name)
-    bucket = bucket_for(s3_server.endpoint, bucket_name, lean)
+    bucket = opened(bucket_name, s3_server.endpoint, lean=lean)
     data = random.Random(2).randbytes(5000)
     source = tmp_path / "src"
     source.write_bytes(data)

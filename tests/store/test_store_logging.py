@@ -10,12 +10,9 @@ import random
 import pytest
 from support.faultproxy import FaultProxy, Rule
 from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
+from support.stores import opened, signed
 
-from git_annex_remote_s3py.config import load_settings
-from git_annex_remote_s3py.credentials import Credentials
-from git_annex_remote_s3py.store.boto.client import LazyClient, build_client
-from git_annex_remote_s3py.store.bucket import Bucket
-from git_annex_remote_s3py.store.lean.eligibility import build_lean
+from git_annex_remote_s3py.store.listing import ListedBucket
 
 PACKAGE = "git_annex_remote_s3py"
 HAND_OVER = "botocore sends every request from now on"
@@ -23,14 +20,11 @@ SECRETS = (DUMMY_SECRET, DUMMY_KEY, "Signature=", "X-Amz-Credential", "X-Amz-Sig
            "Authorization", "AWS4-HMAC-SHA256")
 
 
-def remote_bucket(endpoint: str, name: str, make_client=None) -> Bucket:
-    """A Bucket as the remote builds it: lazy boto3 client, lean transport."""
-    settings = load_settings(lambda key: {"bucket": name, "endpoint": endpoint}.get(key, ""))
-    creds = Credentials(DUMMY_KEY, DUMMY_SECRET, None, "test")
-    lean = build_lean(settings, creds)
-    assert lean is not None
-    build = make_client or (lambda: build_client(settings, creds))
-    return Bucket(LazyClient(build), name, lean=lean)
+def remote_bucket(endpoint: str, name: str) -> ListedBucket:
+    """The store as the remote opens it (store/open.py): lazy boto3 client, lean transport."""
+    bucket = opened(name, endpoint, lean=True)
+    assert signed(bucket).lean is not None
+    return bucket
 
 
 def ours(caplog) -> list[str]:
@@ -109,8 +103,7 @@ def test_connection_failures_are_logged(caplog):
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    bucket = remote_bucket(f"http://127.0.0.1:{port}", "b-1",
-                           lambda: _one_attempt_client(port))
+    bucket = remote_bucket(f"http://127.0.0.1:{port}", "b-1")
     with pytest.raises(Exception) as caught:
         bucket.head("k")
     assert type(caught.value).__name__ == "EndpointUnavailable"
@@ -119,17 +112,3 @@ def test_connection_failures_are_logged(caplog):
     assert f"lean request path off (HEAD: ConnectionRefusedError); {HAND_OVER}" in messages
     assert "S3 HEAD k (HeadObject): failed (EndpointConnectionError)" in messages
     assert_no_secret(messages)
-
-
-def _one_attempt_client(port: int):
-    import boto3
-    from botocore.config import Config
-
-    from git_annex_remote_s3py.store.boto.client import log_requests
-
-    client = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}",
-                          region_name="us-east-1", aws_access_key_id=DUMMY_KEY,
-                          aws_secret_access_key=DUMMY_SECRET,
-                          config=Config(retries={"total_max_attempts": 1}))
-    log_requests(client)
-    return client

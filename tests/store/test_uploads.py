@@ -9,6 +9,7 @@ from datetime import timedelta
 import boto3
 import pytest
 from moto import mock_aws
+from support.stores import opened, signed
 
 from git_annex_remote_s3py.commands import parse_age, split_by_age
 from git_annex_remote_s3py.errors import ConfigError
@@ -21,10 +22,11 @@ MiB = 1024**2
 
 @pytest.fixture
 def bucket():
+    """The signed bucket a remote opens (store/open.py; partsize 5 MiB) on a fresh moto
+    bucket: the registry of open uploads and the client are its own, behind the cache."""
     with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="bkt")
-        yield Bucket(client, "bkt", partsize=5 * MiB)
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="bkt")
+        yield signed(opened("bkt", partsize="5MiB"))
 
 
 def open_ids(bucket: Bucket) -> set[str]:

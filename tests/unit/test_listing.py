@@ -1,7 +1,9 @@
 """CHECKPRESENT answered from one listing (store/listing.py ListedBucket) over an in-memory
 bucket: only requests that waited together, from a listing begun after they all arrived;
 never an answer, either way, from a listing older than the request. Concurrency is made
-deterministic with gates (a HEAD or a listing held until the test opens it)."""
+deterministic with gates (a HEAD or a listing held until the test opens it). The cache is
+tested alone, over a bucket in memory (store/open.py puts it in front of the signed bucket;
+tests/store/test_listing_safety.py runs it there against moto)."""
 
 from __future__ import annotations
 
