@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 from support.local_s3 import free_port
-from support.server_info import ServerInfo, answers_http, stop_process, wait_until
+from support.server_info import Daemons, ServerInfo, answers_http
 from support.tls import make_tls_files
 
 ACCESS_KEY = "CEPHTESTACCESSKEY01"
@@ -87,8 +87,8 @@ class CephRGW:
             raise RuntimeError("the Ceph daemons are missing: run `make servers`")
         self.dir = Path(tempfile.mkdtemp(prefix="ceph-rgw-"))
         self.objectstore = objectstore
-        self.processes: dict[str, subprocess.Popen] = {}
-        self._logs: list = []
+        (self.dir / "log").mkdir()
+        self.daemons = Daemons(self.dir / "log", suffix=".stdout")
         try:
             self._start()
         except BaseException:
@@ -97,10 +97,10 @@ class CephRGW:
 
     @property
     def pids(self) -> dict[str, int]:
-        return {name: process.pid for name, process in self.processes.items()}
+        return self.daemons.pids
 
     def _start(self) -> None:
-        for sub in ("run", "log", "mon", "osd"):
+        for sub in ("run", "mon", "osd"):
             (self.dir / sub).mkdir()
         tls = make_tls_files(self.dir / "tls")
         http, https = free_port(), free_port()
@@ -135,17 +135,7 @@ class CephRGW:
         return result.returncode == 0
 
     def _daemon(self, name: str, *args: str) -> None:
-        log = (self.dir / "log" / f"{name}.stdout").open("wb")
-        self._logs.append(log)
-        self.processes[name] = subprocess.Popen([*args, "-c", str(self.conf), "-f"],
-                                                stdout=log, stderr=subprocess.STDOUT,
-                                                stdin=subprocess.DEVNULL)
-
-    def _alive(self, name: str) -> None:
-        process = self.processes[name]
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited ({process.returncode}); logs in {self.dir}/log: "
-                               + (self.dir / "log" / f"{name}.stdout").read_text()[-2000:])
+        self.daemons.start(name, *args, "-c", str(self.conf), "-f")
 
     def _start_mon(self, fsid: str, mon_v1: int, mon_v2: int) -> None:
         d = self.dir
@@ -165,11 +155,7 @@ class CephRGW:
                    "--keyring", f"{d}/ceph.mon..keyring")
         shutil.copy(f"{d}/ceph.mon..keyring", f"{d}/ceph.mon.a.keyring")
         self._daemon("mon", "ceph-mon", "-i", "a")
-
-        def up() -> bool:
-            self._alive("mon")
-            return self._ceph_ok("mon", "stat")
-        wait_until(up, 60, "ceph-mon")
+        self.daemons.wait_until(lambda: self._ceph_ok("mon", "stat"), 60, "ceph-mon")
 
     def _start_osd(self) -> None:
         osd_uuid = str(uuid.uuid4())
@@ -187,11 +173,10 @@ class CephRGW:
         self._daemon("osd", "ceph-osd", "-i", osd_id)
 
         def up() -> bool:
-            self._alive("osd")
             result = subprocess.run(["ceph", "-c", str(self.conf), "osd", "stat"],
                                     capture_output=True, text=True, timeout=60)
             return "1 up" in result.stdout
-        wait_until(up, 90, "ceph-osd")
+        self.daemons.wait_until(up, 90, "ceph-osd")
 
     def _start_rgw(self) -> None:
         self._tool("ceph", "auth", "get-or-create", "client.rgw.a", "mon", "allow rw",
@@ -199,18 +184,13 @@ class CephRGW:
         self._daemon("rgw", "radosgw", "-n", "client.rgw.a")
 
         def up() -> bool:
-            self._alive("rgw")
             return (answers_http(self.http.endpoint + "/")
                     and answers_http(self.https.endpoint + "/", self.https.ca_bundle))
-        wait_until(up, 120, "radosgw")
+        self.daemons.wait_until(up, 120, "radosgw")
 
     def stop(self) -> None:
         """Stop the gateway, the OSD and the mon (by PID, in that order), remove the data."""
-        for name in ("rgw", "osd", "mon"):
-            if name in self.processes:
-                stop_process(self.processes[name])
-        for log in self._logs:
-            log.close()
+        self.daemons.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -1,13 +1,16 @@
-"""What a test needs to know about an S3 server it runs against, whichever server it is."""
+"""What a test needs to know about an S3 server it runs against, whichever server it is, and
+how a test server's processes are started, awaited and stopped (``Daemons``, ``wait_until``)."""
 
 from __future__ import annotations
 
 import ssl
+import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
 from support.local_s3 import objects_in
@@ -74,13 +77,61 @@ class ServerInfo:
             return error.code, error.read()
 
 
-def wait_until(ready: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll ``ready`` (a server's readiness probe) until it is true or ``timeout`` passes."""
+def wait_until(ready: Callable[[], bool], timeout: float, what: str,
+               daemons: Optional[Daemons] = None) -> None:
+    """Poll ``ready`` (a server's readiness probe) until it is true or ``timeout`` passes;
+    with ``daemons``, one of them that exited fails at once, with the logs' tails."""
     deadline = time.monotonic() + timeout
     while not ready():
+        if daemons:
+            daemons.raise_if_exited()
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not come up within {timeout:.0f} s")
+            logs = f": {daemons.log_tails()}" if daemons else ""
+            raise RuntimeError(f"{what} did not come up within {timeout:.0f} s{logs}")
         time.sleep(0.2)
+
+
+class Daemons:
+    """The processes of one test server (Swift, Ceph, Slurm), each writing its output to
+    ``log_dir``/NAME``suffix``: started, watched while waiting, and stopped by PID in the
+    reverse order of their start."""
+
+    def __init__(self, log_dir: Path, suffix: str = ".log") -> None:
+        self.log_dir, self.suffix = log_dir, suffix
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    @property
+    def pids(self) -> dict[str, int]:
+        return {name: process.pid for name, process in self.processes.items()}
+
+    def start(self, name: str, *args: str, env: Optional[dict[str, str]] = None) -> None:
+        """Start ``args`` as daemon ``name`` (again, after ``kill``: its log grows on)."""
+        with (self.log_dir / f"{name}{self.suffix}").open("ab") as log:
+            self.processes[name] = subprocess.Popen(list(args), stdout=log, env=env,
+                                                    stderr=subprocess.STDOUT,
+                                                    stdin=subprocess.DEVNULL)
+
+    def wait_until(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
+        wait_until(ready, timeout, what, self)
+
+    def raise_if_exited(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited ({process.returncode}): {self.log_tails()}")
+
+    def log_tails(self, chars: int = 2000) -> str:
+        """The end of every file in ``log_dir`` (the daemons' output and their own logs)."""
+        return "\n".join(f"--- {path.name}\n{path.read_text(errors='replace')[-chars:]}"
+                         for path in sorted(self.log_dir.iterdir()) if path.is_file())
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one daemon (a crash) and wait for its end."""
+        self.processes[name].kill()
+        self.processes[name].wait(timeout=30)
+
+    def stop(self) -> None:
+        for process in reversed(list(self.processes.values())):
+            stop_process(process)
 
 
 def answers_http(url: str, ca_bundle: Optional[str] = None) -> bool:
@@ -106,4 +157,4 @@ def stop_process(process, timeout: float = 30) -> None:
             process.wait(timeout=timeout)
 
 
-__all__ = ["ServerInfo", "answers_http", "stop_process", "wait_until"]
+__all__ = ["Daemons", "ServerInfo", "answers_http", "stop_process", "wait_until"]

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 from support.local_s3 import free_port
+from support.server_info import Daemons
 
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch")
 NODE = "s3pynode"
@@ -32,8 +32,8 @@ StateSaveLocation={dir}/state
 SlurmdSpoolDir={dir}/spool
 SlurmctldPidFile={dir}/slurmctld.pid
 SlurmdPidFile={dir}/slurmd.pid
-SlurmctldLogFile={dir}/slurmctld.log
-SlurmdLogFile={dir}/slurmd.log
+SlurmctldLogFile={dir}/log/slurmctld.log
+SlurmdLogFile={dir}/log/slurmd.log
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
@@ -65,6 +65,7 @@ class SlurmCluster:
         self.dir = workdir
         (workdir / "state").mkdir(parents=True)
         (workdir / "spool").mkdir()
+        (workdir / "log").mkdir()
         self.conf = workdir / "slurm.conf"
         self.conf.write_text(CONFIG.format(
             ctld_port=free_port(), slurmd_port=free_port(), dir=workdir, node=NODE, cpus=cpus,
@@ -72,47 +73,32 @@ class SlurmCluster:
         key = workdir / "munge.key"
         key.write_bytes(os.urandom(1024))
         key.chmod(0o600)
-        self.processes: list[subprocess.Popen] = []
+        self.daemons = Daemons(workdir / "log", suffix=".out")
         self.env = {**os.environ, "SLURM_CONF": str(self.conf)}
         try:
             self._start("munged", "-F", "--force", f"--socket={workdir}/munge.sock",
                         f"--key-file={key}", f"--pid-file={workdir}/munged.pid",
                         f"--seed-file={workdir}/munged.seed",
-                        f"--log-file={workdir}/munged.log")
-            self._wait(lambda: (workdir / "munge.sock").exists(), "munged")
+                        f"--log-file={workdir}/log/munged.log")
+            self.daemons.wait_until(lambda: (workdir / "munge.sock").exists(), 60, "munged")
             self._start("slurmctld", "-D", "-i", "-f", str(self.conf))
             self._start("slurmd", "-D", "-N", NODE, "-f", str(self.conf))
-            self._wait(self._node_idle, "slurmd to register with slurmctld")
+            self.daemons.wait_until(self._node_idle, 60, "slurmd to register with slurmctld")
         except BaseException:
             self.stop()
             raise
 
     def _start(self, program: str, *args: str) -> None:
-        log = open(self.dir / f"{program}.out", "wb")
-        with log:
-            self.processes.append(subprocess.Popen(
-                [shutil.which(program) or f"/usr/sbin/{program}", *args], env=self.env,
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT))
+        self.daemons.start(program, shutil.which(program) or f"/usr/sbin/{program}", *args,
+                           env=self.env)
 
     def _node_idle(self) -> bool:
         shown = subprocess.run(["sinfo", "-h", "-n", NODE, "-o", "%t"], env=self.env,
                                capture_output=True, text=True)
         return shown.stdout.strip() == "idle"
 
-    def _wait(self, ready, what: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not ready():
-            for proc in self.processes:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{proc.args[0]} exited ({proc.returncode}): "
-                                       + self.logs())
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"waited {timeout} s for {what}: " + self.logs())
-            time.sleep(0.1)
-
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-2000:]}"
-                         for p in sorted(self.dir.glob("*.out")) + sorted(self.dir.glob("*.log")))
+        return self.daemons.log_tails()
 
     def sbatch(self, *args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
         """``sbatch ARGS`` with ``env`` (the job's environment, exported to it) and this
@@ -122,12 +108,4 @@ class SlurmCluster:
 
     def stop(self) -> None:
         """Stop the daemons (slurmd, slurmctld, munged: the reverse of their start) by PID."""
-        for proc in reversed(self.processes):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-        self.processes.clear()
+        self.daemons.stop()

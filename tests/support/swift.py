@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Optional
 
 from support.local_s3 import free_port
-from support.server_info import ServerInfo, answers_http, stop_process, wait_until
+from support.server_info import Daemons, ServerInfo, answers_http
 from support.tls import TLSFiles
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,8 +163,8 @@ class Swift:
             raise RuntimeError("OpenStack Swift is missing: run `make servers`")
         self.nodes = nodes
         self.dir = _data_dir()
-        self.processes: dict[str, subprocess.Popen] = {}
-        self._logs: list = []
+        (self.dir / "log").mkdir()
+        self.daemons = Daemons(self.dir / "log")
         self.https: Optional[ServerInfo] = None
         try:
             self._start(tls)
@@ -174,7 +174,7 @@ class Swift:
 
     @property
     def pids(self) -> dict[str, int]:
-        return {name: process.pid for name, process in self.processes.items()}
+        return self.daemons.pids
 
     def _info(self, scheme: str, port: int, ca: Optional[str]) -> ServerInfo:
         endpoint = f"{scheme}://127.0.0.1:{port}"
@@ -184,8 +184,7 @@ class Swift:
                           acls_enforced=False, public_base=f"{endpoint}/v1/{ACCOUNT}")
 
     def _start(self, tls: Optional[TLSFiles]) -> None:
-        for sub in ("log", "cache"):
-            (self.dir / sub).mkdir()
+        (self.dir / "cache").mkdir()
         self.ports: dict[str, int] = {}
         user = subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
         rings: dict[str, dict] = {kind: {"replicas": min(self.nodes, 3) if kind == "object"
@@ -200,7 +199,7 @@ class Swift:
                 rings[kind]["devices"].append({"zone": node, "port": port, "device": f"d{node}"})
         self._build_rings(rings)
         memcached = free_port()
-        self._daemon("memcached", "memcached", "-l", "127.0.0.1", "-p", str(memcached),
+        self.daemons.start("memcached", "memcached", "-l", "127.0.0.1", "-p", str(memcached),
                      "-U", "0", "-u", user, "-m", "64")
         for node in range(1, self.nodes + 1):
             for kind in self._kinds(node):
@@ -208,9 +207,10 @@ class Swift:
         self.http = self._proxy("http", user, memcached, None)
         if tls:
             self.https = self._proxy("https", user, memcached, tls)
-        for name in self.processes:
+        for name in self.daemons.processes:
             if name != "memcached":
-                wait_until(lambda name=name: self._healthy(name), 60, f"swift {name}")
+                self.daemons.wait_until(lambda name=name: self._healthy(name), 60,
+                                        f"swift {name}")
         self._make_account()
 
     @staticmethod
@@ -228,14 +228,8 @@ class Swift:
         if result.returncode != 0:
             raise RuntimeError(f"building the swift rings failed: {result.stderr[-2000:]}")
 
-    def _daemon(self, name: str, *args: str) -> None:
-        log = (self.dir / "log" / f"{name}.log").open("ab")
-        self._logs.append(log)
-        self.processes[name] = subprocess.Popen(list(args), stdout=log, stderr=subprocess.STDOUT,
-                                                stdin=subprocess.DEVNULL)
-
     def _server(self, kind: str, node: int) -> None:
-        self._daemon(f"{kind}-{node}", f"swift-{kind}-server",
+        self.daemons.start(f"{kind}-{node}", f"swift-{kind}-server",
                      str(self.dir / f"{kind}-{node}.conf"), "-v")
 
     def _proxy(self, scheme: str, user: str, memcached: int, tls: Optional[TLSFiles]
@@ -246,14 +240,10 @@ class Swift:
             port=port, user=user, dir=self.dir, memcached=memcached,
             tls=f"cert_file = {tls.cert}\nkey_file = {tls.key}" if tls else ""))
         self.ports[f"proxy-{scheme}"] = port
-        self._daemon(f"proxy-{scheme}", "swift-proxy-server", str(conf), "-v")
+        self.daemons.start(f"proxy-{scheme}", "swift-proxy-server", str(conf), "-v")
         return self._info(scheme, port, str(tls.ca) if tls else None)
 
     def _healthy(self, name: str) -> bool:
-        process = self.processes[name]
-        if process.poll() is not None:
-            raise RuntimeError(f"swift {name} exited ({process.returncode}): "
-                               + (self.dir / "log" / f"{name}.log").read_text()[-2000:])
         if name == "proxy-https":
             return answers_http(f"{self.https.endpoint}/healthcheck", self.https.ca_bundle)
         return answers_http(f"http://127.0.0.1:{self.ports[name]}/healthcheck")
@@ -272,22 +262,18 @@ class Swift:
 
     def stop_object_server(self, node: int) -> None:
         """Kill one node's object server (SIGKILL: a crashed daemon) and wait for its end."""
-        process = self.processes[f"object-{node}"]
-        process.kill()
-        process.wait(timeout=30)
+        self.daemons.kill(f"object-{node}")
 
     def start_object_server(self, node: int) -> None:
         """Start that object server again on its port and wait until it answers."""
         self._server("object", node)
-        wait_until(lambda: self._healthy(f"object-{node}"), 60, f"swift object server {node}")
+        self.daemons.wait_until(lambda: self._healthy(f"object-{node}"), 60,
+                                f"swift object server {node}")
 
     def stop(self) -> None:
-        """Stop the proxies, the storage servers and memcached (by PID), remove the data."""
-        for name in sorted(self.processes, key=lambda name: (not name.startswith("proxy"),
-                                                             name == "memcached")):
-            stop_process(self.processes[name])
-        for log in self._logs:
-            log.close()
+        """Stop the proxies, the storage servers and memcached (by PID, the reverse of their
+        start), remove the data."""
+        self.daemons.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
