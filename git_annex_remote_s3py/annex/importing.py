@@ -155,9 +155,12 @@ class Importer:
 
     def recorded_key(self, annex: AnnexState, relative: str, size: int, cid: str) -> str:
         """``key``, recorded in the key's state with the identifier it was made from, so that
-        a later get reads that version."""
+        a later get reads that version; not where the key tells the identifier itself (an
+        unversioned object's MD5 ETag: ``implied_cid``), which spares two protocol round
+        trips and one git-annex branch file per object."""
         made = self.key(relative, size, cid)
-        annex.setstate(made, with_cid(annex.getstate(made), relative, cid))
+        if cid != implied_cid(made):
+            annex.setstate(made, with_cid(annex.getstate(made), relative, cid))
         return made
 
     def retrieval(self, annex: AnnexState, relative: str,
@@ -167,13 +170,13 @@ class Importer:
         the state of the key that name tells."""
         key, cid = tmp_file_names(local_file)
         if cid is None and key is not None:
-            cid = recorded_cids(annex.getstate(key)).get(relative)
+            cid = imported_cid(annex, key, relative)
         return retrieval(cid)
 
     def unchanged_version(self, annex: AnnexState, key: str, relative: str) -> str | None:
         """The version that holds ``key`` as imported from ``relative`` (None: the current
         object); ``ImportChanged`` where the object no longer holds that content."""
-        cid = recorded_cids(annex.getstate(key)).get(relative)
+        cid = imported_cid(annex, key, relative)
         self.check_unchanged(relative, cid)
         return parse_content_identifier(cid)[1] if cid else None
 
@@ -191,6 +194,19 @@ def retrieval(cid: str | None) -> tuple[str | None, str | None]:
         return None, None
     etag, version_id = parse_content_identifier(cid)
     return (version_id, None) if version_id else (None, etag)
+
+
+def implied_cid(key: str) -> str | None:
+    """The identifier an MD5 key carries: an object whose ETag is that MD5, current version
+    (what IMPORTKEY made the key from, on an unversioned bucket)."""
+    found = naming.key_digest(key)
+    return found[1] if found and found[0] == "MD5" else None
+
+
+def imported_cid(annex: AnnexState, key: str, relative: str) -> str | None:
+    """The identifier ``key`` was imported from at ``relative``: the one recorded in its state,
+    else the one the key implies (None: neither)."""
+    return recorded_cids(annex.getstate(key)).get(relative) or implied_cid(key)
 
 
 def recorded_cids(state: str) -> dict[str, str]:

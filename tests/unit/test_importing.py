@@ -68,6 +68,14 @@ def test_recorded_cids_merge_and_survive_garbage():
     assert importing.recorded_cids("not json") == {}
 
 
+def test_only_an_md5_key_implies_its_identifier():
+    md5 = "0cc175b9c0f1b6a831c399e269772661"
+    assert importing.implied_cid(f"MD5E-s1--{md5}.txt") == md5
+    assert importing.implied_cid(f"MD5-s1--{md5}") == md5
+    assert importing.implied_cid(f"SHA256E-s1--{'a' * 64}.txt") is None
+    assert importing.implied_cid("URL--s3&c%%b%k") is None
+
+
 def test_full_object_sha256_only_for_whole_objects():
     digest = hashlib.sha256(b"x").digest()
     text = base64.b64encode(digest).decode()
