@@ -54,7 +54,7 @@ import queue
 import threading
 import traceback
 from collections import deque
-from typing import Any, Callable, Iterator, TextIO
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol, TextIO, TypeVar, cast
 
 import annexremote
 from annexremote import AnnexError, ProtocolError, UnexpectedMessage, UnsupportedRequest
@@ -69,6 +69,11 @@ ORPHAN_LINES = 10_000  # DEBUG lines of threads serving no job kept for the next
 # 10.20230126 and 10.20261026 refuse a remote that names one they did not announce).
 # CHECKPRESENT-URL is left out on purpose: git-annex would turn a 403 into "absent".
 WANTED_EXTENSIONS = ("INFO", "UNAVAILABLERESPONSE", "TRANSFER-RETRIEVE-URL", "IMPORTKEY")
+Result = TypeVar("Result")
+if TYPE_CHECKING:
+    from typing import ParamSpec  # Python 3.10: the type checker's only
+
+    Params = ParamSpec("Params")
 
 
 def negotiate(announced: list[str], offer_async: bool) -> list[str]:
@@ -81,6 +86,13 @@ def strip_newline(line: str) -> str:
     """Remove only the final ``\n``: names may start or end with spaces, or with ``\r``
     (git-annex ends its lines with ``\n`` alone, on every platform)."""
     return line[:-1] if line.endswith("\n") else line
+
+
+class RequestMethod(Protocol):
+    """A ``do_*`` method of the protocol: the request's parameters in, the reply line (or
+    lines, streamed) out."""
+
+    def __call__(self, *params: str) -> str | Iterator[str] | None: ...
 
 
 class RemoteBug(Exception):
@@ -96,22 +108,23 @@ class GuardedRemote:
     annexremote's own (RemoteError, UnsupportedRequest, ...) arrives as ``RemoteBug``, so a
     TypeError or ValueError in a method is never mistaken for a malformed request."""
 
-    def __init__(self, remote: Any) -> None:
+    def __init__(self, remote: annexremote.SpecialRemote) -> None:
         self._remote = remote
 
-    def __getattr__(self, name: str) -> Any:
-        value = _guarded(getattr, self._remote, name)
+    def __getattr__(self, name: str) -> object:
+        value: object = _guarded(getattr, self._remote, name)
         if not callable(value):
             return value
 
         @functools.wraps(value)
-        def call(*args: Any, **kwargs: Any) -> Any:
+        def call(*args: object, **kwargs: object) -> object:
             return _guarded(value, *args, **kwargs)
 
         return call
 
 
-def _guarded(function: Callable, *args: Any, **kwargs: Any) -> Any:
+def _guarded(function: Callable[Params, Result], *args: Params.args,
+             **kwargs: Params.kwargs) -> Result:
     try:
         return function(*args, **kwargs)
     except AnnexError:
@@ -141,10 +154,10 @@ class ExactProtocol(annexremote.Protocol):
             self.exporting = False
         return reply
 
-    def lookupMethod(self, command: str) -> Callable[..., str] | None:
+    def lookupMethod(self, command: str) -> RequestMethod | None:
         if not command.isupper():  # annexremote would accept lower-case commands
             return None
-        return super().lookupMethod(command)
+        return cast("RequestMethod | None", super().lookupMethod(command))  # untyped there
 
     def do_EXTENSIONS(self, param: str = "") -> str:
         self.extensions = param.split(" ")
@@ -166,7 +179,7 @@ class ExactProtocol(annexremote.Protocol):
             if reason:
                 self.remote.debug(f"unavailable: {reason}")
                 return "AVAILABILITY UNAVAILABLE"
-        return super().do_GETAVAILABILITY()
+        return cast(str, super().do_GETAVAILABILITY())  # annexremote is untyped
 
     def _retrieve_url_reply(self, param: str, remote_file: str | None) -> str | None:
         """``TRANSFER-RETRIEVE-URL Key Url`` when negotiated and the remote names a URL that
@@ -180,7 +193,7 @@ class ExactProtocol(annexremote.Protocol):
         return f"TRANSFER-RETRIEVE-URL {key} {url}" if url else None
 
     def do_TRANSFER(self, param: str) -> str:
-        return self._retrieve_url_reply(param, None) or super().do_TRANSFER(param)
+        return self._retrieve_url_reply(param, None) or cast(str, super().do_TRANSFER(param))
 
     def do_TRANSFEREXPORT(self, param: str) -> str:
         if not self.exporting:
@@ -188,17 +201,17 @@ class ExactProtocol(annexremote.Protocol):
             key = rest.split(" ", 1)[0]
             return f"TRANSFER-FAILURE {method} {key} {NO_EXPORT_NAME}"
         return (self._retrieve_url_reply(param, str(self.exporting))
-                or super().do_TRANSFEREXPORT(param))
+                or cast(str, super().do_TRANSFEREXPORT(param)))
 
     def do_CHECKPRESENTEXPORT(self, key: str) -> str:
         if not self.exporting:
             return f"CHECKPRESENT-UNKNOWN {key} {NO_EXPORT_NAME}"
-        return super().do_CHECKPRESENTEXPORT(key)
+        return cast(str, super().do_CHECKPRESENTEXPORT(key))
 
     def do_REMOVEEXPORT(self, key: str) -> str:
         if not self.exporting:
             return f"REMOVE-FAILURE {key} {NO_EXPORT_NAME}"
-        return super().do_REMOVEEXPORT(key)
+        return cast(str, super().do_REMOVEEXPORT(key))
 
     def do_RENAMEEXPORT(self, param: str) -> str:
         key, sep, new_name = param.partition(" ")
@@ -497,7 +510,7 @@ def run(stdin: TextIO, stdout: TextIO, make_remote: RemoteFactory,
 def _serve_async(stdin: TextIO, sink: LineSink, make_remote: RemoteFactory,
                  extensions: list[str], first: str, jobs: Jobs) -> None:
     """One thread per job; the reader routes ``J n ...`` lines to the job's inbox."""
-    inboxes: dict[str, queue.Queue] = {}
+    inboxes: dict[str, queue.Queue[str]] = {}
     threads: list[threading.Thread] = []
     failed = threading.Event()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
 import annexremote
 from annexremote import ExportRemote, RemoteError
@@ -33,16 +33,21 @@ from git_annex_remote_s3py.progress import Throttled
 from git_annex_remote_s3py.store.base import ObjectInfo, Store
 
 if TYPE_CHECKING:
+    from typing import Concatenate, ParamSpec  # Python 3.10: the type checker's only
+
     from git_annex_remote_s3py.annex import importing
+
+    Params = ParamSpec("Params")
 
 Returned = TypeVar("Returned")
 
 
-def annex_errors(method: Callable[..., Returned]) -> Callable[..., Returned]:
+def annex_errors(method: Callable[Concatenate[S3Remote, Params], Returned]
+                 ) -> Callable[Concatenate[S3Remote, Params], Returned]:
     """Turn our expected errors into annexremote's RemoteError with a one-line message."""
 
     @functools.wraps(method)
-    def wrapper(self: S3Remote, *args: Any, **kwargs: Any) -> Returned:
+    def wrapper(self: S3Remote, *args: Params.args, **kwargs: Params.kwargs) -> Returned:
         with remote_errors(self):
             return method(self, *args, **kwargs)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import Any, BinaryIO, Callable, Iterable, Protocol, TypeVar
+from typing import BinaryIO, Callable, Iterable, Protocol, TypeVar
 
 from git_annex_remote_s3py.errors import EndpointUnavailable, LocalFileError
 
@@ -19,6 +19,15 @@ class Digest(Protocol):
 
 
 Fed = TypeVar("Fed", bound=Digest)
+
+
+class UploadBody(Protocol):
+    """What an upload's bytes are read from: the file, or ``ProgressReader`` around it
+    (sent again from where it began when a kept connection turns out closed)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+    def seek(self, offset: int, whence: int = os.SEEK_SET, /) -> int: ...
+    def tell(self) -> int: ...
 
 
 def write_blocks(path: str, offset: int, blocks: Iterable[bytes], report: Callable[[int], None],
@@ -91,5 +100,11 @@ class ProgressReader:
             self._report(position)
         return data
 
-    def __getattr__(self, name: str) -> Any:  # seek, tell, fileno... as the real file
+    def seek(self, offset: int, whence: int = os.SEEK_SET, /) -> int:
+        return self._handle.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._handle.tell()
+
+    def __getattr__(self, name: str) -> object:  # fileno... as the real file
         return getattr(self._handle, name)

@@ -59,7 +59,9 @@ def tls_context() -> ssl.SSLContext | None:
 def _open(request: urllib.request.Request, what: str) -> http.client.HTTPResponse:
     try:
         context = tls_context() if request.full_url.lower().startswith("https:") else None
-        return urllib.request.urlopen(request, timeout=TIMEOUT, context=context)
+        response: http.client.HTTPResponse = urllib.request.urlopen(  # for http(s) URLs
+            request, timeout=TIMEOUT, context=context)
+        return response
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             raise ObjectNotFound(f"{what}: 404 at the public URL") from exc

@@ -23,7 +23,7 @@ from git_annex_remote_s3py.errors import (
 )
 
 
-def error_parts(exc: BaseException | None) -> tuple[str, int, dict]:
+def error_parts(exc: BaseException | None) -> tuple[str, int, dict[str, str]]:
     """(S3 error code, HTTP status, response headers) of a botocore ClientError."""
     response = getattr(exc, "response", None) or {}
     code = str(response.get("Error", {}).get("Code", ""))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from git_annex_remote_s3py.errors import StorageError
 from git_annex_remote_s3py.store.base import Upload
@@ -59,16 +59,15 @@ class InFlightUploads:
     def watch(self, client: S3Client) -> None:
         """Follow ``client``'s multipart uploads from now on (registering again is a no-op)."""
         events = client.meta.events
-        handlers: dict[str, Callable[..., None]] = {
-            "before-call.s3.CreateMultipartUpload": self._creating_one,
-            "after-call.s3.CreateMultipartUpload": self._created,
-            "after-call-error.s3.CreateMultipartUpload": self._create_failed,
-            "before-parameter-build.s3.CompleteMultipartUpload": self._note_upload_id,
-            "before-parameter-build.s3.AbortMultipartUpload": self._note_upload_id,
-            "after-call.s3.CompleteMultipartUpload": self._ended,
-            "after-call.s3.AbortMultipartUpload": self._ended,
-        }
-        for event, handler in handlers.items():
+        for event, handler in (
+            ("before-call.s3.CreateMultipartUpload", self._creating_one),
+            ("after-call.s3.CreateMultipartUpload", self._created),
+            ("after-call-error.s3.CreateMultipartUpload", self._create_failed),
+            ("before-parameter-build.s3.CompleteMultipartUpload", self._note_upload_id),
+            ("before-parameter-build.s3.AbortMultipartUpload", self._note_upload_id),
+            ("after-call.s3.CompleteMultipartUpload", self._ended),
+            ("after-call.s3.AbortMultipartUpload", self._ended),
+        ):
             events.register(event, handler, unique_id=f"{self.EVENT_ID}-{event}")
 
     def open_uploads(self) -> list[tuple[str, str, str]]:

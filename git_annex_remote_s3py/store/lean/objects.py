@@ -9,7 +9,7 @@ import hashlib
 import logging
 import os
 import threading
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from git_annex_remote_s3py.errors import (
     EndpointUnavailable,
@@ -17,7 +17,7 @@ from git_annex_remote_s3py.errors import (
     ObjectNotFound,
 )
 from git_annex_remote_s3py.store import integrity
-from git_annex_remote_s3py.store.base import Described, ObjectInfo, Report
+from git_annex_remote_s3py.store.base import Described, ObjectInfo, Report, UploadArgs
 from git_annex_remote_s3py.store.lean import sigv4
 from git_annex_remote_s3py.store.lean.transport import LeanS3, LeanUnavailable, body_blocks
 from git_annex_remote_s3py.store.lean.wire import (
@@ -37,7 +37,13 @@ from git_annex_remote_s3py.store.localfile import (
     write_blocks,
 )
 
+if TYPE_CHECKING:
+    from http.client import HTTPMessage
+
+    from git_annex_remote_s3py.store.localfile import UploadBody
+
 LOG = logging.getLogger(__name__)
+Parsed = TypeVar("Parsed")
 LEAN_SMALL_BYTES = 8 * 1024**2  # uploads up to this size are read whole, sent with Content-MD5
 Page = tuple[list[tuple[str, int, str]], "str | None"]
 
@@ -56,9 +62,12 @@ class LeanObjects:
         self.checksums_confirmed: bool | None = None
         self._bucket_check = threading.Lock()  # ASYNC jobs that meet 404s at once: one HEAD
 
-    def _call(self, method: str, name: str | None, **kwargs: Any) -> tuple[int, Any, bytes]:
+    def _call(self, method: str, name: str | None, *, query: dict[str, str] | None = None,
+              headers: dict[str, str] | None = None, body: bytes | UploadBody | None = None,
+              payload_hash: str = sigv4.EMPTY_SHA256) -> tuple[int, HTTPMessage, bytes]:
         """(status, headers, body) of one exchange; the body is read whole (small)."""
-        with self.transport.exchange(method, name, **kwargs) as response:
+        with self.transport.exchange(method, name, query=query, headers=headers, body=body,
+                                     payload_hash=payload_hash) as response:
             return response.status, response.headers, response.read()
 
     def head(self, name: str, version_id: str | None) -> ObjectInfo | None:
@@ -78,7 +87,8 @@ class LeanObjects:
             return None
         return Described.of_headers({key.lower(): value for key, value in answer.items()})
 
-    def _head(self, name: str, version_id: str | None, asked: dict[str, str]) -> Any:
+    def _head(self, name: str, version_id: str | None,
+              asked: dict[str, str]) -> HTTPMessage | None:
         """The answer headers of a clean HEAD (200, an ETag, a Content-Length); None, handed
         over, otherwise; ``ObjectNotFound`` on a 404 in a bucket that exists."""
         query = {"versionId": version_id} if version_id else None
@@ -98,8 +108,8 @@ class LeanObjects:
         """The bucket's versioning state: "Enabled", "Suspended" or "" (never enabled)."""
         return self._bucket_answer({"versioning": ""}, versioning_status, "GET ?versioning")
 
-    def _bucket_answer(self, query: dict[str, str], parse: Callable[[bytes], Any],
-                       what: str) -> Any:
+    def _bucket_answer(self, query: dict[str, str], parse: Callable[[bytes], Parsed | None],
+                       what: str) -> Parsed | None:
         """A GET of the bucket itself (a listing page, a subresource) as ``parse`` reads its
         body; None, handed over, unless the answer is a 200 that ``parse`` takes."""
         try:
@@ -160,7 +170,7 @@ class LeanObjects:
             return self._hand_over(f"GET {name}: the bytes fail the object's checksum")
         return written
 
-    def put(self, name: str, path: str, size: int, args: dict, report: Report,
+    def put(self, name: str, path: str, size: int, args: UploadArgs, report: Report,
             sha256: str | None = None) -> integrity.Stored | None:
         """One PUT, its payload unsigned (as botocore's uploads here) but checked by the
         server before it stores, through a signed header: Content-MD5 for a small file (or
@@ -181,10 +191,11 @@ class LeanObjects:
                 headers["x-amz-checksum-sha256"] = integrity.sha256_base64(sha256)
                 headers["x-amz-sdk-checksum-algorithm"] = "SHA256"
             if size <= LEAN_SMALL_BYTES:
-                body: Any = handle.read()
-                if len(body) != size:
+                whole = handle.read()
+                if len(whole) != size:
                     return None  # the file changed under us: botocore's path will say so
-                md5 = hashlib.md5(body)
+                md5 = hashlib.md5(whole)
+                body: bytes | UploadBody = whole
             elif sending_sha256:
                 pass
             elif self.flexible_checksums and self.checksums_confirmed is not False:

@@ -22,11 +22,15 @@ import socket
 import ssl
 import threading
 from datetime import datetime, timezone
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 from urllib.parse import quote, urlsplit
 
 from git_annex_remote_s3py.store.lean import sigv4
 from git_annex_remote_s3py.urls import SAFE
+
+if TYPE_CHECKING:
+    from git_annex_remote_s3py.store.integrity import Headers
+    from git_annex_remote_s3py.store.localfile import UploadBody
 
 LOG = logging.getLogger(__name__)
 SEND_BLOCK = 1024 * 1024  # http.client's 8 KiB default costs a system call per 8 KiB
@@ -60,7 +64,7 @@ class LeanS3:
         self._local = threading.local()
         self._tls_context: ssl.SSLContext | None = None
         self._tls_lock = threading.Lock()
-        self.answered: Callable[[Any], None] = lambda headers: None  # each answer's headers
+        self.answered: Callable[[Headers], None] = lambda headers: None  # sees every answer
 
     # -- connections: one per thread, kept alive ---------------------------------------------
     def _tls(self) -> ssl.SSLContext:
@@ -108,7 +112,7 @@ class LeanS3:
     # -- one exchange --------------------------------------------------------------------------
     @contextlib.contextmanager
     def exchange(self, method: str, name: str | None, *, query: dict[str, str] | None = None,
-                 headers: dict[str, str] | None = None, body: bytes | BinaryIO | None = None,
+                 headers: dict[str, str] | None = None, body: bytes | UploadBody | None = None,
                  payload_hash: str = sigv4.EMPTY_SHA256) -> Iterator[http.client.HTTPResponse]:
         """Send one signed request and yield its response (headers read, body not).
 
@@ -143,7 +147,7 @@ class LeanS3:
             self._drop()  # body left unread, or the server closes: no reuse
 
     def _send(self, method: str, target: str, headers: dict[str, str],
-              body: bytes | BinaryIO | None) -> http.client.HTTPResponse:
+              body: bytes | UploadBody | None) -> http.client.HTTPResponse:
         reused = getattr(self._local, "connection", None) is not None
         stream = None if body is None or isinstance(body, bytes) else body
         start = stream.tell() if stream is not None else None
@@ -153,7 +157,7 @@ class LeanS3:
                     stream.seek(start)  # the whole body again, not what the dead socket left
                 if getattr(self._local, "connection", None) is None:
                     self._local.connection = self._new_connection()
-                connection = self._local.connection
+                connection: http.client.HTTPConnection = self._local.connection
                 connection.request(method, target, body=body, headers=headers)
                 ack_at_once(connection.sock)
                 return connection.getresponse()

@@ -6,7 +6,13 @@ from __future__ import annotations
 import base64
 import re
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
+    from git_annex_remote_s3py.store.base import UploadArgs
+    from git_annex_remote_s3py.store.integrity import Headers
 
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP token (RFC 9110)
 LEAN_UPLOAD_HEADERS = {"ACL": "x-amz-acl", "StorageClass": "x-amz-storage-class",
@@ -14,13 +20,13 @@ LEAN_UPLOAD_HEADERS = {"ACL": "x-amz-acl", "StorageClass": "x-amz-storage-class"
                        "SSEKMSKeyId": "x-amz-server-side-encryption-aws-kms-key-id"}
 
 
-def upload_headers(args: dict) -> dict[str, str] | None:
+def upload_headers(args: UploadArgs) -> dict[str, str] | None:
     """Headers for botocore-style upload arguments, or None if one has no plain mapping."""
     headers: dict[str, str] = {}
     for arg, value in args.items():
-        if arg == "Metadata":
+        if arg == "Metadata" and isinstance(value, dict):
             headers.update({f"x-amz-meta-{k}": v for k, v in value.items()})
-        elif arg in LEAN_UPLOAD_HEADERS:
+        elif arg in LEAN_UPLOAD_HEADERS and isinstance(value, str):
             headers[LEAN_UPLOAD_HEADERS[arg]] = value
         else:
             return None
@@ -30,7 +36,7 @@ def upload_headers(args: dict) -> dict[str, str] | None:
     return headers
 
 
-def xml_root(body: bytes, names: tuple[str, ...]) -> tuple[Any, str]:
+def xml_root(body: bytes, names: tuple[str, ...]) -> tuple[Element | None, str]:
     """(root element, its ``{namespace}`` prefix) of an XML answer whose root is one of
     ``names``; (None, "") for any other body."""
     from xml.etree import ElementTree
@@ -107,7 +113,7 @@ class Crc32:
         return cls(int.from_bytes(raw, "big")) if len(raw) == 4 else None
 
 
-def full_object_crc32(headers: Any) -> Crc32 | None:
+def full_object_crc32(headers: Headers) -> Crc32 | None:
     """The object's CRC32 from a GET with ``x-amz-checksum-mode: ENABLED`` if it is one of
     the whole object (a multipart upload's composite one, ``...-N``, is not)."""
     value = headers.get("x-amz-checksum-crc32")
