@@ -8,6 +8,7 @@ imported only here, when a plot is drawn. From a saved run's output:
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -86,16 +87,38 @@ def plot_floor(cells: dict[str, dict[str, float]], path: Path, title: str) -> st
     return f"plot: {path}"
 
 
+ROW_LINE = re.compile(r"\s*scale\s+(?P<files>\d+) (?P<operation>.{19}) (?P<who>.+?)\s+"
+                      r"(?P<seconds>[\d.]+) s\s+[\d.]+ ms/file\s+requests/file \S+"
+                      r"(?: \((?P<methods>[^)]*)\))?(?:\s+peak=(?P<peak>\d+) MiB)?")
+
+
 def points_from_output(text: str) -> list[ScalePoint]:
     """The scale table a bench run printed (``| files | operation | contender | seconds |``)
-    back into points, so that a run's PNG can be drawn from its saved output."""
+    back into points, so that a run's PNG can be drawn from its saved output; without a
+    table (a run stopped early) its per-row lines (``  scale N operation contender ...``)."""
     points = []
     for line in text.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if len(cells) == 7 and cells[0].isdigit() and cells[1] in OPERATIONS:
             points.append(ScalePoint(int(cells[0]), cells[1], cells[2], float(cells[3]),
                                      Counter(), float(cells[6] or 0)))
-    return points
+    return points or [point for line in text.splitlines()
+                      if (point := point_of_row(line)) is not None]
+
+
+def point_of_row(line: str) -> ScalePoint | None:
+    """One per-row line as bench_scale.ScaleRun.measure prints it, or None."""
+    found = ROW_LINE.match(line)
+    if not found or found["operation"].strip() not in OPERATIONS:
+        return None
+    files = int(found["files"])
+    requests: Counter = Counter()
+    for part in (found["methods"] or "").split(", "):
+        if part:
+            method, per_file = part.split(" ")
+            requests[method] = round(float(per_file) * files)
+    return ScalePoint(files, found["operation"].strip(), found["who"], float(found["seconds"]),
+                      requests, float(found["peak"] or 0))
 
 
 def main(argv: list[str]) -> int:

@@ -7,6 +7,7 @@ between git-annex and the server. Both remotes reach the server through it.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,7 +117,8 @@ class ScaleRun:
         print(f"  scale {files:>6} {operation:<19} {who:<16} {measured.seconds:8.2f} s "
               f"{point.ms_per_file:6.1f} ms/file  requests/file {point.requests_per_file()}"
               + (f"  peak={point.peak_mib:.0f} MiB" if point.peak_mib else "")
-              + (f"  {broken} requests failed (5xx or broken)" if broken else ""), flush=True)
+              + (f"  {broken} requests failed (5xx or broken)" if broken else "")
+              + f"  load {os.getloadavg()[0]:.1f}", flush=True)
 
     def expect_objects(self, bucket: str, expected: int, when: str) -> None:
         found = count_objects(self.s3, bucket)

@@ -47,6 +47,7 @@ class ImportPoint:
     methods: Counter
     peak_mib: float  # the s3py remote's peak RSS (0 for the built-in)
     annex_peak_mib: float  # git-annex's own peak RSS
+    branch_files: int  # files in the git-annex branch after the import
     load: str  # the load average (1, 5, 15 min) after the import
 
     @property
@@ -74,9 +75,11 @@ def timed_import(objects: int, task: str, path: Path, env: dict[str, str], proxy
     got = sum(1 for request in seen
               if request.method == "GET" and request.path.startswith(f"/{BUCKET}/{PREFIX}")
               and "list-type" not in request.path)
+    branch = run(["git", "ls-tree", "-r", "--name-only", "git-annex"], path, env).stdout
     return ImportPoint(objects, task, measured.seconds, got,
                        Counter(request.method for request in seen), measured.peak_mib,
-                       measured.annex_peak_mib, " ".join(map("{:.1f}".format, os.getloadavg())))
+                       measured.annex_peak_mib, branch.count("\n"),
+                       " ".join(map("{:.1f}".format, os.getloadavg())))
 
 
 def one_size(objects: int, args: argparse.Namespace) -> list[ImportPoint]:
@@ -115,7 +118,7 @@ def one_size(objects: int, args: argparse.Namespace) -> list[ImportPoint]:
 
 
 HEADER = ("| objects | task | seconds | ms/object | requests | GETs of objects | bytes downloaded "
-          "| s3py peak MiB | git-annex peak MiB | load average |")
+          "| s3py peak MiB | git-annex peak MiB | git-annex branch files | load average |")
 
 
 def row(point: ImportPoint, size: int) -> str:
@@ -123,7 +126,7 @@ def row(point: ImportPoint, size: int) -> str:
     return (f"| {point.objects} | {point.task} | {point.seconds:.1f} | "
             f"{point.ms_per_object:.2f} | {requests} | {point.got} | {point.got * size} | "
             f"{f'{point.peak_mib:.0f}' if point.peak_mib else ''} | "
-            f"{point.annex_peak_mib:.0f} | {point.load} |")
+            f"{point.annex_peak_mib:.0f} | {point.branch_files} | {point.load} |")
 
 
 def slope(points: list[ImportPoint]) -> list[str]:
