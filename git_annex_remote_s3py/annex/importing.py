@@ -156,8 +156,8 @@ class Importer:
     def recorded_key(self, annex: AnnexState, relative: str, size: int, cid: str) -> str:
         """``key``, recorded in the key's state with the identifier it was made from, so that
         a later get reads that version; not where the key tells the identifier itself (an
-        unversioned object's MD5 ETag: ``implied_cid``), which spares two protocol round
-        trips and one git-annex branch file per object."""
+        unversioned object's MD5 ETag: ``implied_cid``), which spares a GETSTATE round trip,
+        a SETSTATE and one git-annex branch file per object."""
         made = self.key(relative, size, cid)
         if cid != implied_cid(made):
             annex.setstate(made, with_cid(annex.getstate(made), relative, cid))

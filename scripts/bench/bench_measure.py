@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import resource
 import subprocess
 import threading
 import time
@@ -97,13 +98,14 @@ class Measured:
     git-annex's own peak memory)."""
 
     def __init__(self, seconds: float, procs: int = 0, peak_mib: float = 0.0,
-                 annex_peak_mib: float = 0.0) -> None:
+                 annex_peak_mib: float = 0.0, cpu_seconds: float = 0.0) -> None:
         self.seconds, self.procs, self.peak_mib = seconds, procs, peak_mib
         self.annex_peak_mib = annex_peak_mib
+        self.cpu_seconds = cpu_seconds  # user + system of the command and what it waited for
 
 
 def timed(args: list[str], cwd: Path, env: dict[str, str]) -> Measured:
-    start = time.perf_counter()
+    start, used = time.perf_counter(), children_cpu()
     process = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     watcher = RemoteWatcher(process.pid)
@@ -116,7 +118,14 @@ def timed(args: list[str], cwd: Path, env: dict[str, str]) -> Measured:
         raise SystemExit(f"{' '.join(args)} failed ({process.returncode}):\n{out[-2000:]}\n"
                          f"{err[-2000:]}")
     return Measured(seconds, len(watcher.peaks), watcher.peak_mib,
-                    watcher.annex_peak_kib / 1024)
+                    watcher.annex_peak_kib / 1024, children_cpu() - used)
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the child processes waited for so far (a load-proof
+    figure beside the wall time on a shared machine)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def annex_command(who: str, remote: str, *args: str) -> list[str]:

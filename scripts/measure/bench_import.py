@@ -49,6 +49,7 @@ class ImportPoint:
     annex_peak_mib: float  # git-annex's own peak RSS
     branch_files: int  # files in the git-annex branch after the import
     load: str  # the load average (1, 5, 15 min) after the import
+    cpu_seconds: float  # CPU of git-annex and the remote (not the server's)
 
     @property
     def ms_per_object(self) -> float:
@@ -79,7 +80,7 @@ def timed_import(objects: int, task: str, path: Path, env: dict[str, str], proxy
     return ImportPoint(objects, task, measured.seconds, got,
                        Counter(request.method for request in seen), measured.peak_mib,
                        measured.annex_peak_mib, branch.count("\n"),
-                       " ".join(map("{:.1f}".format, os.getloadavg())))
+                       " ".join(map("{:.1f}".format, os.getloadavg())), measured.cpu_seconds)
 
 
 def one_size(objects: int, args: argparse.Namespace) -> list[ImportPoint]:
@@ -117,14 +118,16 @@ def one_size(objects: int, args: argparse.Namespace) -> list[ImportPoint]:
     return points
 
 
-HEADER = ("| objects | task | seconds | ms/object | requests | GETs of objects | bytes downloaded "
-          "| s3py peak MiB | git-annex peak MiB | git-annex branch files | load average |")
+HEADER = ("| objects | task | seconds | ms/object | CPU ms/object | requests | GETs of objects "
+          "| bytes downloaded | s3py peak MiB | git-annex peak MiB | git-annex branch files "
+          "| load average |")
 
 
 def row(point: ImportPoint, size: int) -> str:
     requests = ", ".join(f"{m} {n}" for m, n in sorted(point.methods.items()))
     return (f"| {point.objects} | {point.task} | {point.seconds:.1f} | "
-            f"{point.ms_per_object:.2f} | {requests} | {point.got} | {point.got * size} | "
+            f"{point.ms_per_object:.2f} | {point.cpu_seconds * 1000 / point.objects:.2f} | "
+            f"{requests} | {point.got} | {point.got * size} | "
             f"{f'{point.peak_mib:.0f}' if point.peak_mib else ''} | "
             f"{point.annex_peak_mib:.0f} | {point.branch_files} | {point.load} |")
 

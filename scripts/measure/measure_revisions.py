@@ -12,7 +12,6 @@ remote's code differs.
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "scripts" / "bench"), str(ROOT / "tests")]
-from bench_measure import make_tree, timed  # noqa: E402
+from bench_measure import children_cpu, make_tree, timed  # noqa: E402
 from bench_servers import SHM  # noqa: E402
 from support.local_s3 import S3Server, isolated_env  # noqa: E402
 from support.repos import run  # noqa: E402
@@ -33,12 +32,6 @@ def extract(revision: str, into: Path) -> Path:
                              check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into
-
-
-def children_cpu() -> float:
-    """User + system seconds of every finished child (git-annex and the remotes it ran)."""
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
 
 
 def main() -> None:
