@@ -1,0 +1,121 @@
+"""CPU seconds beside wall seconds of the floor row's presence-bound commands (``fsck --fast
+-J1``, ``fsck --fast -J8``, ``copy --to -J4`` of N small files) for s3py, git-annex's built-in
+S3 remote and the two floors of scripts/bench/bench_floor.py, interleaved (rotated per round),
+on one repository and one moto server.
+
+CPU = user + system seconds of git-annex and of every process it ran (the remotes, git),
+read from the rusage of finished children; moto's own CPU is not in it. On a machine shared
+with other jobs the wall times stretch with the CPU a command needs, while its CPU seconds
+change little: the figure to compare where the load is high. Own cost = a contender's figure
+above its floor (s3py above the floor external remote, the built-in above the directory
+remote). ``--revision TREE`` adds s3py run from another copy of the package (a directory
+holding ``git_annex_remote_s3py``, put first on ``PYTHONPATH``; make it with
+``git archive REV git_annex_remote_s3py | tar -x -C TREE`` and ``python -m compileall TREE``:
+without byte code every start compiles the package again).
+
+    .venv/bin/python scripts/measure/measure_floor_cpu.py [--files 300] [--rounds 3]
+    S3PY_TEST_GIT_ANNEX_BIN=$PWD/.venv-annex-newest/annex-bin \\
+        .venv/bin/python scripts/measure/measure_floor_cpu.py --revision /tmp/before
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "scripts" / "bench"), str(ROOT / "tests")]
+from bench_floor import (  # noqa: E402
+    FLOOR_DIRECTORY,
+    FLOOR_EXTERNAL,
+    add_floor_remotes,
+    install_floor_remote,
+)
+from bench_measure import children_cpu, make_tree  # noqa: E402
+from bench_servers import SHM  # noqa: E402
+from support.local_s3 import S3Server, isolated_env  # noqa: E402
+from support.repos import run  # noqa: E402
+
+COMMANDS = {"fsck --fast -J1": ("fsck", "--from", "--fast", "-J1"),
+            "fsck --fast -J8": ("fsck", "--from", "--fast", "-J8"),
+            "copy -J4": ("copy", "--to", "-J4")}
+FLOOR_OF = {"s3py": "floor", "built-in": "floordir"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--revision", type=Path, action="append", default=[], metavar="TREE",
+                        help="also s3py from this copy of the package (repeatable)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="s3py-floor-cpu-",
+                                 dir=SHM if Path(SHM).is_dir() else None))
+    env = isolated_env(work / "home")
+    install_floor_remote(work / "bin")
+    env["PATH"] = f"{work / 'bin'}:{Path(sys.executable).parent}:{env['PATH']}"
+    server = S3Server(tmpdir=str(work))
+    try:
+        measure(args, work, env, server)
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace, work: Path, env: dict[str, str], server: S3Server) -> None:
+    repo = make_tree(work / "small", env, args.files, 1024, 20 * 1024, 1)
+    host, _, port = server.endpoint.split("://", 1)[1].partition(":")
+    server.client().create_bucket(Bucket="floor-cpu-b")
+    run(["git", "annex", "initremote", "built-in", "type=S3", "encryption=none",
+         "bucket=floor-cpu-b", f"host={host}", f"port={port}", "protocol=http",
+         "requeststyle=path", "signature=v4"], repo, env)
+    run(["git", "annex", "initremote", "s3py", "type=external", "externaltype=s3py",
+         "encryption=none", "bucket=floor-cpu-s", f"endpoint={server.endpoint}"], repo, env)
+    dirs = add_floor_remotes(repo, env, work / "stores")
+    floor_dirs = {"floor": dirs[FLOOR_EXTERNAL], "floordir": dirs[FLOOR_DIRECTORY]}
+    for remote in ("s3py", "built-in", "floor", "floordir"):
+        run(["git", "annex", "copy", "--to", remote, "-J4", "-q", "."], repo, env)
+    contenders = [(r, r, None) for r in ("s3py", "built-in", "floor", "floordir")]
+    contenders += [(f"s3py {tree}", "s3py", tree) for tree in args.revision]
+    results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for round_ in range(args.rounds):
+        order = contenders[round_ % len(contenders):] + contenders[:round_ % len(contenders)]
+        for command, (verb, direction, *options) in COMMANDS.items():
+            for label, remote, tree in order:
+                e = dict(env, PYTHONPATH=str(tree)) if tree else env
+                if verb == "copy":  # every key absent from the remote first
+                    if remote in floor_dirs:
+                        shutil.rmtree(floor_dirs[remote])
+                        floor_dirs[remote].mkdir()
+                    else:
+                        run(["git", "annex", "drop", "--from", remote, "--force", "-J4", "-q",
+                             "."], repo, e)
+                cpu, began = children_cpu(), time.monotonic()
+                subprocess.run(["git", "annex", verb, direction, remote, *options, "-q", "."],
+                               cwd=repo, env=e, check=True, stdout=subprocess.DEVNULL)
+                results.setdefault((command, label), []).append(
+                    (time.monotonic() - began, children_cpu() - cpu))
+    report(results, args.files)
+
+
+def report(results: dict[tuple[str, str], list[tuple[float, float]]], files: int) -> None:
+    median = {key: (statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs))
+              for key, runs in results.items()}
+    print(f"{files} small files, moto; medians; CPU = git-annex and every process it ran")
+    print("| command | contender | wall s | CPU s | own wall s | own CPU s |")
+    print("|---|---|---|---|---|---|")
+    for (command, label), (wall, cpu) in median.items():
+        floor = FLOOR_OF.get(label.split(" ", 1)[0]) if not label.startswith("floor") else None
+        own = median[(command, floor)] if floor else None
+        print(f"| {command} | {label} | {wall:.2f} | {cpu:.2f} | "
+              + (f"{wall - own[0]:.2f} | {cpu - own[1]:.2f} |" if own else "| |"))
+
+
+if __name__ == "__main__":
+    main()
