@@ -631,12 +631,14 @@ LOCAL_SETTING_ROWS: tuple[LocalSetting, ...] = (
                  "credentials_csv", "the credentials CSV the AWS console downloads (IAM "
                  "user or root key format); used before every other source"),
     LocalSetting("s3py-retrieve-url", "GIT_ANNEX_REMOTE_S3PY_RETRIEVE_URL", "retrieve_url",
-                 "no: s3py downloads every key itself; yes (default): a git-annex that "
-                 "announces TRANSFER-RETRIEVE-URL (10.20261026, not 10.20230126) downloads "
-                 "small keys itself from a URL s3py gives (public, or presigned for 15 "
-                 "minutes) where its HTTP client can (docs/benchmarks.md)"),
+                 "which small keys a git-annex that announces TRANSFER-RETRIEVE-URL "
+                 "(10.20261026, not 10.20230126) downloads itself from a URL s3py gives, "
+                 "where its HTTP client can: public (default: credential-free reads, at "
+                 "their public URL), yes (also signed reads, at a URL presigned for 15 "
+                 "minutes; slower on moto and Ceph RGW, docs/benchmarks.md session 7), no "
+                 "(s3py downloads every key itself)"),
 )
-YES_NO_LOCAL = ("ssl_verify", "retrieve_url")  # local settings read as yes/no, default yes
+RETRIEVE_URL_CHOICES = ("public", "yes", "no")
 
 
 @dataclass(frozen=True)
@@ -647,7 +649,7 @@ class LocalSettings:
     ssl_verify: bool = True
     sse_customer_key_file: Optional[str] = None
     credentials_csv: Optional[str] = None
-    retrieve_url: bool = True
+    retrieve_url: str = "public"  # RETRIEVE_URL_CHOICES
 
 
 def load_local_settings(git_config: Mapping[str, str],
@@ -656,9 +658,12 @@ def load_local_settings(git_config: Mapping[str, str],
     values: dict[str, Any] = {}
     for row in LOCAL_SETTING_ROWS:
         text = git_config.get(row.git_name) or (environ.get(row.env, "") if row.env else "")
-        if row.attribute in YES_NO_LOCAL:
+        if row.attribute == "ssl_verify":
             values[row.attribute] = parse_bool(f"git config remote.NAME.{row.git_name}",
                                                text or "yes")
+        elif row.attribute == "retrieve_url" and text:
+            values[row.attribute] = parse_choice(*RETRIEVE_URL_CHOICES)(
+                f"git config remote.NAME.{row.git_name}", text.lower())
         elif text:
             values[row.attribute] = text
     return LocalSettings(**values)

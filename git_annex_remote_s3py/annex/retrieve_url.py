@@ -2,9 +2,11 @@
 
 Only small, plain keys (git-annex hashes what it fetched in a second pass: for big keys s3py's
 own transfer, which hashes while it writes, is faster; docs/benchmarks.md), only where
-git-annex's HTTP client can fetch the URL (``gitannex_http``, asked once per host), and only
-with the clone's consent (``remote.NAME.s3py-retrieve-url``, default yes). Credential-free
-reads give the public URL; signed reads a URL presigned for ``PRESIGNED_SECONDS``, never
+git-annex's HTTP client can fetch the URL (``gitannex_http``, asked once per host), and as
+the clone chose (``remote.NAME.s3py-retrieve-url``). Credential-free reads give the public
+URL (``public``, the default); signed reads, with ``yes`` only (measured slower on moto and
+Ceph RGW at -J1, no faster at -J4: docs/benchmarks.md, session 7), a URL presigned for
+``PRESIGNED_SECONDS``, never
 where git-annex would print it (its debug output) or pass it to curl, never for a read that
 needs more than the URL (SSE-C, requester pays, a CA bundle or TLS checks off that git-annex
 would not share), and never for a recorded version (the URL names the current object).
@@ -41,11 +43,14 @@ def url_for(session: Session, annex: AnnexQueries, key: str,
             debug: Callable[[str], None]) -> str | None:
     """The URL git-annex may download ``key`` from (``locate``: its object name and version
     id), or None to keep s3py's own transfer (which reports any error)."""
-    if not small_plain_key(key) or not session.local(annex).retrieve_url:
+    if not small_plain_key(key):
         return None
-    try:
+    try:  # a wrong setting: s3py's own transfer says so (TRANSFER-FAILURE, one line)
+        chosen = session.local(annex).retrieve_url
+        if chosen == "no":
+            return None
         base = session.anonymous_base(annex)
-        presigning = base is None and presign_blocker(session, annex) == ""
+        presigning = base is None and chosen == "yes" and presign_blocker(session, annex) == ""
         if base is None and not presigning:
             return None
         name, version_id = locate()

@@ -1,12 +1,12 @@
 """TRANSFER-RETRIEVE-URL against s3py's own download: many small files.
 
-One moto server on 127.0.0.1 (or ``--endpoint`` of a running server, with its keys in
-``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``), one s3py remote: public and read from a
-credential-free clone, or (``--signed``) private and read with credentials, where s3py hands
-git-annex presigned URLs. Each round times ``git annex get -J<jobs> --from s3 .`` twice per
-file size, in alternating order: once with ``remote.s3.s3py-retrieve-url=yes`` (s3py hands
-git-annex the URL) and once with ``no`` (s3py downloads itself). ``--sizes`` finds the size
-where the URL stops paying (``RETRIEVE_URL_MAX_SIZE`` is lifted for the measurement).
+One moto server on 127.0.0.1 (or ``--server ceph``: a Ceph RGW started here), one s3py
+remote: public and read from a credential-free clone, or (``--signed``) private and read
+with credentials, where s3py hands git-annex presigned URLs. Each round times ``git annex
+get -J<jobs> --from s3 .`` twice per file size, in alternating order: once with
+``remote.s3.s3py-retrieve-url=yes`` (s3py hands git-annex the URL) and once with ``no``
+(s3py downloads itself), wall and CPU time (git-annex's and s3py's). ``--sizes`` finds the
+size where the URL stops paying (``RETRIEVE_URL_MAX_SIZE`` is lifted for the measurement).
 
     python scripts/measure/bench_retrieve_url.py --git-annex-bin DIR  # the newest git-annex's bin
     python scripts/measure/bench_retrieve_url.py --signed --jobs 1 4 --rounds 3
@@ -19,8 +19,10 @@ and then both columns measure s3py's own download).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+import resource
 import shutil
 import statistics
 import sys
@@ -84,15 +86,22 @@ def check_mode(repo: Path, env: dict[str, str], mode: str, path: str, public: bo
         assert bool(REPLY.search(debug)) == (mode == URL), mode
 
 
+def children_cpu() -> float:
+    """User + system seconds of every finished child (git-annex and the remotes it ran)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def timed_get(repo: Path, env: dict[str, str], mode: str, folder: str, jobs: int,
-              files: int) -> float:
+              files: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of git-annex and s3py) of one get of ``folder``."""
     run(["git", "config", "remote.s3.s3py-retrieve-url", SETTING[mode]], repo, env)
     run(["git", "annex", "drop", "--force", folder], repo, env)
-    start = time.monotonic()
+    cpu, start = children_cpu(), time.monotonic()
     got = run(["git", "annex", "get", f"-J{jobs}", "--from", "s3", folder], repo, env)
-    elapsed = time.monotonic() - start
-    assert got.stdout.count(" ok") >= files, got.stdout[-500:]
-    return elapsed
+    elapsed, used = time.monotonic() - start, children_cpu() - cpu
+    assert got.stdout.count("ok\n") >= files, (got.stdout.count("ok\n"), got.stderr[-2000:])
+    return elapsed, used
 
 
 def main() -> int:
@@ -103,25 +112,33 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--signed", action="store_true", help="a private bucket read with "
                         "credentials (presigned URLs)")
-    parser.add_argument("--endpoint", help="a running server (default: moto on 127.0.0.1)")
+    parser.add_argument("--server", choices=("moto", "ceph"), default="moto",
+                        help="moto, or a Ceph RGW started here (make servers installs it)")
     parser.add_argument("--git-annex-bin", default=os.environ.get("S3PY_TEST_GIT_ANNEX_BIN"))
     options = parser.parse_args()
-    keys = {k: os.environ[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-            if options.endpoint and k in os.environ}
-    with tempfile.TemporaryDirectory(prefix="s3py-bench-url-") as tmp, S3Server() as moto:
+    with tempfile.TemporaryDirectory(prefix="s3py-bench-url-") as tmp, S3Server() as moto, \
+            contextlib.ExitStack() as stack:
         root = Path(tmp)
         env = isolated_env(root / "home")
-        env.update(keys)
+        endpoint = moto.endpoint
+        if options.server == "ceph":
+            from support.ceph import CephRGW
+
+            ceph = CephRGW()
+            stack.callback(ceph.stop)
+            endpoint = ceph.http.endpoint
+            env.update({"AWS_ACCESS_KEY_ID": ceph.http.access_key,
+                        "AWS_SECRET_ACCESS_KEY": ceph.http.secret_key})
         if options.git_annex_bin:
             env["PATH"] = options.git_annex_bin + os.pathsep + env["PATH"]
         if max(options.sizes) > 1024 * 1024:
             env["PYTHONPATH"] = str(lifted_size_limit(root / "lifted"))
-        repo, env = prepare(root, options.endpoint or moto.endpoint, options.sizes,
+        repo, env = prepare(root, endpoint, options.sizes,
                             options.files, options.signed, env)
         version = run(["git", "annex", "version", "--raw"], repo, env).stdout.strip()
         for mode in (URL, OWN):
             check_mode(repo, env, mode, f"s{options.sizes[0]}/f0000.bin", not options.signed)
-        times: dict[tuple[int, int, str], list[float]] = {}
+        times: dict[tuple[int, int, str], list[tuple[float, float]]] = {}
         for round_number in range(options.rounds):
             order = [URL, OWN] if round_number % 2 == 0 else [OWN, URL]
             for size in options.sizes:
@@ -134,14 +151,17 @@ def main() -> int:
           f"{options.rounds} interleaved rounds")
     for size in options.sizes:
         for jobs in options.jobs:
-            medians = {}
+            wall, cpu = {}, {}
             for mode in (URL, OWN):
                 values = times[(size, jobs, mode)]
-                medians[mode] = statistics.median(values)
-                print(f"  {size:>9d} B -J{jobs} {mode:28s} "
-                      + " ".join(f"{v:6.2f}" for v in values)
-                      + f"   median {medians[mode]:6.2f} s")
-            print(f"  {size:>9d} B -J{jobs} URL / own: {medians[URL] / medians[OWN]:.2f}")
+                wall[mode] = statistics.median(v[0] for v in values)
+                cpu[mode] = statistics.median(v[1] for v in values)
+                print(f"  {size:>9d} B -J{jobs} {mode:26s} wall "
+                      + " ".join(f"{v[0]:6.2f}" for v in values)
+                      + f" median {wall[mode]:6.2f} s; CPU "
+                      + " ".join(f"{v[1]:6.2f}" for v in values) + f" median {cpu[mode]:6.2f} s")
+            print(f"  {size:>9d} B -J{jobs} URL / own: wall {wall[URL] / wall[OWN]:.2f}, "
+                  f"CPU {cpu[URL] / cpu[OWN]:.2f}")
     return 0
 
 

@@ -153,14 +153,16 @@ def own_gets(seen) -> set[str]:
 
 
 def test_signed_small_gets_through_presigned_urls(tmp_path, annex_env, s3_proxy, bucket_name):
-    """On a git-annex that announces TRANSFER-RETRIEVE-URL, small keys of a private bucket
-    come through a presigned URL that git-annex fetches itself (the proxy sees its
-    X-Amz-Signature query), the big key through s3py's own signed GET; with ``--debug`` (where
-    git-annex logs every reply) s3py downloads itself and no signature reaches the log; a
-    refused URL fails the get and nothing is recorded."""
+    """Chosen by the clone (``s3py-retrieve-url yes``), on a git-annex that announces
+    TRANSFER-RETRIEVE-URL, small keys of a private bucket come through a presigned URL that
+    git-annex fetches itself (the proxy sees its X-Amz-Signature query), the big key through
+    s3py's own signed GET; with ``--debug`` (where git-annex logs every reply) s3py downloads
+    itself and no signature reaches the log; a refused URL fails the get and nothing is
+    recorded."""
     files = {**FILES, "big.bin": BIG}
     repo = make_annex_repo(tmp_path / "repo", annex_env, files)
     initremote(repo, annex_env, "s3", s3_proxy, bucket_name, "encryption=none")
+    run(["git", "config", "remote.s3.s3py-retrieve-url", "yes"], repo, annex_env)
     run(["git", "annex", "copy", "--to", "s3", "."], repo, annex_env)
     keys = {name: run(["git", "annex", "lookupkey", name], repo, annex_env).stdout.strip()
             for name in files}

@@ -164,6 +164,9 @@ def test_signed_large_and_disallowed_gets_stay_with_s3py(tmp_path, env, bare_env
 
 # -- presigned URLs for signed reads ----------------------------------------------------------
 def signed_retrieval(env, annex_dir, config, key: str, target: Path) -> tuple[str, RemotePipe]:
+    """One TRANSFER RETRIEVE by a remote whose clone chose presigned URLs (unless ``env``
+    names another choice)."""
+    env = {"GIT_ANNEX_REMOTE_S3PY_RETRIEVE_URL": "yes", **env}
     remote = start(env, annex_dir, config, NEW)
     reply = remote.request(f"TRANSFER RETRIEVE {key} {target}")
     assert remote.close() == 0
@@ -192,14 +195,16 @@ def test_signed_small_get_is_left_to_git_annex_with_a_presigned_url(env, annex_d
 
 @pytest.mark.parametrize("setting", [
     ("env", "GIT_ANNEX_REMOTE_S3PY_RETRIEVE_URL", "no"),
+    ("env", "GIT_ANNEX_REMOTE_S3PY_RETRIEVE_URL", "public"),  # the default
     ("git", "annex.debug", "true"),
     ("git", "annex.web-options", "--netrc"),
     ("config", "requesterpays", "yes"),
 ])
 def test_presigned_urls_only_where_safe(env, annex_dir, s3_server, bucket_name, tmp_path,
                                         setting):
-    """Turned off by the clone, where git-annex would log the URL or give it to curl, or
-    where a read needs more than the URL: s3py downloads itself."""
+    """Not chosen by the clone (the default gives public URLs only), where git-annex would
+    log the URL or give it to curl, or where a read needs more than the URL: s3py downloads
+    itself."""
     key = annex_key(SMALL)
     client = s3_server.client()
     client.create_bucket(Bucket=bucket_name)
@@ -215,3 +220,16 @@ def test_presigned_urls_only_where_safe(env, annex_dir, s3_server, bucket_name, 
     reply, _ = signed_retrieval(env, annex_dir, config, key, tmp_path / "got")
     assert reply == f"TRANSFER-SUCCESS RETRIEVE {key}"
     assert (tmp_path / "got").read_bytes() == SMALL
+
+
+def test_a_wrong_retrieve_url_choice_is_one_clear_line(env, annex_dir, s3_server, bucket_name,
+                                                       tmp_path):
+    key = annex_key(SMALL)
+    s3_server.client().create_bucket(Bucket=bucket_name)
+    env = {**env, "GIT_ANNEX_REMOTE_S3PY_RETRIEVE_URL": "maybe"}
+    remote = start(env, annex_dir, {"bucket": bucket_name, "endpoint": s3_server.endpoint}, NEW)
+    reply = remote.request(f"TRANSFER RETRIEVE {key} {tmp_path / 'got'}")
+    code = remote.close()
+    assert reply.startswith(f"TRANSFER-FAILURE RETRIEVE {key} "), (reply, remote.stderr())
+    assert "s3py-retrieve-url='maybe' is not one of: public, yes, no" in reply
+    assert code == 0, remote.stderr()
