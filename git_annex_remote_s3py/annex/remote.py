@@ -220,12 +220,16 @@ class S3Remote(ExportRemote):
 
     def retrieve_url(self, key: str, remote_file: str | None) -> str | None:
         """A URL git-annex may download ``key`` from itself (TRANSFER-RETRIEVE-URL), or None to
-        keep s3py's own transfer: the policy is ``annex/retrieve_url.py``. Not for a key
-        that an s3:// URL also holds (addurl): s3py reads it there when the bucket lacks it."""
+        keep s3py's own transfer: the policy is ``annex/retrieve_url.py``."""
+        return retrieve_url.url_for(self.session, self.annex, key,
+                                    lambda: self._url_location(key, remote_file), self.debug)
+
+    def _url_location(self, key: str, remote_file: str | None) -> tuple[str, str | None] | None:
+        """``_location``, or None for a key that an s3:// URL also holds (addurl): s3py reads
+        it there when the bucket lacks it (asked only once a URL would be given)."""
         if remote_file is None and self._s3_urls(key):
             return None
-        return retrieve_url.url_for(self.session, self.annex, key,
-                                    lambda: self._location(key, remote_file), self.debug)
+        return self._location(key, remote_file)
 
     def _location(self, key: str, remote_file: str | None) -> tuple[str, str | None]:
         """The object name and version id of ``key`` (exported as ``remote_file``, if given)."""

@@ -39,10 +39,11 @@ def small_plain_key(key: str) -> bool:
 
 
 def url_for(session: Session, annex: AnnexQueries, key: str,
-            locate: Callable[[], tuple[str, str | None]],
+            locate: Callable[[], tuple[str, str | None] | None],
             debug: Callable[[str], None]) -> str | None:
     """The URL git-annex may download ``key`` from (``locate``: its object name and version
-    id), or None to keep s3py's own transfer (which reports any error)."""
+    id, None where s3py must read it itself), or None to keep s3py's own transfer (which
+    reports any error)."""
     if not small_plain_key(key):
         return None
     try:  # a wrong setting: s3py's own transfer says so (TRANSFER-FAILURE, one line)
@@ -53,7 +54,10 @@ def url_for(session: Session, annex: AnnexQueries, key: str,
         presigning = base is None and chosen == "yes" and presign_blocker(session, annex) == ""
         if base is None and not presigning:
             return None
-        name, version_id = locate()
+        found = locate()
+        if found is None:
+            return None
+        name, version_id = found
         if presigning:
             if version_id:
                 return None
