@@ -186,6 +186,29 @@ def plot(points: list[ImportPoint], path: Path, title: str) -> str:
     return f"plot: {path}"
 
 
+def points_from_output(text: str) -> list[ImportPoint]:
+    """The rows a run printed (each after its table header, whose column names say what the
+    cells are: older runs had fewer columns) back into points: a run stopped before its end
+    still gets its PNG (``--replot OUTPUT``)."""
+    points, names = [], []
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells[:2] == ["objects", "task"]:
+            names = cells
+        elif names and len(cells) == len(names) and cells[0].isdigit():
+            cell = dict(zip(names, cells))
+            methods = Counter({method: int(count) for method, count in
+                               (part.split(" ") for part in cell["requests"].split(", "))})
+            objects = int(cell["objects"])
+            points.append(ImportPoint(
+                objects, cell["task"], float(cell["seconds"]), int(cell["GETs of objects"]),
+                methods, float(cell["s3py peak MiB"] or 0),
+                float(cell.get("git-annex peak MiB") or 0),
+                int(cell.get("git-annex branch files") or 0), cell.get("load average", ""),
+                float(cell.get("CPU ms/object") or 0) * objects / 1000))
+    return list({(p.objects, p.task): p for p in points}.values())  # a row printed twice
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", default="10000", metavar="N,N,...",
@@ -194,7 +217,17 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--s3py-only", action="store_true", help="leave out the built-in")
     parser.add_argument("--plot", type=Path, metavar="PATH", help="draw the PNG here")
+    parser.add_argument("--replot", type=Path, metavar="OUTPUT",
+                        help="only draw --plot from a run's saved output (one stopped early)")
     args = parser.parse_args()
+    if args.replot:
+        text = args.replot.read_text()
+        points = points_from_output(text)
+        print("\n".join(slope(points)))
+        conditions = text.split("\n", 1)[0].split("-g", 1)[0]  # "git-annex 10.20261026"
+        print(plot(points, args.plot or Path("import-scale.png"),
+                   f"import --no-content: {conditions}, moto"))
+        return
     sizes = [int(n) for n in args.objects.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         version = run(["git", "annex", "version", "--raw"], Path(tmp),
