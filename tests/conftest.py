@@ -1,11 +1,14 @@
-"""Shared fixtures: an isolated HOME and AWS config, a real S3 server (moto) on 127.0.0.1.
+"""Shared fixtures: isolated AWS config (and HOME, for processes), a real S3 server (moto) on
+127.0.0.1.
 
 Tiers are folders, and markers follow them: ``unit/``, ``store/`` and ``protocol/`` are fast
 (``make test-fast``); ``e2e/`` runs the real git-annex (marker ``e2e``), ``datalad/`` real DataLad
 (markers ``e2e`` and ``datalad``). Helpers live in ``support/``.
 
-Every test runs with a temporary HOME, dummy AWS credentials and empty AWS config paths, so no
-test can touch a real account or the user's git config.
+Every test sees dummy AWS credentials and empty AWS config paths (``_guard_process_env``, for
+all); a test that starts git, git-annex, DataLad or the remote takes the ``env`` fixture: a
+temporary HOME and git config besides the same AWS isolation. So no test can touch a real
+account or the user's git config.
 
 Speed (``make test-fast`` runs on pytest-xdist workers): every botocore session in a test
 process reads botocore's data files (the S3 model, endpoints, partitions) through one shared

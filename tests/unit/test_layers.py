@@ -172,3 +172,39 @@ def test_the_engines_do_not_know_each_other(engine, other):
 def test_datalad_extension_builds_on_the_publisher_not_on_s3(path):
     assert not touches(imports(path), BOTO | {"annexremote", f"{PKG}.annex", f"{PKG}.store",
                                               f"{PKG}.cli", f"{PKG}.commands"})
+
+
+# The layers, top to bottom; a module imports only from its own layer or one below it.
+LAYERS = (
+    ("cli",),
+    ("verify",),
+    ("commands",),
+    ("datalad_ext",),
+    ("annex", "publish"),
+    ("store.open",),
+    ("store.bucket", "store.listing", "store.public", "store.reachability"),
+    ("store.boto", "store.lean"),
+    ("store", "store.aws", "store.base", "store.integrity", "store.localfile"),
+    ("errors", "keystate", "naming", "urls", "config", "credentials", "progress", "annexlog",
+     ""),
+)
+
+
+def layer_of(module: str) -> int:
+    """The rank of a package module's layer (its folder, or for store/ its module or engine
+    folder)."""
+    parts = module.split(".")[1:]
+    name = ".".join(parts[:2]) if parts[:1] == ["store"] else ".".join(parts[:1])
+    for rank, layer in enumerate(LAYERS):
+        if name in layer:
+            return rank
+    raise AssertionError(f"{module}: in no layer of LAYERS (add it where it belongs)")
+
+
+def test_imports_flow_one_way_down_the_layers():
+    """docs/architecture.md's order: cli -> verify -> commands -> annex (publish beside it)
+    -> store (open -> bucket, listing, public -> boto, lean -> aws, base, integrity,
+    localfile) -> the pure modules; lazy imports count."""
+    upward = sorted(f"{module} -> {target}" for module, targets in package_graph().items()
+                    for target in targets if layer_of(target) < layer_of(module))
+    assert upward == []
