@@ -199,3 +199,31 @@ def test_a_clone_reconfigures_and_pushes(tmp_path, env, s3_server, bucket_name):
     assert s3_server.objects(bucket_name)[f"{PREFIX}/{key}"] == b"second\n"
     run(["git", "pull", "-q", "s3", "main"], ds, env)
     assert run(["git", "log", "-1", "--format=%s"], ds, env).stdout.strip() == "second"
+
+
+@pytest.mark.parametrize("mode, siblings, depends, layout", [
+    ("filetree-only", {"s3"}, None, "yes"),
+    ("git-only", {"s3"}, "", None),
+], ids=["storage-only", "git-only"])
+def test_the_one_sibling_modes(tmp_path, env, s3_server, bucket_name, mode, siblings, depends,
+                               layout):
+    """The storage-only modes make the special remote alone, under --name (its layout from
+    the mode: exporttree=yes for filetree-only), at the dataset's prefix; git-only the git
+    sibling alone, publish-depending on nothing (SIBLING_MODES in datalad_ext)."""
+    env = with_extension(env)
+    top = make_hierarchy(tmp_path / "top", env, {".": FILES["."]})
+    made = create_siblings(top, env, s3_server.endpoint, bucket_name, "--mode", mode)
+    assert {r["name"] for r in made if r.get("type") == "sibling"} == siblings
+    assert all(r["status"] == "ok" for r in made if r.get("type") == "sibling")
+    remotes = set(run(["git", "remote"], top, env).stdout.split())
+    special = run(["git", "config", "--get", "remote.s3.annex-externaltype"], top, env,
+                  check=False).stdout.strip()
+    assert remotes == {"s3"} and (special == "s3py") is (layout is not None)
+    if layout:
+        remote_log = run(["git", "cat-file", "-p", "git-annex:remote.log"], top, env).stdout
+        assert f"exporttree={layout}" in remote_log and f"fileprefix={PREFIX}/" in remote_log
+        assert f"{PREFIX}/annex-uuid" in s3_server.objects(bucket_name)
+    else:
+        assert run(["git", "config", "--get", "remote.s3.datalad-publish-depends"], top, env,
+                   check=False).stdout.strip() == depends
+        assert run(["git", "config", "remote.s3.annex-ignore"], top, env).stdout.strip() == "true"
