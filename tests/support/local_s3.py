@@ -119,8 +119,7 @@ class S3Server:
         return objects_in(self.client(), bucket, prefix)
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
+        stop_process(self.process)
 
     def __enter__(self) -> S3Server:
         return self
@@ -158,3 +157,14 @@ def isolated_env(home: Path, with_credentials: bool = True) -> dict[str, str]:
     if not gitconfig.exists():
         gitconfig.write_text(GITCONFIG)
     return env
+
+
+def stop_process(process, timeout: float = 30) -> None:
+    """Terminate one process we started (by its PID), kill it if it does not exit."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except Exception:  # noqa: BLE001  (TimeoutExpired: it ignored SIGTERM)
+            process.kill()
+            process.wait(timeout=timeout)

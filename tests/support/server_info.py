@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from support.local_s3 import objects_in
+from support.local_s3 import objects_in, stop_process
 
 
 @dataclass(frozen=True)
@@ -144,17 +144,6 @@ def answers_http(url: str, ca_bundle: Optional[str] = None) -> bool:
         return True
     except (OSError, ValueError):
         return False
-
-
-def stop_process(process, timeout: float = 30) -> None:
-    """Terminate one process we started (by its PID), kill it if it does not exit."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=timeout)
-        except Exception:  # noqa: BLE001  (TimeoutExpired: it ignored SIGTERM)
-            process.kill()
-            process.wait(timeout=timeout)
 
 
 __all__ = ["Daemons", "ServerInfo", "answers_http", "stop_process", "wait_until"]
