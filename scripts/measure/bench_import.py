@@ -165,7 +165,10 @@ def plot(points: list[ImportPoint], path: Path, title: str) -> str:
     for task in dict.fromkeys(p.task for p in points):
         line = sorted((p for p in points if p.task == task), key=lambda p: p.objects)
         sizes = [p.objects for p in line]
-        left.plot(sizes, [p.ms_per_object for p in line], marker="o", label=task)
+        left.plot(sizes, [p.ms_per_object for p in line], marker="o", label=f"{task}: wall")
+        if any(p.cpu_seconds for p in line):
+            left.plot(sizes, [p.cpu_seconds * 1000 / p.objects for p in line], marker="^",
+                      linestyle=":", label=f"{task}: CPU (git-annex and the remote)")
         right.plot(sizes, [p.annex_peak_mib for p in line], marker="s", linestyle="--",
                    label=f"git-annex ({task})")
         if any(p.peak_mib for p in line):
@@ -245,7 +248,8 @@ def main() -> None:
     for line in slope(points):
         print(f"- {line}")
     if args.plot:
-        title = (f"import --no-content: git-annex {version}, moto, {args.size} B objects, "
+        title = (f"import --no-content: git-annex {version.split('-g')[0]}, moto, "
+                 f"{args.size} B objects, "
                  f"-J{args.jobs}")
         print(f"- {plot(points, args.plot, title)}")
 
