@@ -26,7 +26,8 @@ many pages as names wait; a name beyond the pages read is asked by HEAD.
 Every store, copy or delete in this process makes its name unknown to a running round (HEAD).
 A server whose listings lag behind its writes (OpenStack Swift: container listings held 87-201
 of 203 objects after a node failure) never answers from a listing (``lagging_listings`` of the
-bucket). A listing the server refuses (no s3:ListBucket) turns listings off for the process.
+bucket; a listing begun before any answer told it, whose own answer does, answers
+nothing). A listing the server refuses (no s3:ListBucket) turns listings off for the process.
 """
 
 from __future__ import annotations
@@ -182,6 +183,8 @@ class ListedBucket:
                 complete = True
         except StorageError:  # e.g. no s3:ListBucket permission: HEAD every time
             disabled = True
+        # the listing's own answer may be the first to tell a server whose listings lag
+        disabled = disabled or self._bucket.lagging_listings()
         with self._changed:  # every name up to ``last`` was read, in name order
             for name in round_.names:
                 if disabled or name in self._touched:

@@ -162,6 +162,27 @@ def test_listings_that_lag_never_answer():
     assert memory.listings == 0 and sorted(memory.heads) == ["p/a", "p/zz"]
 
 
+def test_a_listing_whose_answer_tells_lagging_listings_answers_nothing():
+    """Checks that arrive together before any answer from the server may begin a listing; when
+    that listing's own answer is the first to tell a Swift server (its transaction id), it
+    answers nothing: every waiting name is asked by HEAD, and no later round lists (a clean-clone
+    run saw fsck --fast -J8 on Swift list before its first HEAD had come back)."""
+    memory = MemoryBucket({"p/a": 1})  # p/b was just stored; the lagging listing misses it
+    bucket = ListedBucket(memory, "p/", threshold=0, clock=memory.clock)
+    requests = Requests(bucket)
+    memory.head_gate, memory.list_gate = threading.Event(), threading.Event()
+    requests.start("p/a")  # a HEAD, held: nothing answered yet
+    requests.start("p/b")  # in flight beside it: begins a listing (held)
+    requests.wait_for(lambda: bucket.listed_rounds == 1)
+    memory.lagging = True  # the listing's answer carries Swift's x-trans-id
+    memory.list_gate.set()
+    requests.wait_for(lambda: "p/b" in memory.heads)  # asked by HEAD, not answered absent
+    memory.objects["p/b"] = 2  # the HEAD sees the object (the listing did not)
+    memory.head_gate.set()
+    assert requests.join() == {"p/a": 1, "p/b": 2}
+    assert answer(bucket, "p/c") == ABSENT and memory.listings == 1
+
+
 def test_listing_refused_falls_back_to_head_for_good():
     memory = MemoryBucket({"p/a": 1}, deny_list=True)
     bucket = ListedBucket(memory, "p/", threshold=0, clock=memory.clock)
