@@ -74,7 +74,9 @@ def why_a_secret_url_would_show(git_dir: str) -> str | None:
         return f"{WEB_OPTIONS_SETTING} is set (git-annex would run curl with the URL as argument)"
     if settings.get(DEBUG_SETTING, "").lower() in ("true", "yes", "on", "1"):
         return f"{DEBUG_SETTING} is on (git-annex would log the URL)"
-    parent = parent_arguments() or [""]
+    parent = parent_arguments()
+    if not parent or not parent[0]:  # no /proc (macOS, BSD): --debug cannot be ruled out
+        return "git-annex's command line is not readable here (it may run with --debug)"
     if os.path.basename(parent[0]).startswith("git-annex") and debug_flag(parent[1:]):
         return "git-annex runs with --debug (it would log the URL)"
     return None

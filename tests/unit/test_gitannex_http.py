@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
+from git_annex_remote_s3py.annex import gitannex_http
 from git_annex_remote_s3py.annex.gitannex_http import debug_flag, why_git_annex_cannot_fetch
 
 
@@ -43,3 +46,18 @@ def test_ca_bundle_and_proxies_keep_s3py_client(variable, words):
 ])
 def test_debug_flag_of_a_git_annex_command_line(arguments, on):
     assert debug_flag(arguments) == on
+
+
+def test_no_presigned_url_where_git_annexs_command_line_is_unreadable(tmp_path, monkeypatch):
+    """Without /proc (macOS, BSD) s3py cannot tell whether git-annex runs with --debug, which
+    would log the URL: no presigned URL then; with a readable quiet command line, one."""
+    git_dir = tmp_path / "repo.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(git_dir)], check=True)
+    monkeypatch.setattr(gitannex_http, "parent_arguments", lambda: None)
+    assert "not readable" in (gitannex_http.why_a_secret_url_would_show(str(git_dir)) or "")
+    monkeypatch.setattr(gitannex_http, "parent_arguments",
+                        lambda: ["/usr/bin/git-annex", "get", "-J4", "."])
+    assert gitannex_http.why_a_secret_url_would_show(str(git_dir)) is None
+    monkeypatch.setattr(gitannex_http, "parent_arguments",
+                        lambda: ["/usr/bin/git-annex", "get", "--debug", "."])
+    assert "--debug" in (gitannex_http.why_a_secret_url_would_show(str(git_dir)) or "")
