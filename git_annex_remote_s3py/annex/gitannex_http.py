@@ -11,6 +11,7 @@ import ipaddress
 import os
 import socket
 import subprocess
+import threading
 from typing import Mapping
 from urllib.parse import urlsplit
 
@@ -24,8 +25,20 @@ WEB_OPTIONS_SETTING = "annex.web-options"
 READ_SETTINGS = (ALLOWED_IPS_SETTING, DEBUG_SETTING, WEB_OPTIONS_SETTING)
 
 
+_read_settings: dict[str, dict[str, str]] = {}  # git dir -> its settings, read once per process
+_reading = threading.Lock()
+
+
 def annex_settings(git_dir: str) -> dict[str, str]:
-    """The repository's git config of ``READ_SETTINGS`` that is set (one ``git config``)."""
+    """The repository's git config of ``READ_SETTINGS`` that is set: one ``git config`` per
+    repository and process (git-annex reads its own config once, at its start, too)."""
+    with _reading:
+        if git_dir not in _read_settings:
+            _read_settings[git_dir] = _git_config(git_dir)
+        return dict(_read_settings[git_dir])
+
+
+def _git_config(git_dir: str) -> dict[str, str]:
     pattern = "^(" + "|".join(name.replace(".", "\\.") for name in READ_SETTINGS) + ")$"
     try:
         found = subprocess.run(["git", "--git-dir", git_dir, "config", "--get-regexp",

@@ -61,3 +61,29 @@ def test_no_presigned_url_where_git_annexs_command_line_is_unreadable(tmp_path, 
     monkeypatch.setattr(gitannex_http, "parent_arguments",
                         lambda: ["/usr/bin/git-annex", "get", "--debug", "."])
     assert "--debug" in (gitannex_http.why_a_secret_url_would_show(str(git_dir)) or "")
+
+
+def test_git_config_is_read_once_per_process(tmp_path, monkeypatch):
+    """The check made once per host (allowed addresses) and the presigned-URL check answer
+    from one ``git config`` run per process; another repository is read on its own."""
+    git_dir = tmp_path / "once.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(git_dir)], check=True)
+    for name, value in (("annex.security.allowed-ip-addresses", "127.0.0.1"),
+                        ("annex.web-options", "--silent")):
+        subprocess.run(["git", "--git-dir", str(git_dir), "config", name, value], check=True)
+    reads = []
+    real_run = subprocess.run
+
+    def counted_run(arguments, **options):
+        reads.append(arguments)
+        return real_run(arguments, **options)
+
+    monkeypatch.setattr(gitannex_http.subprocess, "run", counted_run)
+    for _host in range(3):
+        assert gitannex_http.allowed_ip_addresses(str(git_dir)) == "127.0.0.1"
+    assert "annex.web-options" in (gitannex_http.why_a_secret_url_would_show(str(git_dir)) or "")
+    assert [arguments[3:5] for arguments in reads] == [["config", "--get-regexp"]]
+    other = tmp_path / "other.git"
+    real_run(["git", "init", "-q", "--bare", str(other)], check=True)
+    assert gitannex_http.allowed_ip_addresses(str(other)) == ""
+    assert len(reads) == 2
