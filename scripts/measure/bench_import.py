@@ -6,28 +6,47 @@ remote's and git-annex's peak memory (VmHWM, scripts/bench/bench_measure.py), th
 
     python scripts/measure/bench_import.py --objects 1000,10000,100000 [--size 1024]
         [--jobs 1] [--s3py-only] [--plot docs/img/import-scale.png]
+        [--stop-after SECONDS] [--timeline docs/img/import-million.png]
 
 Each N gets a fresh moto server filled in its own process (tests/support/moto_main.py
 ``--fill``: seconds, where a million PUTs over HTTP take hours). ``--s3py-only`` leaves out
 the built-in (it downloads every object: hours at 10^5 and more). Each size's row is printed as
 it is measured; the table, the slope and the PNG (ms per object and peak MiB against N) at the
 end.
+
+While an import runs, a sample line is printed every ``--sample-every`` seconds (listing GETs
+and IMPORTKEYs so far, git-annex's RSS and peak, the remote's peak, moto's RSS, CPU, load), and
+a phases row after it: how long the listing took (its last page), when the first IMPORTKEY came
+(one HEAD each), the IMPORTKEY rate, the memory once the whole listing was in git-annex.
+``--stop-after SECONDS`` stops an import (SIGTERM to its process group) that has run that long
+and still prints its rows, marked stopped (a million-object import takes hours); ``--timeline``
+draws the samples (objects imported and memory against time). ``--replot`` redraws both PNGs
+from a saved output.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "bench"),  # scripts/bench/
                 str(Path(__file__).resolve().parents[2] / "tests")]
-from bench_measure import timed  # noqa: E402
+from bench_measure import (  # noqa: E402
+    ANNEX_PROGRAM,
+    S3PY_PROGRAM,
+    children_cpu,
+    descendants,
+    program_hwm_kib,
+)
 from support.faultproxy import FaultProxy  # noqa: E402
 from support.local_s3 import S3Server, isolated_env  # noqa: E402
 from support.repos import run  # noqa: E402
@@ -64,26 +83,206 @@ def repo(base: Path, name: str, env: dict[str, str]) -> Path:
     return path
 
 
+def status_kib(pid: int, field_name: str) -> int:
+    """One ``/proc/PID/status`` field (VmRSS, VmHWM) in KiB; 0 once the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith(field_name + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_seconds_of(pid: int) -> float:
+    """user + system CPU of one process and of the children it has waited for."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+SAMPLE_HEADER = ("| sample | objects | seconds | listing GETs | IMPORTKEYs | git-annex RSS MiB "
+                 "| git-annex peak MiB | s3py peak MiB | moto RSS MiB | CPU s | load 1 min |")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One look at a running import."""
+
+    objects: int
+    seconds: float
+    listing_gets: int
+    importkeys: int  # HEADs so far: one per IMPORTKEY
+    annex_rss_mib: float
+    annex_peak_mib: float
+    s3py_peak_mib: float
+    moto_rss_mib: float
+    cpu_seconds: float  # git-annex's and the remote's (from /proc: a stopped run has it too)
+    load: float
+
+    def line(self) -> str:
+        return (f"| sample | {self.objects} | {self.seconds:.0f} | {self.listing_gets} | "
+                f"{self.importkeys} | {self.annex_rss_mib:.0f} | {self.annex_peak_mib:.0f} | "
+                f"{self.s3py_peak_mib:.0f} | {self.moto_rss_mib:.0f} | {self.cpu_seconds:.1f} | "
+                f"{self.load:.1f} |")
+
+
+@dataclass(eq=False)  # a thread is hashed by identity
+class Watch(threading.Thread):
+    """Polls a running import: its requests at the proxy (listing GETs, HEADs), the memory and
+    CPU of git-annex, the remote and moto; prints a sample line every ``every`` seconds and
+    stops the import (SIGTERM to its process group) once it has run ``stop_after`` seconds."""
+
+    objects: int
+    process: subprocess.Popen
+    proxy: FaultProxy
+    mark: int
+    moto_pid: int
+    every: float
+    stop_after: float | None
+    samples: list[Sample] = field(default_factory=list)
+    stopped: bool = False
+    listing_done_at: float = 0.0  # seconds to the last listing page seen
+    first_importkey_at: float = 0.0
+    at_listing_end: Sample | None = None  # the first look after the first IMPORTKEY
+    s3py_peak_kib: int = 0
+    annex_peak_kib: int = 0
+
+    def __post_init__(self) -> None:
+        threading.Thread.__init__(self, daemon=True)
+        self.done = threading.Event()
+        self.start_time = time.monotonic()
+        self.cursor, self.gets, self.heads, self.cpu = self.mark, 0, 0, {}  # cpu: pid -> s
+
+    def run(self) -> None:
+        next_sample = 0.0
+        while not self.done.wait(1.0):
+            now = time.monotonic() - self.start_time
+            sample = self.look(now)
+            if self.heads and not self.first_importkey_at:
+                self.first_importkey_at, self.at_listing_end = now, sample
+                print(f"first IMPORTKEY after {now:.0f} s ({self.gets} listing GETs in "
+                      f"{self.listing_done_at:.0f} s)", flush=True)
+            if now >= next_sample:
+                self.samples.append(sample)
+                print(sample.line(), flush=True)
+                next_sample = now + self.every
+            if self.stop_after is not None and now >= self.stop_after and not self.stopped:
+                self.stopped = True
+                self.samples.append(sample)
+                print(sample.line(), flush=True)
+                print(f"stopping the import after {now:.0f} s (--stop-after)", flush=True)
+                os.killpg(self.process.pid, signal.SIGTERM)
+
+    def look(self, now: float) -> Sample:
+        seen = self.proxy.since(self.cursor)
+        self.cursor += len(seen)
+        listing = sum(1 for r in seen if r.method == "GET"
+                      and not r.path.startswith(f"/{BUCKET}/{PREFIX}"))
+        if listing:
+            self.gets += listing
+            self.listing_done_at = now
+        self.heads += sum(1 for r in seen if r.method == "HEAD")
+        annex_rss = 0
+        for pid in descendants(self.process.pid):
+            program, hwm = program_hwm_kib(pid)
+            if program == S3PY_PROGRAM:
+                self.s3py_peak_kib = max(self.s3py_peak_kib, hwm)
+            elif program == ANNEX_PROGRAM:
+                self.annex_peak_kib = max(self.annex_peak_kib, hwm)
+                annex_rss = max(annex_rss, status_kib(pid, "VmRSS"))
+            if program:
+                self.cpu[pid] = cpu_seconds_of(pid) or self.cpu.get(pid, 0.0)
+        return Sample(self.objects, now, self.gets, self.heads, annex_rss / 1024,
+                      self.annex_peak_kib / 1024, self.s3py_peak_kib / 1024,
+                      status_kib(self.moto_pid, "VmRSS") / 1024, sum(self.cpu.values()),
+                      os.getloadavg()[0])
+
+
+PHASES_HEADER = ("| objects | listing s | listing GETs | listing pages/s | first IMPORTKEY at s "
+                 "| IMPORTKEYs done | IMPORTKEYs/min | ms/IMPORTKEY | git-annex peak MiB, "
+                 "listing in | git-annex peak MiB, end | s3py peak MiB | moto RSS MiB | "
+                 "stopped | load average |")
+
+
+def phases_row(watch: Watch) -> str:
+    """The listing and IMPORTKEY phases of one import, from its samples."""
+    last = watch.samples[-1]
+    listed = watch.at_listing_end or last
+    rate_seconds = last.seconds - watch.first_importkey_at
+    per_minute = last.importkeys * 60 / rate_seconds if last.importkeys and rate_seconds else 0
+    listing_s = watch.listing_done_at
+    return (f"| {watch.objects} | {listing_s:.0f} | {watch.gets} | "
+            f"{watch.gets / listing_s if listing_s else 0:.2f} | "
+            f"{watch.first_importkey_at:.0f} | {last.importkeys} | {per_minute:.0f} | "
+            f"{60000 / per_minute if per_minute else 0:.1f} | {listed.annex_peak_mib:.0f} | "
+            f"{last.annex_peak_mib:.0f} | {last.s3py_peak_mib:.0f} | {last.moto_rss_mib:.0f} | "
+            f"{'yes' if watch.stopped else 'no'} | "
+            f"{' '.join(map('{:.1f}'.format, os.getloadavg()))} |")
+
+
+def stop_after(args: argparse.Namespace) -> float | None:
+    """Seconds from now to stop an import at: --stop-after, or --stop-at if that comes first."""
+    budgets = [args.stop_after] if args.stop_after is not None else []
+    if args.stop_at:
+        hour, minute = map(int, args.stop_at.split(":"))
+        now = time.localtime()
+        budgets.append((hour - now.tm_hour) * 3600 + (minute - now.tm_min) * 60 - now.tm_sec)
+    return min(budgets, default=None)
+
+
 def timed_import(objects: int, task: str, path: Path, env: dict[str, str], proxy: FaultProxy,
-                 options: list[str]) -> ImportPoint:
-    """One import, checked: the imported branch names every object."""
-    mark = proxy.mark()
-    measured = timed(["git", "annex", "import", "main", "--from", "lab", *options], path, env)
+                 options: list[str], moto_pid: int, args: argparse.Namespace,
+                 samples: list[Sample]) -> ImportPoint:
+    """One import, watched (``Watch``) and checked, unless stopped: the imported branch names
+    every object."""
+    mark, used = proxy.mark(), children_cpu()
+    print(SAMPLE_HEADER, flush=True)
+    start = time.perf_counter()
+    process = subprocess.Popen(["git", "annex", "import", "main", "--from", "lab", *options],
+                               cwd=path, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    watch = Watch(objects, process, proxy, mark, moto_pid, args.sample_every, stop_after(args))
+    watch.start()
+    _, err = process.communicate()
+    seconds = time.perf_counter() - start
+    watch.done.set()
+    watch.join()
+    watch.samples.append(watch.look(seconds))
+    print(watch.samples[-1].line(), flush=True)
+    if process.returncode != 0 and not watch.stopped:
+        raise SystemExit(f"{task} failed ({process.returncode}):\n{err[-2000:]}")
+    print(PHASES_HEADER, flush=True)
+    print(phases_row(watch), flush=True)
+    samples += watch.samples
     seen = proxy.since(mark)
-    files = run(["git", "ls-tree", "-r", "--name-only", "lab/main"], path, env).stdout.count("\n")
-    if files != objects:
-        raise SystemExit(f"{task}: lab/main names {files} files, {objects} objects were listed")
     got = sum(1 for request in seen
               if request.method == "GET" and request.path.startswith(f"/{BUCKET}/{PREFIX}")
               and "list-type" not in request.path)
-    branch = run(["git", "ls-tree", "-r", "--name-only", "git-annex"], path, env).stdout
-    return ImportPoint(objects, task, measured.seconds, got,
-                       Counter(request.method for request in seen), measured.peak_mib,
-                       measured.annex_peak_mib, branch.count("\n"),
-                       " ".join(map("{:.1f}".format, os.getloadavg())), measured.cpu_seconds)
+    if watch.stopped:
+        task = f"{task} (stopped, {watch.heads} imported)"
+        branch_files = 0
+        cpu = watch.samples[-1].cpu_seconds
+    else:
+        files = run(["git", "ls-tree", "-r", "--name-only", "lab/main"], path,
+                    env).stdout.count("\n")
+        if files != objects:
+            raise SystemExit(f"{task}: lab/main names {files} files, {objects} objects were "
+                             "listed")
+        branch_files = run(["git", "ls-tree", "-r", "--name-only", "git-annex"], path,
+                           env).stdout.count("\n")
+        cpu = children_cpu() - used
+    return ImportPoint(objects, task, seconds, got,
+                       Counter(request.method for request in seen),
+                       watch.s3py_peak_kib / 1024, watch.annex_peak_kib / 1024, branch_files,
+                       " ".join(map("{:.1f}".format, os.getloadavg())), cpu)
 
 
-def one_size(objects: int, args: argparse.Namespace) -> list[ImportPoint]:
+def one_size(objects: int, args: argparse.Namespace, samples: list[Sample]) -> list[ImportPoint]:
     with tempfile.TemporaryDirectory(prefix="s3py-import-bench-") as tmp:
         start = time.monotonic()
         with S3Server(fill=(BUCKET, PREFIX, objects, args.size)) as server:
@@ -101,7 +300,8 @@ def one_size(objects: int, args: argparse.Namespace) -> list[ImportPoint]:
                      f"bucket={BUCKET}", f"fileprefix={PREFIX}", f"endpoint={proxy.endpoint}"],
                     ours, env)
                 points = [timed_import(objects, "s3py import --no-content", ours, env, proxy,
-                                       ["--no-content", *jobs])]
+                                       ["--no-content", *jobs], server.process.pid, args,
+                                       samples)]
                 print(row(points[-1], args.size), flush=True)
                 if not args.s3py_only:
                     built = repo(base, "builtin", env)
@@ -111,7 +311,7 @@ def one_size(objects: int, args: argparse.Namespace) -> list[ImportPoint]:
                          "signature=v4", "datacenter=us-east-1", "importtree=yes",
                          "exporttree=yes"], built, env)
                     points.append(timed_import(objects, "built-in S3 import", built, env, proxy,
-                                               jobs))
+                                               jobs, server.process.pid, args, []))
                     print(row(points[-1], args.size), flush=True)
             finally:
                 proxy.stop()
@@ -125,16 +325,22 @@ HEADER = ("| objects | task | seconds | ms/object | CPU ms/object | requests | G
 
 def row(point: ImportPoint, size: int) -> str:
     requests = ", ".join(f"{m} {n}" for m, n in sorted(point.methods.items()))
-    return (f"| {point.objects} | {point.task} | {point.seconds:.1f} | "
-            f"{point.ms_per_object:.2f} | {point.cpu_seconds * 1000 / point.objects:.2f} | "
+    per_object = ("| | " if stopped(point) else  # over N: they did not all pass
+                  f"{point.ms_per_object:.2f} | {point.cpu_seconds * 1000 / point.objects:.2f} | ")
+    return (f"| {point.objects} | {point.task} | {point.seconds:.1f} | {per_object}"
             f"{requests} | {point.got} | {point.got * size} | "
             f"{f'{point.peak_mib:.0f}' if point.peak_mib else ''} | "
             f"{point.annex_peak_mib:.0f} | {point.branch_files} | {point.load} |")
 
 
+def stopped(point: ImportPoint) -> bool:
+    return "(stopped" in point.task
+
+
 def slope(points: list[ImportPoint]) -> list[str]:
-    """ms/object and memory from the smallest to the largest N, per task."""
+    """ms/object and memory from the smallest to the largest N, per task (whole imports)."""
     out = []
+    points = [p for p in points if not stopped(p)]
     for task in dict.fromkeys(p.task for p in points):
         line = sorted((p for p in points if p.task == task), key=lambda p: p.objects)
         first, last = line[0], line[-1]
@@ -153,7 +359,9 @@ def slope(points: list[ImportPoint]) -> list[str]:
 
 
 def plot(points: list[ImportPoint], path: Path, title: str) -> str:
-    """ms per object and peak memory (s3py, git-annex) against N, on two panels."""
+    """ms per object and peak memory (s3py, git-annex) against N, on two panels (whole
+    imports: a stopped one is drawn by ``timeline``)."""
+    points = [p for p in points if not stopped(p)]
     try:
         import matplotlib
     except ImportError:
@@ -189,6 +397,57 @@ def plot(points: list[ImportPoint], path: Path, title: str) -> str:
     return f"plot: {path}"
 
 
+def samples_from_output(text: str) -> list[Sample]:
+    """The sample lines a run printed, back into samples (``--replot``)."""
+    out = []
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells[0] == "sample" and cells[1].isdigit():
+            numbers = [float(cell) for cell in cells[1:]]
+            out.append(Sample(int(numbers[0]), numbers[1], int(numbers[2]), int(numbers[3]),
+                              *numbers[4:]))
+    return out
+
+
+def timeline(samples: list[Sample], path: Path, title: str) -> str:
+    """Objects listed and imported, and memory, against time (one line per N)."""
+    try:
+        import matplotlib
+    except ImportError:
+        return "no timeline: matplotlib is missing (pip install -e '.[bench]'; make bench does)"
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.8))
+    for objects in dict.fromkeys(s.objects for s in samples):
+        line = [s for s in samples if s.objects == objects]
+        minutes = [s.seconds / 60 for s in line]
+        left.plot(minutes, [min(s.listing_gets * 1000, objects) for s in line],
+                  label=f"N={objects:,}: listed (1,000 per GET)")
+        left.plot(minutes, [s.importkeys for s in line], linestyle="--",
+                  label=f"N={objects:,}: imported (IMPORTKEY)")
+        running = [s for s in line if s.annex_rss_mib]  # the last look may come after its end
+        for sampled, values, label, style in (
+                (running, [s.annex_rss_mib for s in running], "git-annex RSS", "-"),
+                (line, [s.s3py_peak_mib for s in line], "git-annex-remote-s3py peak", "--"),
+                (line, [s.moto_rss_mib for s in line], "moto RSS (the server)", ":")):
+            right.plot([s.seconds / 60 for s in sampled], values, linestyle=style,
+                       label=f"N={objects:,}: {label}")
+    left.set_ylabel("objects")
+    right.set_ylabel("MiB")
+    for axes in (left, right):
+        axes.set_xlabel("minutes since the import began")
+        axes.set_ylim(bottom=0)
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize="small")
+    figure.suptitle(title, fontsize="medium")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return f"timeline: {path}"
+
+
 def points_from_output(text: str) -> list[ImportPoint]:
     """The rows a run printed (each after its table header, whose column names say what the
     cells are: older runs had fewer columns) back into points: a run stopped before its end
@@ -220,6 +479,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--s3py-only", action="store_true", help="leave out the built-in")
     parser.add_argument("--plot", type=Path, metavar="PATH", help="draw the PNG here")
+    parser.add_argument("--stop-after", type=float, metavar="SECONDS",
+                        help="stop an import that has run this long (its rows are still "
+                             "printed, marked stopped)")
+    parser.add_argument("--stop-at", metavar="HH:MM",
+                        help="stop an import still running at this time of day (as --stop-after)")
+    parser.add_argument("--sample-every", type=float, default=60, metavar="SECONDS",
+                        help="print a sample line this often while an import runs (default 60)")
+    parser.add_argument("--timeline", type=Path, metavar="PATH",
+                        help="draw the samples (imported objects, memory against time) here")
     parser.add_argument("--replot", type=Path, metavar="OUTPUT",
                         help="only draw --plot from a run's saved output (one stopped early)")
     args = parser.parse_args()
@@ -228,8 +496,11 @@ def main() -> None:
         points = points_from_output(text)
         print("\n".join(slope(points)))
         conditions = text.split("\n", 1)[0].split("-g", 1)[0]  # "git-annex 10.20261026"
-        print(plot(points, args.plot or Path("import-scale.png"),
-                   f"import --no-content: {conditions}, moto"))
+        title = f"import --no-content: {conditions}, moto"
+        if args.plot or not args.timeline:
+            print(plot(points, args.plot or Path("import-scale.png"), title))
+        if args.timeline:
+            print(timeline(samples_from_output(text), args.timeline, title))
         return
     sizes = [int(n) for n in args.objects.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -239,8 +510,9 @@ def main() -> None:
           f"{os.cpu_count()} CPUs", flush=True)
     print(HEADER, flush=True)
     points: list[ImportPoint] = []
+    samples: list[Sample] = []
     for objects in sizes:
-        points += one_size(objects, args)
+        points += one_size(objects, args, samples)
     print()
     print(HEADER)
     print("|---" * (HEADER.count("|") - 1) + "|")
@@ -252,6 +524,10 @@ def main() -> None:
                  f"{args.size} B objects, "
                  f"-J{args.jobs}")
         print(f"- {plot(points, args.plot, title)}")
+    if args.timeline:
+        title = (f"import --no-content: git-annex {version.split('-g')[0]}, moto, "
+                 f"{args.size} B objects, -J{args.jobs}")
+        print(f"- {timeline(samples, args.timeline, title)}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ pytest-xdist worker, or next to another user's) never meet on one port. SIGTERM 
 
 ``--fill BUCKET PREFIX COUNT SIZE`` creates the bucket and its ``COUNT`` objects of ``SIZE``
 bytes in moto's own backend, in this process, before the port is written (``fill_names``;
-the import bench: a million PUTs over HTTP would take hours, this takes seconds).
+the import bench: a million PUTs over HTTP would take hours, this takes seconds), and makes
+this server answer ListObjectsV2 in O(page), as AWS does, not in moto's O(bucket) per page
+(moto_listing.py: bench only; the suite's servers never fill).
 """
 
 from __future__ import annotations
@@ -45,8 +47,11 @@ def fill(bucket: str, prefix: str, count: int, size: int) -> None:
 
 def main() -> None:
     if sys.argv[1:2] == ["--fill"]:
+        from moto_listing import install
+
         bucket, prefix, count, size = sys.argv[2:6]
         fill(bucket, prefix, int(count), int(size))
+        install()  # after the fill: the first listing sorts the names once
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True  # as moto.server sets it: errors answer with their traceback
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
