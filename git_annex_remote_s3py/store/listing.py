@@ -16,18 +16,21 @@ lists only where it pays in time: where the prefix's pages take less time to lis
 the last listing took per page) than one HEAD takes here (a moving average): each ASYNC job
 sends its HEAD on its own connection, side by side with the others, so the requests in flight
 take about one HEAD's time by HEAD, while every one of them waits for the listing's pages.
-Before any listing one round lists (where more requests are in flight than the prefix has
-pages, 1,000 names to a page) to learn what a page costs. Otherwise, and for every request
-made alone (``-J1``), a HEAD. HEADs are also the cheaper way on AWS, where a LIST request is
-priced as 12.5 HEADs: a listing costs less only where it answers more requests than that.
+No round lists before the server has answered a HEAD (what it is, and whether its listings
+lag, is known only from an answer's headers: below); then one round lists (where more
+requests are in flight than the prefix has pages, 1,000 names to a page) to learn what a page
+costs. Otherwise, and for every request made alone (``-J1``), a HEAD. HEADs are also the
+cheaper way on AWS, where a LIST request is priced as 12.5 HEADs: a listing costs less only
+where it answers more requests than that.
 A round stops once its pages cover every waiting name (S3 lists in name order) or after as
 many pages as names wait; a name beyond the pages read is asked by HEAD.
 
 Every store, copy or delete in this process makes its name unknown to a running round (HEAD).
 A server whose listings lag behind its writes (OpenStack Swift: container listings held 87-201
 of 203 objects after a node failure) never answers from a listing (``lagging_listings`` of the
-bucket; a listing begun before any answer told it, whose own answer does, answers
-nothing). A listing the server refuses (no s3:ListBucket) turns listings off for the process.
+bucket, told by its transaction id in any answer; a listing whose own answer is the first to
+tell it, the HEADs before having carried none, answers nothing). A listing the server refuses
+(no s3:ListBucket) turns listings off for the process.
 """
 
 from __future__ import annotations
@@ -103,14 +106,20 @@ class ListedBucket:
                 self._in_flight -= 1
 
     def _timed_head(self, name: str, version_id: str | None) -> ObjectInfo:
+        """A HEAD; the time of one the server answered (found or not) joins the average."""
         began = self._clock()
         try:
-            return self._bucket.head(name, version_id)
-        finally:
-            seconds = self._clock() - began
-            with self._changed:
-                last = self._head_seconds
-                self._head_seconds = seconds if last is None else 0.8 * last + 0.2 * seconds
+            info = self._bucket.head(name, version_id)
+        except ObjectNotFound:
+            self._answered_head(self._clock() - began)
+            raise
+        self._answered_head(self._clock() - began)
+        return info
+
+    def _answered_head(self, seconds: float) -> None:
+        with self._changed:
+            last = self._head_seconds
+            self._head_seconds = seconds if last is None else 0.8 * last + 0.2 * seconds
 
     def _from_listing(self, name: str) -> Answer | None:
         """ObjectInfo, ABSENT, or None (ask by HEAD)."""
@@ -155,7 +164,9 @@ class ListedBucket:
         HEADs of the requests in flight run side by side (one connection per job)."""
         if self._in_flight < 2:
             return False  # one request: its HEAD is never dearer than a listing
-        if self._head_seconds is None or self._page_seconds is None:
+        if self._head_seconds is None:
+            return False  # no answer yet: whether the server's listings lag is unknown
+        if self._page_seconds is None:
             return self._in_flight > self._pages  # one listing learns what a page costs
         return self._pages * self._page_seconds < self._head_seconds
 

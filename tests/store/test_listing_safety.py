@@ -4,8 +4,8 @@ older than the request.
 moto in-process, HeadObject requests counted as botocore sends them, concurrency made
 deterministic by a held HEAD (``GatedBucket``). The signed bucket is the one a remote opens
 (store/open.py, lean off for moto); the gate sits between it and the presence cache, so the
-cache is built here around it (``threshold=0``: a listing whenever requests wait), as
-store/open.py builds it around the bare bucket.
+cache is built here around it (``threshold=0``: a listing whenever requests wait, once the
+server answered a HEAD), as store/open.py builds it around the bare bucket.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import threading
 import boto3
 import pytest
 from moto import mock_aws
+from support.clock import ManualClock
 from support.stores import opened, signed
 
 from git_annex_remote_s3py.errors import ObjectNotFound
@@ -55,10 +56,12 @@ def present(listed: ListedBucket, name: str) -> bool:
 
 
 class GatedBucket:
-    """A Bucket whose HEADs of ``held`` wait until ``gate`` is set."""
+    """A Bucket whose HEADs of ``held`` wait until ``gate`` is set; on ``clock`` a HEAD takes
+    1 s and a listing no time, so that every round lists (a page ends sooner than a HEAD)."""
 
     def __init__(self, bucket: Bucket, held: str) -> None:
         self.bucket, self.held, self.gate = bucket, held, threading.Event()
+        self.clock = ManualClock()
 
     def __getattr__(self, name: str):
         return getattr(self.bucket, name)
@@ -66,7 +69,16 @@ class GatedBucket:
     def head(self, name: str, version_id=None):
         if name == self.held:
             assert self.gate.wait(WAIT)
+        self.clock.advance(1.0)
         return self.bucket.head(name, version_id)
+
+
+def listed_after_an_answer(gated: GatedBucket) -> ListedBucket:
+    """The presence cache over ``gated``, after one HEAD the server answered (no round lists
+    before an answer told what the server is)."""
+    listed = ListedBucket(gated, PREFIX, threshold=0, clock=gated.clock)
+    assert not present(listed, f"{PREFIX}!first")
+    return listed
 
 
 def together(listed: ListedBucket, gated: GatedBucket, names: list[str]) -> dict[str, bool]:
@@ -95,11 +107,12 @@ def together(listed: ListedBucket, gated: GatedBucket, names: list[str]) -> dict
 def test_waiting_requests_are_answered_by_a_listing_begun_after_them(s3):
     ours, _ = s3
     gated = GatedBucket(ours, f"{PREFIX}k00")
-    listed = ListedBucket(gated, PREFIX, threshold=0)
+    listed = listed_after_an_answer(gated)
     heads = count_heads(ours.client)
     answers = together(listed, gated, [f"{PREFIX}k07", f"{PREFIX}missing"])
     assert answers == {f"{PREFIX}k00": True, f"{PREFIX}k07": True, f"{PREFIX}missing": False}
     assert heads == [f"/{PREFIX}k00"]  # the held one; the other two from one listing
+    assert listed.listed_rounds >= 1  # one or two: the second name may arrive mid-listing
 
 
 def test_objects_another_client_deletes_or_stores_after_a_listing(s3):
@@ -107,9 +120,10 @@ def test_objects_another_client_deletes_or_stores_after_a_listing(s3):
     fsck --fast beside two copy -J4 recorded 144 of 302 stored keys missing)."""
     ours, other = s3
     gated = GatedBucket(ours, f"{PREFIX}k00")
-    listed = ListedBucket(gated, PREFIX, threshold=0)
+    listed = listed_after_an_answer(gated)
     assert together(listed, gated, [f"{PREFIX}k01", f"{PREFIX}new"]) == {
         f"{PREFIX}k00": True, f"{PREFIX}k01": True, f"{PREFIX}new": False}
+    assert listed.listed_rounds >= 1  # one or two: the second name may arrive mid-listing
     other.delete_object(Bucket="bkt", Key=f"{PREFIX}k01")
     other.put_object(Bucket="bkt", Key=f"{PREFIX}new", Body=b"stored meanwhile")
     heads = count_heads(ours.client)
@@ -120,8 +134,9 @@ def test_objects_another_client_deletes_or_stores_after_a_listing(s3):
 def test_writes_in_this_process_are_asked_again(s3, tmp_path):
     ours, _ = s3
     gated = GatedBucket(ours, f"{PREFIX}k00")
-    listed = ListedBucket(gated, PREFIX, threshold=0)
+    listed = listed_after_an_answer(gated)
     assert together(listed, gated, [f"{PREFIX}new"])[f"{PREFIX}new"] is False
+    assert listed.listed_rounds == 1
     heads = count_heads(ours.client)
     source = tmp_path / "new"
     source.write_bytes(b"12345")
