@@ -1,19 +1,17 @@
 """Anonymous HTTP access to public object URLs (no credentials, no boto3 import).
 
 Used when a clone has no credentials at all: presence by HEAD, download by GET with resume.
-Written on the standard library because it is a few lines and must start fast.
+Written on the standard library because it is a few lines and must start fast; urllib (with
+http.client, ssl and the email package: ~110 M instructions) is imported only when a public URL
+is read, never by a remote that signs its requests.
 ``PublicStore`` is the read side of ``base.Store`` over it; its writes ask for credentials.
 """
 
 from __future__ import annotations
 
-import http.client
 import os
-import ssl
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
-from typing import Callable, Iterator, NoReturn, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, NoReturn, Sequence
 
 from git_annex_remote_s3py import urls
 from git_annex_remote_s3py.errors import (
@@ -36,6 +34,11 @@ from git_annex_remote_s3py.store.base import (
 )
 from git_annex_remote_s3py.store.localfile import READ_CHUNK, partial_size, write_blocks
 
+if TYPE_CHECKING:
+    import http.client
+    import ssl
+    import urllib.request
+
 TIMEOUT = 60
 CA_BUNDLE_ENV = "AWS_CA_BUNDLE"  # as botocore: the CA file that replaces the system store
 SWIFT_HEADER = "X-Openstack-Request-Id"  # on every answer of OpenStack Swift's proxy
@@ -49,6 +52,8 @@ def tls_context() -> ssl.SSLContext | None:
     cafile = os.environ.get(CA_BUNDLE_ENV)
     if not cafile:
         return None
+    import ssl
+
     try:
         return ssl.create_default_context(cafile=cafile)
     except (OSError, ssl.SSLError) as exc:
@@ -57,6 +62,9 @@ def tls_context() -> ssl.SSLContext | None:
 
 
 def _open(request: urllib.request.Request, what: str) -> http.client.HTTPResponse:
+    import urllib.error
+    import urllib.request
+
     try:
         context = tls_context() if request.full_url.lower().startswith("https:") else None
         response: http.client.HTTPResponse = urllib.request.urlopen(  # for http(s) URLs
@@ -83,6 +91,8 @@ def _open(request: urllib.request.Request, what: str) -> http.client.HTTPRespons
 def head(url: str, what: str) -> ObjectInfo:
     """What a HEAD of a public object tells; ``ObjectNotFound`` on 404, other errors
     otherwise."""
+    import urllib.request
+
     with _open(urllib.request.Request(url, method="HEAD"), what) as answer:
         length, etag = answer.headers.get("Content-Length"), answer.headers.get("ETag")
         if length is None or not etag or not length.isdigit():
@@ -94,6 +104,8 @@ def head(url: str, what: str) -> ObjectInfo:
 def describe(url: str, what: str) -> Described:
     """What an anonymous HEAD with ``x-amz-checksum-mode: ENABLED`` tells (checksums where
     the server shows them to anonymous readers); errors as ``head``."""
+    import urllib.request
+
     request = urllib.request.Request(url, method="HEAD",
                                      headers={"x-amz-checksum-mode": "ENABLED"})
     with _open(request, what) as answer:
@@ -112,6 +124,9 @@ def download(url: str, path: str, report: Callable[[int], None], what: str,
              if_match: str | None = None) -> int:
     """GET ``url`` into ``path``, resuming a partial file with a Range request (only the
     content whose ETag is ``if_match``, when given: ``ObjectChanged`` otherwise)."""
+    import urllib.error
+    import urllib.request
+
     offset = partial_size(path)
     request = urllib.request.Request(url)
     if offset:
@@ -149,6 +164,9 @@ class AnonymousRead:
 
 def read_anonymously(url: str) -> AnonymousRead:
     """One unsigned GET of ``url`` (trusting ``$AWS_CA_BUNDLE``, as every public read)."""
+    import urllib.error
+    import urllib.request
+
     try:
         context = tls_context() if url.lower().startswith("https:") else None
         with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT, context=context) as answer:
@@ -196,6 +214,8 @@ class PublicStore:
                         if_match)
 
     def get_text(self, name: str) -> str:
+        import urllib.request
+
         with _open(urllib.request.Request(self._url(name)), f"reading {name}") as answer:
             return answer.read().decode()
 

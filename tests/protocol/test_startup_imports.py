@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from support.pipes import RemotePipe, annex_key
 
-# Only the helper subcommands, importtree=yes, INITREMOTE, an s3:// URL or botocore need these.
+# Only the helper subcommands, importtree=yes, INITREMOTE, an s3:// URL, botocore, public URLs
+# or https need these.
 NOT_BEFORE_NEEDED = (
     "argparse",
     "git_annex_remote_s3py.commands",
@@ -17,6 +18,12 @@ NOT_BEFORE_NEEDED = (
     "botocore",
     "s3transfer",
     "urllib3",
+    # the lean path's HTTP is store/lean/http1.py; urllib (public URLs) and ssl (https only)
+    # cost ~110 M instructions a start
+    "http.client",
+    "email.parser",
+    "urllib.request",
+    "ssl",
 )
 
 

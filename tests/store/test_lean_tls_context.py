@@ -53,7 +53,7 @@ def test_threads_and_reconnects_share_one_tls_context(https_server):
             assert response.status == 200
             connection = transport._local.connection
             connections.append(connection)
-            contexts.append(connection._context)  # what http.client wraps its sockets with
+            contexts.append(connection.sock.context)  # what its TLS socket was wrapped with
 
     one_head()
     one_head()  # the server closed the first connection: a new one

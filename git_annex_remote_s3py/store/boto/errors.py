@@ -4,7 +4,6 @@ error code and HTTP status, where they arise. botocore is imported inside functi
 from __future__ import annotations
 
 import contextlib
-import ssl
 from typing import Iterator
 
 from git_annex_remote_s3py.errors import (
@@ -137,6 +136,8 @@ def refuses_chunked_upload(exc: BaseException | None) -> str | None:
 
 def _untrusted_certificate(exc: BaseException) -> str | None:
     """The verifier's reason if ``exc`` (or what it wraps) is a TLS certificate refusal."""
+    import ssl  # loaded already wherever botocore raised
+
     seen: BaseException | None = exc
     for _ in range(8):  # botocore SSLError -> urllib3 SSLError -> ssl.SSLCertVerificationError
         if seen is None:

@@ -1,1 +1,2 @@
-"""The lean signed-HTTP path: http.client + SigV4 for small requests, no botocore."""
+"""The lean signed-HTTP path: HTTP/1.1 over a socket (llhttp parses) + SigV4 for small requests, no
+botocore."""

@@ -38,8 +38,7 @@ from git_annex_remote_s3py.store.localfile import (
 )
 
 if TYPE_CHECKING:
-    from http.client import HTTPMessage
-
+    from git_annex_remote_s3py.store.lean.http1 import ResponseHeaders
     from git_annex_remote_s3py.store.localfile import UploadBody
 
 LOG = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ class LeanObjects:
 
     def _call(self, method: str, name: str | None, *, query: dict[str, str] | None = None,
               headers: dict[str, str] | None = None, body: bytes | UploadBody | None = None,
-              payload_hash: str = sigv4.EMPTY_SHA256) -> tuple[int, HTTPMessage, bytes]:
+              payload_hash: str = sigv4.EMPTY_SHA256) -> tuple[int, ResponseHeaders, bytes]:
         """(status, headers, body) of one exchange; the body is read whole (small)."""
         with self.transport.exchange(method, name, query=query, headers=headers, body=body,
                                      payload_hash=payload_hash) as response:
@@ -88,7 +87,7 @@ class LeanObjects:
         return Described.of_headers({key.lower(): value for key, value in answer.items()})
 
     def _head(self, name: str, version_id: str | None,
-              asked: dict[str, str]) -> HTTPMessage | None:
+              asked: dict[str, str]) -> ResponseHeaders | None:
         """The answer headers of a clean HEAD (200, an ETag, a Content-Length); None, handed
         over, otherwise; ``ObjectNotFound`` on a 404 in a bucket that exists."""
         query = {"versionId": version_id} if version_id else None

@@ -1,5 +1,5 @@
-"""A lean signed-HTTP transport: one signed request over a kept-alive http.client connection
-per thread, no botocore.
+"""A lean signed-HTTP transport: one signed request over a kept-alive connection per thread
+(store/lean/http1.py), no botocore.
 
 What it saves, measured by scripts/measure/measure_lean.py (2-core machine shared with other jobs,
 moto's server in the same process, medians of 200 HEADs): botocore's ``head_object`` costs
@@ -16,24 +16,24 @@ hands over). One DEBUG record per request: method, object name, HTTP status.
 from __future__ import annotations
 
 import contextlib
-import http.client
 import logging
 import socket
-import ssl
 import threading
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable, Iterator
 from urllib.parse import quote, urlsplit
 
 from git_annex_remote_s3py.store.lean import sigv4
+from git_annex_remote_s3py.store.lean.http1 import Connection, HttpError, Response, ServerClosed
 from git_annex_remote_s3py.urls import SAFE
 
 if TYPE_CHECKING:
+    import ssl
+
     from git_annex_remote_s3py.store.integrity import Headers
     from git_annex_remote_s3py.store.localfile import UploadBody
 
 LOG = logging.getLogger(__name__)
-SEND_BLOCK = 1024 * 1024  # http.client's 8 KiB default costs a system call per 8 KiB
 # Linux only. A server that writes an answer's headers and body in two writes, with Nagle on
 # (Ceph RGW 16), holds the body until the headers are ACKed; a kept-alive connection delays
 # that ACK by 40 ms: measured 44 ms per small GET and 0.8 ms with quick ACKs.
@@ -69,23 +69,18 @@ class LeanS3:
     # -- connections: one per thread, kept alive ---------------------------------------------
     def _tls(self) -> ssl.SSLContext:
         """The one TLS context of every connection (each job's thread, each reconnect):
-        loading the CA certificates costs ~20 ms of CPU per context."""
+        loading the CA certificates costs ~20 ms of CPU per context. ssl is imported here:
+        an http remote never loads it (~40 M instructions)."""
+        import ssl
+
         with self._tls_lock:
             if self._tls_context is None:
                 self._tls_context = ssl.create_default_context(cafile=self._ca_bundle)
             return self._tls_context
 
-    def _new_connection(self) -> http.client.HTTPConnection:
-        connection: http.client.HTTPConnection
-        if self._https:
-            connection = http.client.HTTPSConnection(self.host, timeout=self._connect_timeout,
-                                                     context=self._tls(), blocksize=SEND_BLOCK)
-        else:
-            connection = http.client.HTTPConnection(self.host, timeout=self._connect_timeout,
-                                                    blocksize=SEND_BLOCK)
-        connection.connect()
-        connection.sock.settimeout(self._timeout)
-        return connection
+    def _new_connection(self) -> Connection:
+        return Connection(self.host, tls=self._tls() if self._https else None,
+                          connect_timeout=self._connect_timeout, timeout=self._timeout)
 
     def _drop(self) -> None:
         connection = getattr(self._local, "connection", None)
@@ -113,7 +108,7 @@ class LeanS3:
     @contextlib.contextmanager
     def exchange(self, method: str, name: str | None, *, query: dict[str, str] | None = None,
                  headers: dict[str, str] | None = None, body: bytes | UploadBody | None = None,
-                 payload_hash: str = sigv4.EMPTY_SHA256) -> Iterator[http.client.HTTPResponse]:
+                 payload_hash: str = sigv4.EMPTY_SHA256) -> Iterator[Response]:
         """Send one signed request and yield its response (headers read, body not).
 
         A connection kept from an earlier request that turns out closed is replaced once;
@@ -135,7 +130,7 @@ class LeanS3:
         self.answered(response.headers)
         try:
             yield response
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, HttpError) as exc:
             self._drop()
             LOG.debug("S3 %s %s (lean): body broke off (%s)", method, shown,
                       type(exc).__name__)
@@ -147,7 +142,7 @@ class LeanS3:
             self._drop()  # body left unread, or the server closes: no reuse
 
     def _send(self, method: str, target: str, headers: dict[str, str],
-              body: bytes | UploadBody | None) -> http.client.HTTPResponse:
+              body: bytes | UploadBody | None) -> Response:
         reused = getattr(self._local, "connection", None) is not None
         stream = None if body is None or isinstance(body, bytes) else body
         start = stream.tell() if stream is not None else None
@@ -157,14 +152,13 @@ class LeanS3:
                     stream.seek(start)  # the whole body again, not what the dead socket left
                 if getattr(self._local, "connection", None) is None:
                     self._local.connection = self._new_connection()
-                connection: http.client.HTTPConnection = self._local.connection
-                connection.request(method, target, body=body, headers=headers)
+                connection: Connection = self._local.connection
+                connection.request(method, target, headers, body)
                 ack_at_once(connection.sock)
-                return connection.getresponse()
-            except (OSError, http.client.HTTPException, ValueError) as exc:
-                self._drop()  # ValueError: a header http.client will not send
-                stale = isinstance(exc, (http.client.RemoteDisconnected, BrokenPipeError,
-                                         ConnectionResetError))
+                return connection.response(method)
+            except (OSError, HttpError, ValueError) as exc:
+                self._drop()  # ValueError: a header HTTP cannot carry
+                stale = isinstance(exc, (ServerClosed, BrokenPipeError, ConnectionResetError))
                 if not (reused and stale and attempt == 1):
                     raise LeanUnavailable(f"{method}: {type(exc).__name__}") from exc
         raise AssertionError("unreachable")
@@ -177,13 +171,14 @@ def ack_at_once(sock: socket.socket | None) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
 
 
-def body_blocks(response: http.client.HTTPResponse, size: int) -> Iterator[bytes]:
-    """The response body in blocks of ``size``; a transport failure is ``LeanUnavailable``
-    (not an ``OSError``, which the file writer would report as a local disk problem)."""
+def body_blocks(response: Response, size: int) -> Iterator[bytes]:
+    """The response body in blocks of ``size``; a socket's failure is ``LeanUnavailable``
+    (not an ``OSError``, which the file writer would report as a local disk problem), an
+    answer cut short ``HttpError`` (``exchange`` names the request)."""
     while True:
         try:
             block = response.read(size)
-        except (OSError, http.client.HTTPException) as exc:
+        except OSError as exc:
             raise LeanUnavailable(f"reading the body: {type(exc).__name__}") from exc
         if not block:
             return
