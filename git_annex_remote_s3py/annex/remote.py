@@ -221,7 +221,7 @@ class S3Remote(ExportRemote):
     def retrieve_url(self, key: str, remote_file: str | None) -> str | None:
         """A URL git-annex may download ``key`` from itself (TRANSFER-RETRIEVE-URL), or None to
         keep s3py's own transfer: the policy is ``annex/retrieve_url.py``."""
-        return retrieve_url.url_for(self.session, self.annex, key,
+        return retrieve_url.url_for(self.session, self.annex, key, remote_file is not None,
                                     lambda: self._url_location(key, remote_file), self.debug)
 
     def _url_location(self, key: str, remote_file: str | None) -> tuple[str, str | None] | None:

@@ -1,10 +1,11 @@
 """Which keys git-annex may fetch itself, with its own HTTP client (TRANSFER-RETRIEVE-URL).
 
 Only small, plain keys (git-annex hashes what it fetched in a second pass: for big keys s3py's
-own transfer, which hashes while it writes, is faster; docs/benchmarks.md), only where
-git-annex's HTTP client can fetch the URL (``gitannex_http``, asked once per host), and as
-the clone chose (``remote.NAME.s3py-retrieve-url``). Credential-free reads give the public
-URL (``public``, the default); signed reads, with ``yes`` only (measured slower on moto and
+own transfer, which hashes while it writes, is faster; docs/benchmarks.md), in export mode
+only keys git-annex's tail verifier takes whole in one read (``EXPORT_RETRIEVE_URL_MAX_SIZE``),
+only where git-annex's HTTP client can fetch the URL (``gitannex_http``, asked once per host),
+and as the clone chose (``remote.NAME.s3py-retrieve-url``). Credential-free reads give the
+public URL (``public``, the default); signed reads, with ``yes`` only (measured slower on moto and
 Ceph RGW at -J1, no faster at -J4: docs/benchmarks.md, session 7), a URL presigned for
 ``PRESIGNED_SECONDS``, never
 where git-annex would print it (its debug output) or pass it to curl, never for a read that
@@ -25,26 +26,36 @@ from git_annex_remote_s3py.errors import S3pyError
 # Keys up to this size are left to git-annex's HTTP client where it can fetch them: faster for
 # many small files, slower for big ones (docs/benchmarks.md).
 RETRIEVE_URL_MAX_SIZE = 1024 * 1024
+# An exported file git-annex downloads itself it also hashes with its tail verifier
+# (upstream Annex/Verify.hs ``tailVerify``: a thread that follows the file in 64 KiB reads,
+# Remote/External.hs ``retrieveExportM``). Its own download holds the file locked, so the
+# verifier either gives up (a full checksum follows) or opens the file only after the download
+# closed it, when the main thread may already have said "finished": it then stops after one
+# read, and git-annex 10.20261026 fails the get ("Verification of content failed") on that
+# partial hash. A key that one 64 KiB read takes whole is hashed whole either way
+# (docs/export.md, "Newer git-annex").
+EXPORT_RETRIEVE_URL_MAX_SIZE = 64 * 1024
 # A presigned URL lives as long as S3 lets a signed request's clock differ from its own (15
 # minutes): it works wherever s3py's own signed GET works, and dies soon after git-annex used it.
 PRESIGNED_SECONDS = 15 * 60
 
 
-def small_plain_key(key: str) -> bool:
-    """Whether ``key`` records a size of at most ``RETRIEVE_URL_MAX_SIZE`` and is not chunked
-    (an encrypted key records no size)."""
+def small_plain_key(key: str, max_size: int = RETRIEVE_URL_MAX_SIZE) -> bool:
+    """Whether ``key`` records a size of at most ``max_size`` and is not chunked (an
+    encrypted key records no size)."""
     size = naming.expected_object_size(key)
-    return size is not None and size <= RETRIEVE_URL_MAX_SIZE \
+    return size is not None and size <= max_size \
         and "C" not in naming.parse_key_fields(key)
 
 
-def url_for(session: Session, annex: AnnexQueries, key: str,
+def url_for(session: Session, annex: AnnexQueries, key: str, exported: bool,
             locate: Callable[[], tuple[str, str | None] | None],
             debug: Callable[[str], None]) -> str | None:
-    """The URL git-annex may download ``key`` from (``locate``: its object name and version
-    id, None where s3py must read it itself), or None to keep s3py's own transfer (which
-    reports any error)."""
-    if not small_plain_key(key):
+    """The URL git-annex may download ``key`` from (``exported``: a TRANSFEREXPORT, to a file
+    git-annex tail-verifies; ``locate``: its object name and version id, None where s3py must
+    read it itself), or None to keep s3py's own transfer (which reports any error)."""
+    if not small_plain_key(key, EXPORT_RETRIEVE_URL_MAX_SIZE if exported
+                           else RETRIEVE_URL_MAX_SIZE):
         return None
     try:  # a wrong setting: s3py's own transfer says so (TRANSFER-FAILURE, one line)
         chosen = session.local(annex).retrieve_url
