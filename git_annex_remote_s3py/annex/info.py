@@ -4,7 +4,6 @@ become public where the bucket refuses public ACLs."""
 
 from __future__ import annotations
 
-import json
 import shlex
 
 from git_annex_remote_s3py import urls
@@ -20,6 +19,8 @@ ACL_HINT = ("bucket {bucket} refuses public ACLs ({why}), so objects stay privat
 def acl_hint(settings: Settings, why: str) -> str:
     """What to do where the bucket refused the public ACL (``why``): the bucket policy that
     makes the objects public, and the command that prints it."""
+    import json  # a refused ACL only: not loaded by every start
+
     bucket, prefix = settings.bucket, settings.fileprefix
     policy = json.dumps(urls.public_read_policy(bucket, prefix, settings.versioning),
                         separators=(",", ":"))

@@ -7,6 +7,7 @@ import pytest
 
 from git_annex_remote_s3py.store.lean.wire import (
     LEAN_UPLOAD_HEADERS,
+    http_date,
     parse_listing,
     versioning_status,
 )
@@ -67,3 +68,21 @@ def test_lean_upload_headers_are_botocore_locations_of_the_same_arguments():
         "PutObject").input_shape.members
     assert {arg: members[arg].serialization.get("name", "").lower()
             for arg in LEAN_UPLOAD_HEADERS} == LEAN_UPLOAD_HEADERS
+
+
+@pytest.mark.parametrize("value", [
+    "Mon, 07 Dec 2026 15:00:09 GMT", "Thu, 01 Jan 1970 00:00:00 GMT",
+    "Sun, 6 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",  # obsolete: email.utils
+    "Sun Nov  6 08:49:37 1994", "Mon, 07 Dec 2026 15:00:09 +0100",
+    "Mon, 31 Feb 2026 15:00:09 GMT", "Mon, 07 Dec 2026 25:00:09 GMT",
+    "Mon, 07 Foo 2026 15:00:09 GMT", "", "garbage", "1 2 3 4 5 GMT"])
+def test_http_dates_read_as_email_utils_reads_them(value):
+    """The IMF-fixdate read without email.utils: the same text as botocore's parsed date
+    (``str`` of email.utils' datetime), every other form and nonsense as email.utils has it."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        expected = str(parsedate_to_datetime(value)) if value else ""
+    except (TypeError, ValueError):
+        expected = ""
+    assert http_date(value) == expected
