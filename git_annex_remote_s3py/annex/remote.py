@@ -151,7 +151,7 @@ class S3Remote(ExportRemote):
         return True
 
     def _size(self, object_name: str, version_id: str | None) -> int:
-        """A HEAD, or a listing where it may answer for this request (store/listing.py)."""
+        """The object's size now: a HEAD (``ObjectNotFound`` for a real 404)."""
         return self.store.head(object_name, version_id).size
 
     def _key_name(self, key: str) -> str:

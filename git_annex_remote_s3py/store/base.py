@@ -142,10 +142,6 @@ class Store(Protocol):
         credentials)."""
 
     # -- listings -----------------------------------------------------------------------------
-    def lagging_listings(self) -> bool:
-        """Whether the server's listings may miss recent writes (OpenStack Swift): then no
-        presence answer comes from a listing."""
-
     def list(self, prefix: str) -> Iterator[tuple[str, int, str]]:
         """(name, size, etag) of every object under ``prefix``."""
 

@@ -48,7 +48,6 @@ from git_annex_remote_s3py.store.base import (
     UploadArgs,
 )
 from git_annex_remote_s3py.store.boto import uploads
-from git_annex_remote_s3py.store.boto.client import watch_answers
 from git_annex_remote_s3py.store.boto.errors import refuses_chunked_upload
 from git_annex_remote_s3py.store.boto.objects import BotoBucket
 from git_annex_remote_s3py.store.lean.objects import LeanObjects
@@ -59,7 +58,6 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 LOG = logging.getLogger(__name__)
-SWIFT_ANSWER_HEADERS = ("x-trans-id", "x-openstack-request-id")
 Answer = TypeVar("Answer")
 
 
@@ -89,23 +87,6 @@ class Bucket:
         self.in_flight = self.boto.in_flight
         self.list_page = 1000  # names per lean listing page (S3's maximum)
         self._lock = threading.Lock()
-        self._lagging = False  # the server's listings may lag behind its writes (Swift)
-        if lean is not None:
-            lean.answered = self._note_server
-        for each in {id(c): c for c in (client, plain_client) if c is not None}.values():
-            watch_answers(each, self._note_server)
-
-    def _note_server(self, headers: integrity.Headers) -> None:
-        """What an answer's headers tell of the server: OpenStack Swift (its transaction id)
-        lists containers from replicas that may lag behind writes."""
-        if not self._lagging and any(headers.get(name) for name in SWIFT_ANSWER_HEADERS):
-            self._lagging = True
-            LOG.debug("bucket %s: the server is OpenStack Swift (its listings may lag behind "
-                      "writes): presence is asked by HEAD only", self.name)
-
-    def lagging_listings(self) -> bool:
-        """Whether the server's listings may miss recent writes (OpenStack Swift)."""
-        return self._lagging
 
     # -- the one choice point ---------------------------------------------------------------
     def _lean_first(self, lean_way: Callable[[LeanObjects], Answer | None],

@@ -225,9 +225,6 @@ class PublicStore:
     def public_acl_refused(self) -> str:
         return ""
 
-    def lagging_listings(self) -> bool:
-        return False  # it never lists
-
     def uploads_in_flight(self) -> bool:
         return False
 

@@ -1,7 +1,5 @@
-"""CHECKPRESENT through the real git-annex, by HEAD or by a listing of checks that wait
-together (store/listing.py; which of the two is timing, tested deterministically in
-tests/store/test_listing_safety.py and tests/e2e/test_writers_e2e.py): fsck of 40 keys finds
-objects deleted or replaced behind git-annex's back, asks no key twice, and copy restores them."""
+"""CHECKPRESENT through the real git-annex, one HEAD per key: fsck of 40 keys finds objects
+deleted or replaced behind git-annex's back, asks no key twice, and copy restores them."""
 
 from __future__ import annotations
 

@@ -9,11 +9,12 @@ winner's UUID, the bucket stays, no claim object stays, and the winner stores in
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from support.faultproxy import FaultProxy, Rule, StaleListingProxy
+from support.faultproxy import FaultProxy, Rule
 from support.local_s3 import DUMMY_KEY, DUMMY_SECRET, objects_in
 from support.repos import initremote, make_annex_repo, run
 from support.server_fixtures import server_params
@@ -132,44 +133,35 @@ def annexed(repo: Path, env: dict[str, str], *where: str) -> dict[str, str]:
 
 def test_fsck_beside_two_copies_never_records_stored_keys_missing(tmp_path, env, s3_server,
                                                                   bucket_name):
-    """``fsck --fast -J4`` lists the prefix; between the server's answer and its arrival,
-    two ``copy -J4`` processes of the same repository copy 20 more files (and record them).
-    fsck then asks for those: before, a listing fetched before they were stored answered
-    "absent" and fsck recorded them missing (issue #23: 144 of 302). After: every stored key
-    is recorded present, and a full fsck finds nothing to fix."""
+    """``fsck --fast -J4`` has its checks of the keys stored before held at the proxy (its
+    four jobs wait there) while two ``copy -J4`` processes of the same repository copy 20
+    more files (and record them); fsck then asks for those, each by a HEAD sent after the
+    copies: every stored key is recorded present (issue #23: a listing fetched before they
+    were stored answered "absent" for 144 of 302), and a full fsck finds nothing to fix."""
     first = {f"a{i:02d}.txt": f"stored before {i}\n".encode() for i in range(30)}
     later = {f"z{i:02d}.txt": f"stored meanwhile {i}\n".encode() for i in range(20)}
     repo = make_annex_repo(tmp_path / "repo", env, {**first, **later})
-    proxy = StaleListingProxy(s3_server.endpoint, bucket_name).start()
+    proxy = FaultProxy(s3_server.endpoint).start()
     try:
         initremote(repo, env, "s3", proxy, bucket_name, "encryption=none",
                    f"fileprefix={PREFIX}")
         run(["git", "annex", "copy", "--to", "s3", "-J4", *first], repo, env)
-        # one HEAD after the 8th check is held, so that fsck's other jobs wait beside it
-        # (requests that wait together are answered by a listing); released once the other
-        # process is done
-        hold = Rule("hold", method="HEAD", nth=9)
-
-        def two_other_processes_copy() -> None:
-            names = sorted(later)
-            try:
-                copies = [subprocess.Popen(["git", "annex", "copy", "--to", "s3", "-J4", *half],
-                                           cwd=repo, env=env, stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.DEVNULL)
-                          for half in (names[::2], names[1::2])]
-                assert [copy.wait(timeout=600) for copy in copies] == [0, 0]
-            finally:
-                hold.release()
-
-        proxy.arm(two_other_processes_copy)
+        stored_before = "|".join(re.escape(f"{PREFIX}{key}")
+                                 for key in annexed(repo, env, "--in", "s3").values())
+        hold = Rule("hold", method="HEAD", path=f"/{bucket_name}/({stored_before})")
         proxy.set_rules(hold)
         fsck = start(["git", "annex", "fsck", "--fast", "-J4", "--from", "s3"], repo, env)
         try:
-            assert proxy.listed.wait(HELD), "fsck never listed the prefix"
+            assert hold.held.wait(HELD), "fsck never asked"
+            names = sorted(later)
+            copies = [subprocess.Popen(["git", "annex", "copy", "--to", "s3", "-J4", *half],
+                                       cwd=repo, env=env, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+                      for half in (names[::2], names[1::2])]
+            assert [copy.wait(timeout=600) for copy in copies] == [0, 0]
         finally:
-            hold.release()
+            proxy.set_rules()  # fsck's held checks go again
             said, _ = fsck.communicate(timeout=600)
-        proxy.set_rules()
         keys = annexed(repo, env, "--include=*")
         in_bucket = s3_server.objects(bucket_name, PREFIX)
         stored = {name for name, key in keys.items() if f"{PREFIX}{key}" in in_bucket}

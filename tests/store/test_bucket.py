@@ -15,7 +15,7 @@ from support.stores import opened, signed, stub
 
 from git_annex_remote_s3py import errors
 from git_annex_remote_s3py.credentials import Credentials
-from git_annex_remote_s3py.store.listing import ListedBucket
+from git_annex_remote_s3py.store.bucket import Bucket
 
 MiB = 1024**2
 NAME = "ds1/SHA256E-s11--abc"
@@ -207,7 +207,7 @@ def test_text_read_back_from_another_writer_is_left(moto_bucket, monkeypatch):
 
 
 # -- the error table, with botocore's Stubber ----------------------------------------------------
-def stubbed(calls: list[tuple[str, dict]]) -> tuple[ListedBucket, Any]:
+def stubbed(calls: list[tuple[str, dict]]) -> tuple[Bucket, Any]:
     """A store whose botocore client answers ``calls`` in order: (method, error or
     response)."""
     bucket = opened("b-1", "http://127.0.0.1:1")

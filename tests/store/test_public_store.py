@@ -8,7 +8,6 @@ import pytest
 from git_annex_remote_s3py.errors import CredentialsMissing, ObjectNotFound, StorageError
 from git_annex_remote_s3py.store.base import Store
 from git_annex_remote_s3py.store.bucket import Bucket
-from git_annex_remote_s3py.store.listing import ListedBucket
 from git_annex_remote_s3py.store.open import open_public
 from git_annex_remote_s3py.store.public import PublicStore
 
@@ -67,5 +66,5 @@ def test_every_store_has_every_method_of_the_interface():
     """(mypy checks the signatures where store/open.py and annex/session.py use them.)"""
     wanted = {name for name, value in vars(Store).items()
               if not name.startswith("_") and callable(value)}
-    for store in (PublicStore, Bucket, ListedBucket):
+    for store in (PublicStore, Bucket):
         assert wanted - set(dir(store)) == set(), store

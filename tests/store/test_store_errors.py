@@ -17,7 +17,7 @@ from support.stores import on_every_client, opened, signed, stub
 from support.stub_http import QuietHandler, stub_server, url
 
 from git_annex_remote_s3py import errors
-from git_annex_remote_s3py.store.listing import ListedBucket
+from git_annex_remote_s3py.store.bucket import Bucket
 
 MiB = 1024**2
 NAME = "ds1/SHA256E-s11--abc"
@@ -94,7 +94,7 @@ def test_failed_multipart_upload_is_classified(moto_bucket, tmp_path, code, stat
 
 
 # -- (c), (d): codes with their own message ------------------------------------------------------
-def stubbed(method: str, code: str, status: int) -> tuple[ListedBucket, Any]:
+def stubbed(method: str, code: str, status: int) -> tuple[Bucket, Any]:
     bucket = opened("b-1", "http://127.0.0.1:1")
     stubber = stub(bucket)
     stubber.add_client_error(method, service_error_code=code, http_status_code=status)

@@ -12,7 +12,7 @@ from support.faultproxy import FaultProxy, Rule
 from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
 from support.stores import opened, signed
 
-from git_annex_remote_s3py.store.listing import ListedBucket
+from git_annex_remote_s3py.store.bucket import Bucket
 
 PACKAGE = "git_annex_remote_s3py"
 HAND_OVER = "botocore sends every request from now on"
@@ -20,7 +20,7 @@ SECRETS = (DUMMY_SECRET, DUMMY_KEY, "Signature=", "X-Amz-Credential", "X-Amz-Sig
            "Authorization", "AWS4-HMAC-SHA256")
 
 
-def remote_bucket(endpoint: str, name: str) -> ListedBucket:
+def remote_bucket(endpoint: str, name: str) -> Bucket:
     """The store as the remote opens it (store/open.py): lazy boto3 client, lean transport."""
     bucket = opened(name, endpoint, lean=True)
     assert signed(bucket).lean is not None

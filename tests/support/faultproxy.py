@@ -57,7 +57,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Optional
+from typing import Optional
 from urllib.parse import unquote
 
 FAULTS = ("503", "500", "403", "reset-req", "reset-resp", "truncate", "corrupt", "stall",
@@ -426,32 +426,3 @@ def _canned_answer(fault: Optional[str],
     if fault == "html200":
         return 200, [("Content-Type", "text/html; charset=utf-8")], HTML_PAGE
     return None
-
-
-class StaleListingProxy(FaultProxy):
-    """A recording proxy that runs ``after_first_listing`` once, between fetching the first
-    ListObjectsV2 answer after ``arm`` from the server and passing it on."""
-
-    def __init__(self, upstream: str, bucket: str) -> None:
-        super().__init__(upstream)
-        self.after_first_listing: Callable[[], None] = lambda: None
-        self.listed = threading.Event()
-        self.listed.set()  # until armed
-
-        class Stale(_ProxyHandler):
-            proxy = self
-
-            def _forward(self, body: bytes):
-                answer = super()._forward(body)
-                path, _, query = self.path.partition("?")
-                if (self.command == "GET" and path.strip("/") == bucket
-                        and "list-type=2" in query and not self.proxy.listed.is_set()):
-                    self.proxy.listed.set()
-                    self.proxy.after_first_listing()
-                return answer
-
-        self.server.RequestHandlerClass = Stale
-
-    def arm(self, after_first_listing: Callable[[], None]) -> None:
-        self.after_first_listing = after_first_listing
-        self.listed.clear()

@@ -1,7 +1,7 @@
 """Stores for the store-tier tests, assembled as a remote assembles them: settings read through
 the settings table (``config.load_settings``, as from ``initremote``'s values) and opened by
-``store.open.open_bucket``, the ONE assembly (lean engine, botocore engine, fallbacks, the
-presence cache in front). Tests that need one engine alone say why in their docstring."""
+``store.open.open_bucket``, the ONE assembly (lean engine, botocore engine, fallbacks). Tests
+that need one engine alone say why in their docstring."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from git_annex_remote_s3py.config import LocalSettings, Settings, load_settings
 from git_annex_remote_s3py.credentials import Credentials
 from git_annex_remote_s3py.store.aws import NO_LEAN_ENV
 from git_annex_remote_s3py.store.bucket import Bucket
-from git_annex_remote_s3py.store.listing import ListedBucket
 from git_annex_remote_s3py.store.open import open_bucket
 from support.local_s3 import DUMMY_KEY, DUMMY_SECRET
 
@@ -44,7 +43,7 @@ def lean_off() -> Iterator[None]:
 
 def opened(bucket: str, endpoint: str = "", *, lean: bool = False,
            local: LocalSettings | None = None, creds: Credentials = CREDS,
-           **values: str) -> ListedBucket:
+           **values: str) -> Bucket:
     """The store a remote with these settings opens. ``lean=False`` (for moto in-process
     and the Stubber, which see only botocore's requests) opens it with the lean engine
     turned off, as ``$GIT_ANNEX_REMOTE_S3PY_NO_LEAN`` does for a user."""
@@ -55,14 +54,13 @@ def opened(bucket: str, endpoint: str = "", *, lean: bool = False,
         return open_bucket(settings, creds, local)
 
 
-def signed(store: ListedBucket | Bucket) -> Bucket:
-    """The signed bucket behind the presence cache (its engines: ``.lean``, ``.boto``)."""
-    inner = store if isinstance(store, Bucket) else store.inner
-    assert isinstance(inner, Bucket)
-    return inner
+def signed(store: Bucket) -> Bucket:
+    """The signed bucket (its engines: ``.lean``, ``.boto``), as a test reaches it."""
+    assert isinstance(store, Bucket)
+    return store
 
 
-def on_every_client(store: ListedBucket | Bucket, hook: Callable[[Any], None]) -> None:
+def on_every_client(store: Bucket, hook: Callable[[Any], None]) -> None:
     """``hook(client)`` on each botocore client of the store once built: the signed one and
     the plain-body one the checksum fallback switches to (store/bucket.py)."""
     bucket = signed(store)
@@ -71,7 +69,7 @@ def on_every_client(store: ListedBucket | Bucket, hook: Callable[[Any], None]) -
             client.when_built(hook)
 
 
-def stub(store: ListedBucket) -> Any:
+def stub(store: Bucket) -> Any:
     """botocore's Stubber on the store's botocore client (built now), activated."""
     from botocore.stub import Stubber
 

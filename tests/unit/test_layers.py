@@ -164,7 +164,7 @@ def test_the_engines_do_not_know_each_other(engine, other):
     create_transfer_manager chooses between its two)."""
     for path in modules(f"store/{engine}"):
         assert not touches(imports(path), {f"{PKG}.store.{other}", f"{PKG}.store.bucket",
-                                           f"{PKG}.store.open", f"{PKG}.store.listing"}), path
+                                           f"{PKG}.store.open"}), path
 
 
 @pytest.mark.parametrize("path", modules("datalad_ext"),
@@ -182,7 +182,7 @@ LAYERS = (
     ("datalad_ext",),
     ("annex", "publish"),
     ("store.open",),
-    ("store.bucket", "store.listing", "store.public", "store.reachability"),
+    ("store.bucket", "store.public", "store.reachability"),
     ("store.boto", "store.lean"),
     ("store", "store.aws", "store.base", "store.integrity", "store.localfile"),
     ("errors", "keystate", "naming", "urls", "config", "credentials", "progress", "annexlog",

@@ -18,8 +18,6 @@ if TYPE_CHECKING:  # the stubs (the test extra) are never imported at run time
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import ResponseMetadataTypeDef
 
-    from git_annex_remote_s3py.store.integrity import Headers
-
     ChecksumMode = Literal["when_supported", "when_required"]
     AddressingStyle = Literal["auto", "virtual", "path"]
     _LazyBase = S3Client  # LazyClient stands for the client it builds
@@ -195,21 +193,6 @@ def log_requests(client: S3Client) -> None:
     events.register("before-parameter-build.s3", _remember_request)
     events.register("after-call.s3", _log_answer)
     events.register("after-call-error.s3", _log_failure)
-
-
-def watch_answers(client: S3Client, answered: Callable[[Headers], None]) -> None:
-    """Have ``client`` call ``answered(headers)`` with every answer's HTTP headers (a
-    ``LazyClient`` registers once built, so that a process the lean path serves never builds
-    it)."""
-    def register(built: S3Client) -> None:
-        def note(http_response: AWSResponse, **_: object) -> None:
-            answered(http_response.headers)
-        built.meta.events.register("after-call.s3", note)
-
-    if isinstance(client, LazyClient):
-        client.when_built(register)
-    else:
-        register(client)
 
 
 def _remember_request(params: dict[str, object], model: OperationModel,

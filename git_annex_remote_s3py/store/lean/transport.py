@@ -30,7 +30,6 @@ from git_annex_remote_s3py.urls import SAFE
 if TYPE_CHECKING:
     import ssl
 
-    from git_annex_remote_s3py.store.integrity import Headers
     from git_annex_remote_s3py.store.localfile import UploadBody
 
 LOG = logging.getLogger(__name__)
@@ -64,7 +63,6 @@ class LeanS3:
         self._local = threading.local()
         self._tls_context: ssl.SSLContext | None = None
         self._tls_lock = threading.Lock()
-        self.answered: Callable[[Headers], None] = lambda headers: None  # sees every answer
 
     # -- connections: one per thread, kept alive ---------------------------------------------
     def _tls(self) -> ssl.SSLContext:
@@ -127,7 +125,6 @@ class LeanS3:
             LOG.debug("S3 %s %s (lean): failed (%s)", method, shown, exc)
             raise
         LOG.debug("S3 %s %s (lean): %s", method, shown, response.status)
-        self.answered(response.headers)
         try:
             yield response
         except (OSError, HttpError) as exc:
