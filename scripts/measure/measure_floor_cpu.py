@@ -42,6 +42,8 @@ from bench_servers import SHM  # noqa: E402
 from support.local_s3 import S3Server, isolated_env  # noqa: E402
 from support.repos import run  # noqa: E402
 
+from git_annex_remote_s3py.cli import NO_ASYNC_ENV  # noqa: E402
+
 COMMANDS = {"fsck --fast -J1": ("fsck", "--from", "--fast", "-J1"),
             "fsck --fast -J8": ("fsck", "--from", "--fast", "-J8"),
             "copy -J4": ("copy", "--to", "-J4")}
@@ -54,6 +56,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--revision", type=Path, action="append", default=[], metavar="TREE",
                         help="also s3py from this copy of the package (repeatable)")
+    parser.add_argument("--no-async", action="store_true",
+                        help="also s3py refusing ASYNC (one remote process per -J job)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="s3py-floor-cpu-",
                                  dir=SHM if Path(SHM).is_dir() else None))
@@ -81,14 +85,17 @@ def measure(args: argparse.Namespace, work: Path, env: dict[str, str], server: S
     floor_dirs = {"floor": dirs[FLOOR_EXTERNAL], "floordir": dirs[FLOOR_DIRECTORY]}
     for remote in ("s3py", "built-in", "floor", "floordir"):
         run(["git", "annex", "copy", "--to", remote, "-J4", "-q", "."], repo, env)
-    contenders = [(r, r, None) for r in ("s3py", "built-in", "floor", "floordir")]
-    contenders += [(f"s3py {tree}", "s3py", tree) for tree in args.revision]
+    contenders: list[tuple[str, str, dict[str, str]]] = [
+        (r, r, env) for r in ("s3py", "built-in", "floor", "floordir")]
+    contenders += [(f"s3py {tree}", "s3py", dict(env, PYTHONPATH=str(tree)))
+                   for tree in args.revision]
+    if args.no_async:
+        contenders.append(("s3py no-ASYNC", "s3py", dict(env, **{NO_ASYNC_ENV: "1"})))
     results: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for round_ in range(args.rounds):
         order = contenders[round_ % len(contenders):] + contenders[:round_ % len(contenders)]
         for command, (verb, direction, *options) in COMMANDS.items():
-            for label, remote, tree in order:
-                e = dict(env, PYTHONPATH=str(tree)) if tree else env
+            for label, remote, e in order:
                 if verb == "copy":  # every key absent from the remote first
                     if remote in floor_dirs:
                         shutil.rmtree(floor_dirs[remote])
