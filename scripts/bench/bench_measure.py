@@ -144,11 +144,12 @@ def rotate(items: list[Item], by: int) -> list[Item]:
 
 def make_tree(path: Path, env: dict[str, str], count: int, low: int, high: int,
               seed: int) -> Path:
-    """An annex repository of ``count`` files of ``low``-``high`` random bytes in 10 folders."""
+    """An annex repository of ``count`` files of ``low``-``high`` random bytes in 10 folders
+    (no time limit: adding 100,000 files takes git-annex over 10 minutes here)."""
     rng = random.Random(seed)
     files = {f"d{i % 10}/f{i:05d}.bin": rng.randbytes(rng.randint(low, high))
              for i in range(count)}
-    return make_annex_repo(path, env, files)
+    return make_annex_repo(path, env, files, timeout=None)
 
 
 def count_objects(s3, bucket: str) -> int:

@@ -102,7 +102,7 @@ class ScaleRun:
         getters = [BUILTIN, S3PY] + ([ANNEX_VERIFY_OFF] if files <= self.verify_off_up_to
                                      else [])
         for who in rotate(getters, index):
-            run(["git", "annex", "drop", "--force", "-q", "."], repo, self.env)
+            run(["git", "annex", "drop", "--force", "-q", "."], repo, self.env, timeout=None)
             self.measure(repo, files, "get --from", who, "get", "--from", REMOTES[who], jobs,
                          ".")
         for who in order:

@@ -37,8 +37,10 @@ def git_annex_available() -> bool:
     return shutil.which("git-annex") is not None
 
 
-def make_annex_repo(path: Path, env: dict[str, str], files: dict[str, bytes]) -> Path:
-    """A git-annex repository holding ``files`` (all annexed), committed."""
+def make_annex_repo(path: Path, env: dict[str, str], files: dict[str, bytes],
+                    timeout: Optional[float] = 600) -> Path:
+    """A git-annex repository holding ``files`` (all annexed), committed; ``timeout`` bounds
+    each git command (None: the bench's 100,000-file trees, whose add takes over 10 minutes)."""
     path.mkdir(parents=True)
     run(["git", "init", "-q"], path, env)
     run(["git", "annex", "init", "-q", "origin"], path, env)
@@ -46,8 +48,8 @@ def make_annex_repo(path: Path, env: dict[str, str], files: dict[str, bytes]) ->
         target = path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
-    run(["git", "annex", "add", "--force-large", "-q", "."], path, env)
-    run(["git", "commit", "-q", "-m", "add files"], path, env)
+    run(["git", "annex", "add", "--force-large", "-q", "."], path, env, timeout=timeout)
+    run(["git", "commit", "-q", "-m", "add files"], path, env, timeout=timeout)
     return path
 
 
