@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Iterator, Union
 
 import httptools
 
+from git_annex_remote_s3py.store.lean.wire import HEADER_NAME
+
 if TYPE_CHECKING:
     import ssl
 
@@ -105,7 +107,7 @@ class Connection:
     def request(self, method: str, target: str, headers: dict[str, str], body: Body) -> None:
         """Send one request; a header or target that HTTP cannot carry is ``ValueError``."""
         lines = [f"{method} {target} HTTP/1.1"]
-        if any(ord(char) <= 0x20 or char == "\x7f" for char in target):
+        if " " in target or not (target.isascii() and target.isprintable()):
             raise ValueError(f"a request target HTTP cannot carry: {target!r}")
         named = {name.lower() for name in headers}
         if "content-length" not in named and (body is not None or method == "PUT"):
@@ -115,7 +117,7 @@ class Connection:
         if "accept-encoding" not in named:
             lines.append("Accept-Encoding: identity")  # no server may compress the answer
         for name, value in headers.items():
-            if not name or FORBIDDEN.intersection(name + value) or ":" in name or " " in name:
+            if not FORBIDDEN.isdisjoint(value) or not HEADER_NAME.fullmatch(name):
                 raise ValueError(f"a header HTTP cannot carry: {name!r}")
             lines.append(f"{name}: {value}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")  # else UnicodeEncodeError
