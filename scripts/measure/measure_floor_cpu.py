@@ -8,10 +8,13 @@ read from the rusage of finished children; moto's own CPU is not in it. On a mac
 with other jobs the wall times stretch with the CPU a command needs, while its CPU seconds
 change little: the figure to compare where the load is high. Own cost = a contender's figure
 above its floor (s3py above the floor external remote, the built-in above the directory
-remote). ``--revision TREE`` adds s3py run from another copy of the package (a directory
-holding ``git_annex_remote_s3py``, put first on ``PYTHONPATH``; make it with
-``git archive REV git_annex_remote_s3py | tar -x -C TREE`` and ``python -m compileall TREE``:
-without byte code every start compiles the package again).
+remote). "remote CPU" is the part of it spent in the external remote processes themselves
+(s3py's, the floor external's: each is run by a wrapper that adds its child's CPU to a log);
+the rest is git-annex's and git's. ``--revision TREE`` adds s3py run from another copy of the
+package (a directory holding ``git_annex_remote_s3py``, put first on ``PYTHONPATH``; make it with
+``git archive REV git_annex_remote_s3py | tar -x -C TREE``; this checkout's package and each
+TREE are compiled first: where PYTHONDONTWRITEBYTECODE is set, without byte code every start
+of the remote compiles the package again).
 
     .venv/bin/python scripts/measure/measure_floor_cpu.py [--files 300] [--rounds 3]
     S3PY_TEST_GIT_ANNEX_BIN=$PWD/.venv-annex-newest/annex-bin \\
@@ -21,6 +24,8 @@ without byte code every start compiles the package again).
 from __future__ import annotations
 
 import argparse
+import compileall
+import os
 import shutil
 import statistics
 import subprocess
@@ -59,17 +64,50 @@ def main() -> None:
     parser.add_argument("--no-async", action="store_true",
                         help="also s3py refusing ASYNC (one remote process per -J job)")
     args = parser.parse_args()
+    for tree in [ROOT / "git_annex_remote_s3py", *args.revision]:  # byte code: see above
+        compileall.compile_dir(str(tree), quiet=1)
     work = Path(tempfile.mkdtemp(prefix="s3py-floor-cpu-",
                                  dir=SHM if Path(SHM).is_dir() else None))
     env = isolated_env(work / "home")
     install_floor_remote(work / "bin")
     env["PATH"] = f"{work / 'bin'}:{Path(sys.executable).parent}:{env['PATH']}"
+    wrap_remotes(work / "wrap", env, work / "remote-cpu.log")
     server = S3Server(tmpdir=str(work))
     try:
         measure(args, work, env, server)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+REMOTE_PROGRAMS = ("git-annex-remote-s3py", "git-annex-remote-floor")
+
+
+def wrap_remotes(wrap_dir: Path, env: dict[str, str], log: Path) -> None:
+    """Put first on ``env``'s PATH a wrapper of each external remote program that runs the
+    real one and appends the CPU seconds of that process and of the wrapping shell (user +
+    system, the shell's ``times``) to ``log``."""
+    wrap_dir.mkdir()
+    for name in REMOTE_PROGRAMS:
+        real = shutil.which(name, path=env["PATH"])
+        assert real, f"{name} is not on PATH"
+        wrapper = wrap_dir / name
+        wrapper.write_text(f'#!/bin/sh\n"{real}" "$@"\nstatus=$?\n'
+                           f'times >> "{log}"\nexit $status\n')  # not in a pipe: a subshell
+        wrapper.chmod(0o755)
+    env["PATH"] = f"{wrap_dir}:{env['PATH']}"
+
+
+def remote_cpu(log: Path) -> float:
+    """CPU seconds the wrapped remotes logged (``times``' "0m0.31s 0m0.02s" lines); the log
+    is emptied."""
+    total = 0.0
+    for line in log.read_text().splitlines() if log.exists() else []:
+        for field in line.split():
+            minutes, _, seconds = field.rstrip("s").partition("m")
+            total += int(minutes) * 60 + float(seconds)
+    log.write_text("")
+    return total
 
 
 def measure(args: argparse.Namespace, work: Path, env: dict[str, str], server: S3Server) -> None:
@@ -91,7 +129,8 @@ def measure(args: argparse.Namespace, work: Path, env: dict[str, str], server: S
                    for tree in args.revision]
     if args.no_async:
         contenders.append(("s3py no-ASYNC", "s3py", dict(env, **{NO_ASYNC_ENV: "1"})))
-    results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+    log = work / "remote-cpu.log"
     for round_ in range(args.rounds):
         order = contenders[round_ % len(contenders):] + contenders[:round_ % len(contenders)]
         for command, (verb, direction, *options) in COMMANDS.items():
@@ -103,24 +142,28 @@ def measure(args: argparse.Namespace, work: Path, env: dict[str, str], server: S
                     else:
                         run(["git", "annex", "drop", "--from", remote, "--force", "-J4", "-q",
                              "."], repo, e)
+                remote_cpu(log)
                 cpu, began = children_cpu(), time.monotonic()
                 subprocess.run(["git", "annex", verb, direction, remote, *options, "-q", "."],
                                cwd=repo, env=e, check=True, stdout=subprocess.DEVNULL)
                 results.setdefault((command, label), []).append(
-                    (time.monotonic() - began, children_cpu() - cpu))
+                    (time.monotonic() - began, children_cpu() - cpu, remote_cpu(log)))
     report(results, args.files)
 
 
-def report(results: dict[tuple[str, str], list[tuple[float, float]]], files: int) -> None:
-    median = {key: (statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs))
+def report(results: dict[tuple[str, str], list[tuple[float, float, float]]],
+           files: int) -> None:
+    median = {key: tuple(statistics.median(run[i] for run in runs) for i in range(3))
               for key, runs in results.items()}
-    print(f"{files} small files, moto; medians; CPU = git-annex and every process it ran")
-    print("| command | contender | wall s | CPU s | own wall s | own CPU s |")
-    print("|---|---|---|---|---|---|")
-    for (command, label), (wall, cpu) in median.items():
+    print(f"{files} small files, moto; medians; CPU = git-annex and every process it ran; "
+          f"remote CPU = the external remote processes' part of it; load {os.getloadavg()}")
+    print("| command | contender | wall s | CPU s | remote CPU s | own wall s | own CPU s |")
+    print("|---|---|---|---|---|---|---|")
+    for (command, label), (wall, cpu, in_remote) in median.items():
         floor = FLOOR_OF.get(label.split(" ", 1)[0]) if not label.startswith("floor") else None
         own = median[(command, floor)] if floor else None
-        print(f"| {command} | {label} | {wall:.2f} | {cpu:.2f} | "
+        shown = f"{in_remote:.2f}" if label.split(" ", 1)[0] in ("s3py", "floor") else ""
+        print(f"| {command} | {label} | {wall:.2f} | {cpu:.2f} | {shown} | "
               + (f"{wall - own[0]:.2f} | {cpu - own[1]:.2f} |" if own else "| |"))
 
 
