@@ -214,3 +214,50 @@ def test_a_broken_answer_to_a_presence_check_is_an_error_never_absent(bucket_nam
             store.head("k")
         assert not isinstance(raised.value, errors.ObjectNotFound)
         assert len(server.requests) >= 2  # the lean path's and botocore's
+
+
+@pytest.mark.parametrize("method,answer", [
+    ("HEAD", OK_HEAD), ("GET", b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc")])
+def test_bytes_that_arrive_after_an_answer_was_read_end_that_connection(method, answer):
+    """A server that sends more once the client has read its answer (a HEAD's body, more
+    than the stated length): the next request does not read them as the start of its answer
+    (here a 404 that would say "absent") but goes on a new connection."""
+    read, sent = threading.Event(), threading.Event()
+    connections: list[socket.socket] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        for number in range(2):
+            connection, _ = listener.accept()
+            connections.append(connection)
+            connection.recv(65536)
+            connection.sendall(answer if number == 0 else OK_HEAD)
+            if number == 0:
+                read.wait(30)
+                connection.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                sent.set()
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    try:
+        transport = LeanS3(f"http://127.0.0.1:{listener.getsockname()[1]}/b-1",
+                           lambda: ("AKID", "SECRET", None), "us-east-1", timeout=10,
+                           connect_timeout=10)
+        assert exchange(transport, method)[0] == 200
+        read.set()
+        assert sent.wait(30)
+        select_ready(transport)  # the stray answer is on the wire before we ask
+        assert exchange(transport)[0] == 200
+        server.join(30)
+        assert len(connections) == 2
+    finally:
+        listener.close()
+        for connection in connections:
+            connection.close()
+
+
+def select_ready(transport: LeanS3) -> None:
+    """Wait until the kept connection has something to read (the stray bytes arrived)."""
+    import select
+
+    select.select([transport._local.connection.sock], [], [], 30)

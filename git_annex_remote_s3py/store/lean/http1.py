@@ -15,6 +15,7 @@ answer.
 
 from __future__ import annotations
 
+import select
 import socket
 from typing import TYPE_CHECKING, Iterator, Union
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from git_annex_remote_s3py.store.localfile import UploadBody
 
 RECV_BLOCK = 256 * 1024
+COUNTED_BLOCK = 1024 * 1024  # per system call, reading a body of a stated length
 SEND_BLOCK = 1024 * 1024  # one system call per MiB of an upload's body
 # Characters no request line or header may hold (http.client refuses them too): a value with
 # one would end the header early (request splitting).
@@ -104,6 +106,15 @@ class Connection:
     def close(self) -> None:
         self.sock.close()
 
+    def clean(self) -> bool:
+        """Whether nothing arrived since the last answer was read whole: bytes that belong to
+        no answer (a server that sent more than it said) or the server's close make the
+        connection unfit for the next request, whose answer would start with them."""
+        if self.context is not None and self.sock.pending():  # type: ignore[attr-defined]
+            return False
+        readable, _, _ = select.select([self.sock], [], [], 0)
+        return not readable
+
     def request(self, method: str, target: str, headers: dict[str, str], body: Body) -> None:
         """Send one request; a header or target that HTTP cannot carry is ``ValueError``."""
         lines = [f"{method} {target} HTTP/1.1"]
@@ -159,6 +170,13 @@ class Response:
         if self.status < 200:  # never asked for (no Expect: 100-continue): not understood here
             raise HttpError(f"an interim answer ({self.status})")
         self.will_close = self._stray or not self._keep_alive
+        # A body of a stated length (llhttp checked it) is read straight from the socket, as
+        # http.client does: through the parser a download costs ~2.5x the CPU.
+        length = self.headers.get("Content-Length")
+        self._remaining: int | None = None
+        if not self._complete and length is not None and length.isdigit() and (
+                "Transfer-Encoding" not in self.headers):
+            self._remaining = int(length) - len(self._body)
 
     # -- llhttp's callbacks ------------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -206,6 +224,8 @@ class Response:
         """Up to ``size`` bytes of the body (all of it: -1); b"" once it is all read. A body
         that ends early gives the bytes that came (a download resumes after them, as with
         http.client), then ``HttpError``; never a short body as a whole one."""
+        if self._remaining is not None:
+            return self._read_counted(size)
         while not self._complete and (size < 0 or len(self._body) < size):
             data = self._sock.recv(RECV_BLOCK)
             if data:
@@ -227,6 +247,28 @@ class Response:
         if self._stray:
             self.will_close = True
         return block
+
+    def _read_counted(self, size: int) -> bytes:
+        """``read`` of a body of a stated length, ``_remaining`` bytes of it still unread."""
+        parts = []
+        if self._body:  # what came with the headers
+            taken = len(self._body) if size < 0 else min(size, len(self._body))
+            parts.append(bytes(self._body[:taken]))
+            del self._body[:taken]
+            size -= taken if size >= 0 else 0
+        while self._remaining and size:
+            wanted = self._remaining if size < 0 else min(size, self._remaining)
+            data = self._sock.recv(min(wanted, COUNTED_BLOCK))
+            if not data:
+                self.will_close = True
+                if parts:
+                    break  # these bytes now, the error at the next read
+                raise HttpError("the answer ended inside its body")
+            parts.append(data)
+            self._remaining -= len(data)
+            size -= len(data) if size >= 0 else 0
+        self._complete = not self._remaining
+        return b"".join(parts)
 
     def isclosed(self) -> bool:
         """Whether the whole body has been read."""

@@ -147,6 +147,10 @@ class LeanS3:
             try:
                 if attempt == 2 and stream is not None and start is not None:
                     stream.seek(start)  # the whole body again, not what the dead socket left
+                kept = getattr(self._local, "connection", None)
+                if kept is not None and not kept.clean():
+                    self._drop()
+                    reused = False
                 if getattr(self._local, "connection", None) is None:
                     self._local.connection = self._new_connection()
                 connection: Connection = self._local.connection
