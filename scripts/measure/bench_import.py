@@ -18,8 +18,9 @@ While an import runs, a sample line is printed every ``--sample-every`` seconds 
 and IMPORTKEYs so far, git-annex's RSS and peak, the remote's peak, moto's RSS, CPU, load), and
 a phases row after it: how long the listing took (its last page), when the first IMPORTKEY came
 (one HEAD each), the IMPORTKEY rate, the memory once the whole listing was in git-annex.
-``--stop-after SECONDS`` stops an import (SIGTERM to its process group) that has run that long
-and still prints its rows, marked stopped (a million-object import takes hours); ``--timeline``
+``--stop-after SECONDS`` (or ``--stop-at HH:MM``, or SIGINT/SIGUSR1 to this script) stops an
+import (SIGTERM to its process group) and still prints its rows, marked stopped (a
+million-object import takes hours); ``--timeline``
 draws the samples (objects imported and memory against time). ``--replot`` redraws both PNGs
 from a saved output.
 """
@@ -131,6 +132,9 @@ class Sample:
                 f"{self.load:.1f} |")
 
 
+INTERRUPTED = threading.Event()  # SIGINT (Ctrl-C) or SIGUSR1: stop as --stop-after does
+
+
 @dataclass(eq=False)  # a thread is hashed by identity
 class Watch(threading.Thread):
     """Polls a running import: its requests at the proxy (listing GETs, HEADs), the memory and
@@ -171,11 +175,13 @@ class Watch(threading.Thread):
                 self.samples.append(sample)
                 print(sample.line(), flush=True)
                 next_sample = now + self.every
-            if self.stop_after is not None and now >= self.stop_after and not self.stopped:
+            over = self.stop_after is not None and now >= self.stop_after
+            if (over or INTERRUPTED.is_set()) and not self.stopped:
                 self.stopped = True
                 self.samples.append(sample)
                 print(sample.line(), flush=True)
-                print(f"stopping the import after {now:.0f} s (--stop-after)", flush=True)
+                print(f"stopping the import after {now:.0f} s "
+                      f"({'--stop-after' if over else 'interrupted'})", flush=True)
                 os.killpg(self.process.pid, signal.SIGTERM)
 
     def look(self, now: float) -> Sample:
@@ -491,6 +497,8 @@ def main() -> None:
     parser.add_argument("--replot", type=Path, metavar="OUTPUT",
                         help="only draw --plot from a run's saved output (one stopped early)")
     args = parser.parse_args()
+    for signum in (signal.SIGINT, signal.SIGUSR1):  # the import has its own session
+        signal.signal(signum, lambda *_: INTERRUPTED.set())
     if args.replot:
         text = args.replot.read_text()
         points = points_from_output(text)
