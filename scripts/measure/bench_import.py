@@ -219,14 +219,17 @@ def phases_row(watch: Watch) -> str:
     """The listing and IMPORTKEY phases of one import, from its samples."""
     last = watch.samples[-1]
     listed = watch.at_listing_end or last
+    # the rate up to the last IMPORTKEY, not over the tree and branch git-annex writes after
+    last = next(s for s in watch.samples if s.importkeys == last.importkeys)
     rate_seconds = last.seconds - watch.first_importkey_at
     per_minute = last.importkeys * 60 / rate_seconds if last.importkeys and rate_seconds else 0
     listing_s = watch.listing_done_at
+    end = watch.samples[-1]
     return (f"| {watch.objects} | {listing_s:.0f} | {watch.gets} | "
             f"{watch.gets / listing_s if listing_s else 0:.2f} | "
             f"{watch.first_importkey_at:.0f} | {last.importkeys} | {per_minute:.0f} | "
             f"{60000 / per_minute if per_minute else 0:.1f} | {listed.annex_peak_mib:.0f} | "
-            f"{last.annex_peak_mib:.0f} | {last.s3py_peak_mib:.0f} | {last.moto_rss_mib:.0f} | "
+            f"{end.annex_peak_mib:.0f} | {end.s3py_peak_mib:.0f} | {end.moto_rss_mib:.0f} | "
             f"{'yes' if watch.stopped else 'no'} | "
             f"{' '.join(map('{:.1f}'.format, os.getloadavg()))} |")
 
