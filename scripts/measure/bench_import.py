@@ -38,6 +38,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "bench"),  # scripts/bench/
                 str(Path(__file__).resolve().parents[2] / "tests")]
@@ -371,14 +372,10 @@ def plot(points: list[ImportPoint], path: Path, title: str) -> str:
     """ms per object and peak memory (s3py, git-annex) against N, on two panels (whole
     imports: a stopped one is drawn by ``timeline``)."""
     points = [p for p in points if not stopped(p)]
-    try:
-        import matplotlib
-    except ImportError:
-        return "no plot: matplotlib is missing (pip install -e '.[bench]'; make bench does)"
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.8))
+    panels = two_panels()
+    if isinstance(panels, str):
+        return f"no plot: {panels}"
+    figure, (left, right) = panels
     for task in dict.fromkeys(p.task for p in points):
         line = sorted((p for p in points if p.task == task), key=lambda p: p.objects)
         sizes = [p.objects for p in line]
@@ -398,12 +395,31 @@ def plot(points: list[ImportPoint], path: Path, title: str) -> str:
         axes.set_ylim(bottom=0)
         axes.grid(alpha=0.3)
         axes.legend(fontsize="small")
+    return f"plot: {save(figure, path, title)}"
+
+
+def two_panels() -> Any:
+    """A figure of two side-by-side panels, or why none can be drawn (no matplotlib)."""
+    try:
+        import matplotlib
+    except ImportError:
+        return "matplotlib is missing (pip install -e '.[bench]'; make bench does)"
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(1, 2, figsize=(11, 4.8))
+
+
+def save(figure: Any, path: Path, title: str) -> Path:
+    """``figure`` titled, written to ``path`` as PNG, and closed."""
+    import matplotlib.pyplot as plt
+
     figure.suptitle(title, fontsize="medium")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     plt.close(figure)
-    return f"plot: {path}"
+    return path
 
 
 def samples_from_output(text: str) -> list[Sample]:
@@ -420,14 +436,10 @@ def samples_from_output(text: str) -> list[Sample]:
 
 def timeline(samples: list[Sample], path: Path, title: str) -> str:
     """Objects listed and imported, and memory, against time (one line per N)."""
-    try:
-        import matplotlib
-    except ImportError:
-        return "no timeline: matplotlib is missing (pip install -e '.[bench]'; make bench does)"
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.8))
+    panels = two_panels()
+    if isinstance(panels, str):
+        return f"no timeline: {panels}"
+    figure, (left, right) = panels
     for objects in dict.fromkeys(s.objects for s in samples):
         line = [s for s in samples if s.objects == objects]
         minutes = [s.seconds / 60 for s in line]
@@ -449,12 +461,7 @@ def timeline(samples: list[Sample], path: Path, title: str) -> str:
         axes.set_ylim(bottom=0)
         axes.grid(alpha=0.3)
         axes.legend(fontsize="small")
-    figure.suptitle(title, fontsize="medium")
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return f"timeline: {path}"
+    return f"timeline: {save(figure, path, title)}"
 
 
 def points_from_output(text: str) -> list[ImportPoint]:
