@@ -29,14 +29,14 @@ def open_bucket(settings: Settings, creds: Credentials,
     options = ClientOptions.of(settings, local)
     client = LazyClient(lambda: build_client(settings, creds, options=options))
     return Bucket(client, settings.bucket, partsize=settings.partsize,
-                    upload_args=upload_args_of(settings),
-                    verify_etag_md5=settings.etags_are_md5,
-                    lean=build_lean(settings, creds, options),
-                    flexible_checksums=settings.checksums == "when_supported",
-                    plain_client=plain_upload_client(settings, creds, options),
-                    endpoint=settings.endpoint or "",
-                    restore=settings.restore, list_version=settings.listversion,
-                    public_read=settings.public)
+                  upload_args=upload_args_of(settings),
+                  verify_etag_md5=settings.etags_are_md5,
+                  lean=build_lean(settings, creds, options),
+                  flexible_checksums=settings.checksums == "when_supported",
+                  plain_client=plain_upload_client(settings, creds, options),
+                  endpoint=settings.endpoint or "",
+                  restore=settings.restore, list_version=settings.listversion,
+                  public_read=settings.public)
 
 
 def open_public(base_url: str, bucket: str) -> PublicStore:
