@@ -7,6 +7,7 @@ it knows nothing of ``AWS_CA_BUNDLE`` or of the proxies botocore honours.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import socket
@@ -25,19 +26,17 @@ WEB_OPTIONS_SETTING = "annex.web-options"
 READ_SETTINGS = (ALLOWED_IPS_SETTING, DEBUG_SETTING, WEB_OPTIONS_SETTING)
 
 
-_read_settings: dict[str, dict[str, str]] = {}  # git dir -> its settings, read once per process
-_reading = threading.Lock()
+_reading = threading.Lock()  # ASYNC jobs that ask at once: one of them runs git config
 
 
 def annex_settings(git_dir: str) -> dict[str, str]:
     """The repository's git config of ``READ_SETTINGS`` that is set: one ``git config`` per
     repository and process (git-annex reads its own config once, at its start, too)."""
     with _reading:
-        if git_dir not in _read_settings:
-            _read_settings[git_dir] = _git_config(git_dir)
-        return dict(_read_settings[git_dir])
+        return dict(_git_config(git_dir))
 
 
+@functools.cache
 def _git_config(git_dir: str) -> dict[str, str]:
     pattern = "^(" + "|".join(name.replace(".", "\\.") for name in READ_SETTINGS) + ")$"
     try:
