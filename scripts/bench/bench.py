@@ -12,6 +12,9 @@ ratios s3py/built-in and s3py/boto3 (times: below 1 means s3py is faster).
                                                              # annex-newest installs it)
     python scripts/bench/bench.py --server ceph                    # Ceph RGW (make servers)
     python scripts/bench/bench.py --only scale --scale 1000,10000  # the scale row and its plot
+    python scripts/bench/bench.py --only scale --scale 100000 --scale-jobs 8 \
+        --results R.jsonl --tree-dir /dev/shm/trees --contenders s3py  # in parts, resumable
+    python scripts/bench/bench.py --only scale --results R.jsonl --replot  # table, PNG from R
     python scripts/bench/bench.py --only floor                     # the floor row, own costs
 
 Peak memory is the ``VmHWM`` of every ``git-annex-remote-s3py`` process below the git-annex
@@ -22,6 +25,7 @@ The scale row (scripts/bench/bench_scale.py) counts the requests at a proxy in f
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import shutil
 import statistics
@@ -52,10 +56,18 @@ from bench_measure import (  # noqa: E402
     annex_command,
     count_objects,
     make_tree,
+    remove_tree,
     rotate,
     timed,
 )
-from bench_scale import ScalePoint, ScaleRun, scale_table, slope_lines  # noqa: E402
+from bench_results import Conditions, ResultsFile, ScalePoint  # noqa: E402
+from bench_scale import (  # noqa: E402
+    CONTENDERS,
+    ScaleRun,
+    ScaleSettings,
+    scale_table,
+    slope_lines,
+)
 from bench_servers import SERVER_KINDS, SHM, BenchServer, start_server  # noqa: E402
 from support.local_s3 import ANNEX_BIN_VAR  # noqa: E402
 from support.repos import isolated_env, make_annex_repo, run  # noqa: E402
@@ -462,6 +474,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "files (default 10000: at 100,000 files each row costs ~25 min here)")
     parser.add_argument("--scale-jobs", type=int, default=1, help="-J of the scale row "
                         "(default 1)")
+    parser.add_argument("--results", type=Path, metavar="FILE", help="the scale row's results "
+                        "file (JSON lines, one per operation): figures are added to it as each "
+                        "operation ends and a run measures only what it lacks (default: a new "
+                        "file in the work directory)")
+    parser.add_argument("--tree-dir", type=Path, metavar="DIR", help="keep the scale row's "
+                        "trees here (scale-N and scale-N.json) and reuse them while intact "
+                        "(default: built in the work directory, removed with it)")
+    parser.add_argument("--contenders", default=",".join(CONTENDERS),
+                        metavar="NAME,...", help="the scale row's contenders: "
+                        f"{', '.join(CONTENDERS)} (default both)")
+    parser.add_argument("--stop-at", metavar="HH:MM", help="the scale row starts no operation "
+                        "after this time (the next HH:MM: tomorrow's if today's has passed)")
+    parser.add_argument("--replot", action="store_true", help="no run: the scale table, "
+                        "slopes and plot from --results alone")
     parser.add_argument("--plot", type=Path, default=DEFAULT_PLOT, metavar="PATH",
                         help="the scale row's PNG (default docs/img/scale.png)")
     parser.add_argument("--floor-plot", type=Path, default=DEFAULT_FLOOR_PLOT, metavar="PATH",
@@ -478,12 +504,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-lean", action="store_true", help="s3py sends every request "
                         "through botocore (the figures before the lean path)")
     options = parser.parse_args(argv)
+    unknown = set(options.contenders.split(",")) - set(CONTENDERS)
+    if unknown:
+        parser.error(f"--contenders: unknown {', '.join(sorted(unknown))}; one or more of "
+                     f"{', '.join(CONTENDERS)}")
+    if options.replot and not options.results:
+        parser.error("--replot draws from a results file: give --results FILE")
+    if options.stop_at:
+        try:
+            options.stop_at = next_time(options.stop_at, datetime.datetime.now())
+        except ValueError:
+            parser.error(f"--stop-at {options.stop_at}: give HH:MM, e.g. 06:30")
     for flag, value in (("--skip", options.skip), ("--only", options.only)):
         unknown = set(filter(None, value.split(","))) - set(ROWS)
         if unknown:
             parser.error(f"{flag}: unknown rows {', '.join(sorted(unknown))}; rows: "
                          f"{', '.join(ROWS)}")
     return options
+
+
+def next_time(hh_mm: str, now: datetime.datetime) -> datetime.datetime:
+    """The first HH:MM after ``now``."""
+    hour, minute = map(int, hh_mm.split(":"))
+    at = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return at if at > now else at + datetime.timedelta(days=1)
 
 
 def chosen_rows(options: argparse.Namespace) -> tuple[set[str], list[int]]:
@@ -506,6 +550,8 @@ def chosen_rows(options: argparse.Namespace) -> tuple[set[str], list[int]]:
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
+    if options.replot:
+        return replot(options)
     if options.git_annex == "newest":
         if not (NEWEST_ANNEX_BIN / "git-annex").exists():
             raise SystemExit(f"{NEWEST_ANNEX_BIN}/git-annex is missing: run make annex-newest")
@@ -520,23 +566,27 @@ def main(argv: list[str] | None = None) -> int:
     scale: list[ScalePoint] = []
     try:
         bench = Bench(options, workdir, server)
+        version = annex_version(bench.env)
+        conditions = Conditions(version, options.server, options.scale_jobs)
         if not options.memory_only:
             run_rows(bench, skip)
             if "startup" not in skip:
                 startup = startup_rows(bench, max(options.repeat, 5))
                 notes += import_check(bench)
             if scale_sizes:
-                scale = ScaleRun(bench.server, bench.env, workdir, bench.tag,
-                                 options.scale_jobs,
-                                 options.scale_verify_off_up_to).run(scale_sizes)
+                settings = ScaleSettings(
+                    options.scale_jobs, options.scale_verify_off_up_to,
+                    tuple(options.contenders.split(",")),
+                    options.results or workdir / "scale-results.jsonl",
+                    options.tree_dir or workdir / "trees", options.stop_at)
+                scale = ScaleRun(bench.server, bench.env, bench.tag, settings,
+                                 conditions).run(scale_sizes)
         if options.memory or options.memory_only:
             notes += memory_check(bench, options.memory_gib)
     finally:
         server.stop()
         if not options.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-    version = subprocess.run(["git", "annex", "version", "--raw"], text=True, env=bench.env,
-                             capture_output=True).stdout.strip()
+            remove_tree(workdir)
     print()
     print(f"git-annex {version}, {options.server} server, "
           f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repositories "
@@ -563,24 +613,42 @@ def main(argv: list[str] | None = None) -> int:
     for line in notes:
         print(f"- {line}")
     if scale:
-        report_scale(scale, options, version)
+        report_scale(scale, options.plot, conditions)
+    if scale_sizes and options.results:
+        print(f"- results: {options.results} (run the same command again to measure what it "
+              f"lacks; --replot for the table and plot alone)")
     return 0
 
 
-def report_scale(points: list[ScalePoint], options: argparse.Namespace, version: str) -> None:
+def annex_version(env: dict[str, str]) -> str:
+    return subprocess.run(["git", "annex", "version", "--raw"], text=True, env=env,
+                          capture_output=True).stdout.strip()
+
+
+def replot(options: argparse.Namespace) -> int:
+    """``--replot``: the scale row's report from the results file alone."""
+    points = ResultsFile(options.results).read()
+    if not points or points[0].conditions is None:
+        raise SystemExit(f"{options.results}: no scale results in it")
+    report_scale(points, options.plot, points[0].conditions)
+    return 0
+
+
+def report_scale(points: list[ScalePoint], plot: Path, conditions: Conditions) -> None:
     """The scale table, the slopes and the plot."""
     from bench_plot import plot_scale
 
     print()
-    print(f"scale row: git-annex {version}, {options.server} server, -J{options.scale_jobs}, "
-          "every request through the counting proxy (once per contender and operation)")
+    print(f"scale row: git-annex {conditions.git_annex}, {conditions.server} server, "
+          f"-J{conditions.jobs}, every request through the counting proxy (once per contender "
+          "and operation)")
     print("\n".join(scale_table(points)))
     print(f"- {ANNEX_VERIFY_OFF_NOTE}")
     for line in slope_lines(points):
         print(f"- {line}")
-    title = (f"ms per file vs N: git-annex {version.split('-')[0]}, {options.server}, "
-             f"-J{options.scale_jobs}")
-    print(f"- {plot_scale(points, options.plot, title)}")
+    title = (f"ms per file vs N: git-annex {conditions.git_annex.split('-')[0]}, "
+             f"{conditions.server}, -J{conditions.jobs}")
+    print(f"- {plot_scale(points, plot, title)}")
 
 
 def run_rows(bench: Bench, skip: set[str]) -> None:

@@ -7,16 +7,20 @@ command, polled from ``/proc``; ``procs`` counts those processes.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from support.repos import make_annex_repo
+from support.repos import make_annex_repo, run
 
 # the contenders, as the tables name them
 BUILTIN, S3PY, NOASYNC, BOTO3 = "built-in", "s3py", "s3py no-ASYNC", "boto3"
@@ -114,11 +118,21 @@ def timed(args: list[str], cwd: Path, env: dict[str, str]) -> Measured:
     seconds = time.perf_counter() - start
     watcher.done.set()
     watcher.join()
+    measured = Measured(seconds, len(watcher.peaks), watcher.peak_mib,
+                        watcher.annex_peak_kib / 1024, children_cpu() - used)
     if process.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed ({process.returncode}):\n{out[-2000:]}\n"
-                         f"{err[-2000:]}")
-    return Measured(seconds, len(watcher.peaks), watcher.peak_mib,
-                    watcher.annex_peak_kib / 1024, children_cpu() - used)
+        raise CommandFailed(f"{' '.join(args)} failed ({process.returncode}):\n{out[-2000:]}\n"
+                            f"{err[-2000:]}", measured)
+    return measured
+
+
+class CommandFailed(SystemExit):
+    """A timed command that failed: ends a bench unless caught (the scale row records it and
+    goes on); ``measured`` is what it cost up to its failure."""
+
+    def __init__(self, message: str, measured: Measured) -> None:
+        super().__init__(message)
+        self.measured = measured
 
 
 def children_cpu() -> float:
@@ -146,10 +160,103 @@ def make_tree(path: Path, env: dict[str, str], count: int, low: int, high: int,
               seed: int) -> Path:
     """An annex repository of ``count`` files of ``low``-``high`` random bytes in 10 folders
     (no time limit: adding 100,000 files takes git-annex over 10 minutes here)."""
+    return make_annex_repo(path, env, tree_files(count, low, high, seed), timeout=None)
+
+
+def tree_files(count: int, low: int, high: int, seed: int) -> Iterator[tuple[str, bytes]]:
+    """The files of ``make_tree``, one by one (100,000 of them would hold 1 GiB at once)."""
     rng = random.Random(seed)
-    files = {f"d{i % 10}/f{i:05d}.bin": rng.randbytes(rng.randint(low, high))
-             for i in range(count)}
-    return make_annex_repo(path, env, files, timeout=None)
+    for i in range(count):
+        yield f"d{i % 10}/f{i:05d}.bin", rng.randbytes(rng.randint(low, high))
+
+
+def kept_tree(path: Path, env: dict[str, str], count: int, seed: int, annex_version: str
+              ) -> Path:
+    """The scale row's tree of ``count`` files of 1-20 KiB at ``path``, built once and reused
+    while it is intact. ``path``.json, written when the build has ended, records what was built
+    and its state; a directory without it is a build that was stopped: built again. The bench
+    never runs git-annex in it (only in working copies): a tree whose state moved is refused."""
+    manifest = path.with_name(path.name + ".json")
+    wanted = {"files": count, "seed": seed, "low": TREE_LOW, "high": TREE_HIGH,
+              "git_annex": annex_version}
+    if manifest.exists():
+        problems = tree_problems(path, json.loads(manifest.read_text()), wanted, env)
+        if problems:
+            raise SystemExit(f"the kept tree {path} is not as built ({'; '.join(problems)}): "
+                             f"remove it and {manifest.name} to build it anew, or give "
+                             f"another --tree-dir")
+        print(f"tree of {count} files: {path} (kept, intact)", flush=True)
+        return path
+    remove_tree(path)
+    print(f"tree of {count} files: building {path}", flush=True)
+    start = time.perf_counter()
+    make_tree(path, env, count, TREE_LOW, TREE_HIGH, seed)
+    manifest.write_text(json.dumps({**wanted, **tree_state(path, env),
+                                    "build_seconds": round(time.perf_counter() - start, 1)},
+                                   indent=1) + "\n")
+    print(f"tree of {count} files: built in {time.perf_counter() - start:.0f} s", flush=True)
+    return path
+
+
+TREE_LOW, TREE_HIGH = 1024, 20 * 1024  # bytes of the scale row's files
+
+
+def tree_state(path: Path, env: dict[str, str]) -> dict[str, str | int]:
+    """What identifies a tree's state: its two branches' commits and the annexed keys present
+    (their names hash their content)."""
+    head, annex_branch = run(["git", "rev-parse", "HEAD", "refs/heads/git-annex"], path,
+                             env).stdout.split()
+    keys = sorted(name for _, _, names in os.walk(path / ".git" / "annex" / "objects")
+                  for name in names)
+    return {"head": head, "git_annex_branch": annex_branch, "keys": len(keys),
+            "keys_sha256": hashlib.sha256("\n".join(keys).encode()).hexdigest()}
+
+
+def tree_problems(path: Path, recorded: dict, wanted: dict, env: dict[str, str]) -> list[str]:
+    """Why the kept tree at ``path`` (its manifest ``recorded``) is not the tree ``wanted``
+    in the state it was built in; [] when it is."""
+    problems = [f"{name} {recorded.get(name)}, this run's {value}"
+                for name, value in wanted.items() if recorded.get(name) != value]
+    if problems:
+        return problems
+    state = tree_state(path, env)
+    problems = [f"{name} {state[name]}, built {recorded.get(name)}" for name in state
+                if state[name] != recorded.get(name)]
+    tracked = run(["git", "ls-files", "-z"], path, env, timeout=None).stdout.count("\0")
+    if tracked != wanted["files"]:
+        problems.append(f"{tracked} files tracked")
+    if run(["git", "status", "--porcelain"], path, env, timeout=None).stdout:
+        problems.append("git status is not clean")
+    return problems
+
+
+def working_copy(tree: Path, dest: Path, env: dict[str, str]) -> Path:
+    """A copy of ``tree`` at ``dest`` in the state the build left it: git's objects hard-linked
+    (git never changes one), the rest copied (git-annex's objects too: it changes their modes),
+    git's index refreshed for the copy's inodes, as ``git status`` after a build leaves it."""
+    remove_tree(dest)
+    objects = tree / ".git" / "objects"
+
+    def link_or_copy(source: str, target: str) -> None:
+        if Path(source).is_relative_to(objects):
+            os.link(source, target)
+        else:
+            shutil.copy2(source, target)
+
+    shutil.copytree(tree, dest, symlinks=True, copy_function=link_or_copy)
+    if run(["git", "status", "--porcelain"], dest, env, timeout=None).stdout:
+        raise SystemExit(f"the working copy {dest} of {tree} is not clean (git status)")
+    return dest
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a repository (git-annex makes its object folders read-only)."""
+    if not path.exists():
+        return
+    for top, dirs, _ in os.walk(path):
+        for name in dirs:
+            os.chmod(os.path.join(top, name), 0o755)
+    shutil.rmtree(path)
 
 
 def count_objects(s3, bucket: str) -> int:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))  # run on its own
 from bench_measure import ANNEX_VERIFY_OFF, BUILTIN, S3PY  # noqa: E402
-from bench_scale import OPERATIONS, ScalePoint, lines_of  # noqa: E402
+from bench_results import ScalePoint  # noqa: E402
+from bench_scale import OPERATIONS, lines_of  # noqa: E402
 
 STYLES = {BUILTIN: ("--", "s"), S3PY: ("-", "o"), ANNEX_VERIFY_OFF: (":", "^")}
 COLOURS = dict(zip(OPERATIONS, ("tab:blue", "tab:orange", "tab:green", "tab:red")))

@@ -1,14 +1,24 @@
 """The scale row of ``make bench``: N small files (1-20 KiB) for each N through ``copy --to``,
-``fsck --fast --from``, ``get --from`` and ``drop --from`` (in that order: a run stopped early
-still has the cheaper rows), the built-in ``type=S3`` remote and s3py interleaved (plus
-"s3py annex-verify=false" for the gets up to ``verify_off_up_to`` files), every request counted
-by the test suite's recording proxy (tests/support/faultproxy.py, no rules;
+``fsck --fast --from``, ``get --from`` and ``drop --from``, for the built-in ``type=S3`` remote
+and s3py (plus "s3py annex-verify=false" for the gets up to ``verify_off_up_to`` files), every
+request counted by the test suite's recording proxy (tests/support/faultproxy.py, no rules;
 scripts/bench/bench_proxy.py) between git-annex and the server.
-Both remotes reach the server through it.
+
+Run in parts, resumable: each operation's figures go to the results file
+(scripts/bench/bench_results.py) as it ends, and a run measures only what the file lacks. One
+contender's operations over N files are one part, run in a fresh working copy of the tree of N
+files (``working_copy``: byte for byte the repository the build left) with one fresh remote and
+bucket, in the order copy, fsck, get (after ``drop --force`` of the local copies), drop: copy
+starts with nothing on the remote and the remote's bucket empty, fsck and get find every object
+there, drop finds the local copies back. A part that resumes after its copy was measured copies
+again unmeasured first. An operation that fails is recorded with its error and ends its part
+(what follows would start from the wrong state), not the run. The tree of N files is built once
+(``kept_tree``) and, with ``tree_dir``, kept for later runs.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -18,126 +28,225 @@ from bench_measure import (
     ANNEX_VERIFY_OFF,
     BUILTIN,
     S3PY,
+    CommandFailed,
     annex_command,
     count_objects,
-    make_tree,
+    kept_tree,
+    remove_tree,
     rotate,
     timed,
+    working_copy,
 )
 from bench_proxy import counting_proxy
+from bench_results import Conditions, ResultsFile, ScalePoint, current
 from bench_servers import BenchServer
 from support.repos import run
 
 OPERATIONS = ("copy --to", "fsck --fast --from", "get --from", "drop --from")
 REMOTES = {BUILTIN: "builtin", S3PY: "s3py", ANNEX_VERIFY_OFF: "s3py"}
+CONTENDERS = {"builtin": BUILTIN, "s3py": S3PY}  # --contenders NAME -> the contender
 
 
 @dataclass(frozen=True)
-class ScalePoint:
-    """One operation of one contender over ``files`` files."""
+class Step:
+    """One operation of a part, measured for ``contender`` (s3py's part measures its get twice:
+    as s3py and as "s3py annex-verify=false")."""
 
-    files: int
     operation: str
     contender: str
-    seconds: float
-    requests: Counter  # HTTP method -> requests that reached the server through the proxy
-    peak_mib: float  # the s3py remote's peak RSS (0 for the built-in)
 
-    @property
-    def ms_per_file(self) -> float:
-        return self.seconds * 1000 / self.files
 
-    def requests_per_file(self) -> str:
-        total = sum(self.requests.values()) / self.files
-        methods = ", ".join(f"{method} {count / self.files:.2f}"
-                            for method, count in sorted(self.requests.items()))
-        return f"{total:.2f} ({methods})" if methods else "0"
+def part_steps(who: str, files: int, verify_off_up_to: int) -> list[Step]:
+    """The operations of ``who``'s part over ``files`` files, in their order."""
+    steps = [Step(operation, who) for operation in OPERATIONS]
+    if who == S3PY and files <= verify_off_up_to:
+        steps.insert(3, Step("get --from", ANNEX_VERIFY_OFF))
+    return steps
+
+
+def steps_left(steps: list[Step], measured: set[tuple[str, str]]) -> tuple[bool, list[Step]]:
+    """The steps not measured yet, and whether the part must first copy to the remote
+    unmeasured (its copy is measured, some later step is not: they need the objects there)."""
+    left = [step for step in steps if (step.operation, step.contender) not in measured]
+    return bool(left) and left[0].operation != "copy --to", left
+
+
+@dataclass(frozen=True)
+class ScaleSettings:
+    """How the scale row runs: -J, the annex-verify=false get's limit, the contenders, where
+    the figures go and the trees are kept, when to stop starting operations."""
+
+    jobs: int
+    verify_off_up_to: int
+    contenders: tuple[str, ...]
+    results: Path
+    tree_dir: Path
+    stop_at: datetime.datetime | None = None
 
 
 class ScaleRun:
-    """The proxy in front of ``server`` and the points measured so far."""
+    """The proxy in front of ``server``, the trees and the parts still to measure."""
 
-    def __init__(self, server: BenchServer, env: dict[str, str], workdir: Path, tag: str,
-                 jobs: int, verify_off_up_to: int) -> None:
-        self.server, self.env, self.workdir, self.tag, self.jobs = (server, env, workdir, tag,
-                                                                    jobs)
-        self.verify_off_up_to = verify_off_up_to
+    def __init__(self, server: BenchServer, env: dict[str, str], tag: str,
+                 settings: ScaleSettings, conditions: Conditions) -> None:
+        self.server, self.env, self.tag, self.settings = server, env, tag, settings
+        self.conditions = conditions
+        self.results = ResultsFile(settings.results)
+        self.results.check(conditions)
         self.s3 = server.client()
         self.proxy = counting_proxy(server.endpoint)
-        self.points: list[ScalePoint] = []
 
     def run(self, sizes: list[int]) -> list[ScalePoint]:
+        """Every part not measured yet for ``sizes``; the points the file holds for them."""
         self.proxy.start()
         print(f"scale row: {', '.join(map(str, sizes))} files, through the counting proxy "
-              f"{self.proxy.endpoint}", flush=True)
+              f"{self.proxy.endpoint}; results in {self.results.path}", flush=True)
         try:
             for index, files in enumerate(sizes):
+                if self.stopping():
+                    break
                 self.one_size(files, index)
         finally:
             self.proxy.stop()
-        return self.points
+        return [p for p in self.results.read() if p.files in sizes]
+
+    def stopping(self) -> bool:
+        stop_at = self.settings.stop_at
+        if stop_at is None or datetime.datetime.now() < stop_at:
+            return False
+        print(f"scale row: stopped at {stop_at:%H:%M} (--stop-at); run again to go on",
+              flush=True)
+        return True
 
     def one_size(self, files: int, index: int) -> None:
-        """Every operation for ``files`` files, in a fresh repository and fresh buckets; the
-        contenders' order rotates with ``index``."""
-        repo = make_tree(self.workdir / f"scale-{files}", self.env, files, 1024, 20 * 1024,
-                         1000 + files)
-        buckets = {who: f"bench-{self.tag}-scale{files}-{REMOTES[who]}"
-                   for who in (BUILTIN, S3PY)}
-        self.s3.create_bucket(Bucket=buckets[BUILTIN])
-        run(["git", "annex", "initremote", "builtin", "type=S3", "encryption=none",
-             f"bucket={buckets[BUILTIN]}", *self.server.builtin_settings(self.proxy.endpoint)],
-            repo, self.env)
-        run(["git", "annex", "initremote", "s3py", "type=external", "externaltype=s3py",
-             "encryption=none", f"bucket={buckets[S3PY]}", f"endpoint={self.proxy.endpoint}"],
-            repo, self.env)
-        jobs = f"-J{self.jobs}"
-        order = rotate([BUILTIN, S3PY], index)
-        for who in order:
-            self.measure(repo, files, "copy --to", who, "copy", "--to", REMOTES[who], jobs, ".")
-            self.expect_objects(buckets[who], files, f"{who} after copy --to")
-        for who in order:
-            self.measure(repo, files, "fsck --fast --from", who, "fsck", "--fast", "--from",
-                         REMOTES[who], jobs, "-q", ".")
-        getters = [BUILTIN, S3PY] + ([ANNEX_VERIFY_OFF] if files <= self.verify_off_up_to
-                                     else [])
-        for who in rotate(getters, index):
+        """The parts over ``files`` files not measured yet; the contenders' order rotates with
+        ``index``."""
+        measured = self.results.measured(files)
+        parts = []
+        for who in rotate([CONTENDERS[name] for name in self.settings.contenders], index):
+            copy_first, left = steps_left(
+                part_steps(who, files, self.settings.verify_off_up_to), measured)
+            if left:
+                parts.append((who, copy_first, left))
+            else:
+                print(f"  scale {files:>6} {who}: measured already", flush=True)
+        if not parts:
+            return
+        tree = kept_tree(self.settings.tree_dir / f"scale-{files}", self.env, files,
+                         1000 + files, self.conditions.git_annex)
+        for who, copy_first, left in parts:
+            if self.stopping():
+                return
+            self.one_part(tree, files, who, copy_first, left)
+
+    def one_part(self, tree: Path, files: int, who: str, copy_first: bool,
+                 steps: list[Step]) -> None:
+        """``steps`` of ``who`` over ``files`` files in a fresh working copy of ``tree``, with
+        a fresh remote on a fresh bucket; stops at the first failure."""
+        repo = working_copy(tree, tree.with_name(f"{tree.name}-work"), self.env)
+        remote = REMOTES[who]
+        bucket = f"bench-{self.tag}-scale{files}-{remote}"
+        self.s3.create_bucket(Bucket=bucket)
+        try:
+            settings = (["type=S3", f"bucket={bucket}",
+                         *self.server.builtin_settings(self.proxy.endpoint)] if who == BUILTIN
+                        else ["type=external", "externaltype=s3py", f"bucket={bucket}",
+                              f"endpoint={self.proxy.endpoint}"])
+            run(["git", "annex", "initremote", remote, "encryption=none", *settings], repo,
+                self.env)
+            if copy_first:
+                print(f"  scale {files:>6} {who}: copy --to again, unmeasured (measured "
+                      "before; the later operations need the objects)", flush=True)
+                run(["git", "annex", "copy", "--to", remote, f"-J{self.settings.jobs}", "-q",
+                     "."], repo, self.env, timeout=None)
+                if count_objects(self.s3, bucket) != files:
+                    self.fail(files, steps[0], "the unmeasured copy --to left "
+                              f"{count_objects(self.s3, bucket)} objects, not {files}")
+                    return
+            for step in steps:
+                if self.stopping() or not self.measure(repo, files, step, bucket):
+                    return
+        finally:
+            self.empty(bucket)
+            remove_tree(repo)
+
+    def measure(self, repo: Path, files: int, step: Step, bucket: str) -> bool:
+        """Measure one step and record it; False when it failed."""
+        who, remote, jobs = step.contender, REMOTES[step.contender], f"-J{self.settings.jobs}"
+        args = {"copy --to": ["copy", "--to", remote, jobs, "."],
+                "fsck --fast --from": ["fsck", "--fast", "--from", remote, jobs, "-q", "."],
+                "get --from": ["get", "--from", remote, jobs, "."],
+                "drop --from": ["drop", "--from", remote, jobs, "."]}[step.operation]
+        if step.operation == "get --from":
             run(["git", "annex", "drop", "--force", "-q", "."], repo, self.env, timeout=None)
-            self.measure(repo, files, "get --from", who, "get", "--from", REMOTES[who], jobs,
-                         ".")
-        for who in order:
-            self.measure(repo, files, "drop --from", who, "drop", "--from", REMOTES[who], jobs,
-                         ".")
-            self.expect_objects(buckets[who], 0, f"{who} after drop --from")
+        self.proxy.reset_counters()
+        started, load = datetime.datetime.now().isoformat(timespec="seconds"), os.getloadavg()[0]
+        error = ""
+        try:
+            measured = timed(annex_command(who, remote, *args), repo, self.env)
+        except CommandFailed as failure:
+            measured, error = failure.measured, str(failure)
+        seen = self.proxy.since(0)
+        expected = {"copy --to": files, "drop --from": 0}.get(step.operation)
+        if not error and expected is not None:
+            found = count_objects(self.s3, bucket)
+            if found != expected:
+                error = f"the bucket holds {found} objects after it, not {expected}"
+        point = ScalePoint(
+            files, step.operation, who, measured.seconds,
+            Counter(request.method for request in seen),
+            0.0 if who == BUILTIN else measured.peak_mib, measured.cpu_seconds,
+            measured.annex_peak_mib, (load, os.getloadavg()[0]),
+            sum(1 for request in seen if request.status == 0 or request.status >= 500),
+            started, self.conditions, error)
+        self.results.append(point)
+        print(row_line(point), flush=True)
+        return point.measured
 
-    def measure(self, repo: Path, files: int, operation: str, who: str, *args: str) -> None:
-        mark = self.proxy.mark()
-        measured = timed(annex_command(who, REMOTES[who], *args), repo, self.env)
-        seen = self.proxy.since(mark)
-        point = ScalePoint(files, operation, who, measured.seconds,
-                           Counter(request.method for request in seen),
-                           0.0 if who == BUILTIN else measured.peak_mib)
-        self.points.append(point)
-        broken = sum(1 for request in seen if request.status == 0 or request.status >= 500)
-        print(f"  scale {files:>6} {operation:<19} {who:<16} {measured.seconds:8.2f} s "
-              f"{point.ms_per_file:6.1f} ms/file  requests/file {point.requests_per_file()}"
-              + (f"  peak={point.peak_mib:.0f} MiB" if point.peak_mib else "")
-              + (f"  {broken} requests failed (5xx or broken)" if broken else "")
-              + f"  load {os.getloadavg()[0]:.1f}", flush=True)
+    def fail(self, files: int, step: Step, error: str) -> None:
+        point = ScalePoint(files, step.operation, step.contender, 0.0, conditions=self.conditions,
+                           started=datetime.datetime.now().isoformat(timespec="seconds"),
+                           error=error)
+        self.results.append(point)
+        print(row_line(point), flush=True)
 
-    def expect_objects(self, bucket: str, expected: int, when: str) -> None:
-        found = count_objects(self.s3, bucket)
-        if found != expected:
-            raise SystemExit(f"{when}: bucket {bucket} holds {found} objects, expected "
-                             f"{expected}")
+    def empty(self, bucket: str) -> None:
+        """Delete ``bucket`` and what is left in it (after a failure): the server's memory."""
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            names = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if names:
+                self.s3.delete_objects(Bucket=bucket, Delete={"Objects": names, "Quiet": True})
+        self.s3.delete_bucket(Bucket=bucket)
+
+
+def row_line(point: ScalePoint) -> str:
+    """The line printed as an operation ends (bench_plot.point_of_row reads it back)."""
+    if not point.measured:
+        return (f"  scale {point.files:>6} {point.operation:<19} {point.contender:<16} FAILED "
+                f"after {point.seconds:.2f} s: {summary(point.error)}")
+    return (f"  scale {point.files:>6} {point.operation:<19} {point.contender:<16} "
+            f"{point.seconds:8.2f} s {point.ms_per_file:6.1f} ms/file  requests/file "
+            f"{point.requests_per_file()}"
+            + (f"  peak={point.peak_mib:.0f} MiB" if point.peak_mib else "")
+            + (f"  {point.failed_requests} requests failed (5xx or broken)"
+               if point.failed_requests else "")
+            + f"  load {point.load[0]:.1f}-{point.load[1]:.1f}  cpu {point.cpu_seconds:.1f} s")
+
+
+def summary(error: str) -> str:
+    """An error's first and last lines, on one line (a failed command's ends with its
+    output's last line)."""
+    lines = [line.strip().replace("|", "/") for line in error.splitlines() if line.strip()]
+    return " ... ".join(dict.fromkeys(lines[:1] + lines[-1:]))
 
 
 def lines_of(points: list[ScalePoint]) -> dict[tuple[str, str], list[ScalePoint]]:
-    """(operation, contender) -> its points by growing N, in the order they were measured."""
+    """(operation, contender) -> its measured points by growing N."""
     lines: dict[tuple[str, str], list[ScalePoint]] = {}
+    measured = [p for p in current(points) if p.measured]
     for operation in OPERATIONS:
         for who in (BUILTIN, S3PY, ANNEX_VERIFY_OFF):
-            found = sorted((p for p in points if (p.operation, p.contender) == (operation, who)),
+            found = sorted((p for p in measured if (p.operation, p.contender) == (operation, who)),
                            key=lambda p: p.files)
             if found:
                 lines[operation, who] = found
@@ -145,14 +254,25 @@ def lines_of(points: list[ScalePoint]) -> dict[tuple[str, str], list[ScalePoint]
 
 
 def scale_table(points: list[ScalePoint]) -> list[str]:
+    """Every size, operation and contender: its figures, or the failure it ended with."""
     out = ["| files | operation | contender | seconds | ms/file | requests/file (by method) "
-           "| s3py peak MiB |", "|---|---|---|---|---|---|---|"]
-    for files in sorted({p.files for p in points}):
-        for (operation, who), line in lines_of(points).items():
-            for point in (p for p in line if p.files == files):
-                out.append(f"| {files} | {operation} | {who} | {point.seconds:.2f} | "
-                           f"{point.ms_per_file:.1f} | {point.requests_per_file()} | "
-                           f"{f'{point.peak_mib:.0f}' if point.peak_mib else ''} |")
+           "| s3py peak MiB | CPU s | load start-end | started |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    order = {(operation, who): i for i, (operation, who) in enumerate(
+        (operation, who) for operation in OPERATIONS
+        for who in (BUILTIN, S3PY, ANNEX_VERIFY_OFF))}
+    for point in sorted(current(points), key=lambda p: (
+            p.files, order.get((p.operation, p.contender), len(order)))):
+        when = f"{point.load[0]:.1f}-{point.load[1]:.1f} | {point.started}"
+        if not point.measured:
+            out.append(f"| {point.files} | {point.operation} | {point.contender} | failed: "
+                       f"{summary(point.error)} | | | | | {when} |")
+            continue
+        out.append(f"| {point.files} | {point.operation} | {point.contender} | "
+                   f"{point.seconds:.2f} | {point.ms_per_file:.1f} | "
+                   f"{point.requests_per_file()} | "
+                   f"{f'{point.peak_mib:.0f}' if point.peak_mib else ''} | "
+                   f"{point.cpu_seconds:.1f} | {when} |")
     return out
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 from support.local_s3 import (  # noqa: F401  (re-exported for tests)
     BIN_DIR,
@@ -37,14 +38,16 @@ def git_annex_available() -> bool:
     return shutil.which("git-annex") is not None
 
 
-def make_annex_repo(path: Path, env: dict[str, str], files: dict[str, bytes],
+def make_annex_repo(path: Path, env: dict[str, str],
+                    files: Union[dict[str, bytes], Iterable[tuple[str, bytes]]],
                     timeout: Optional[float] = 600) -> Path:
-    """A git-annex repository holding ``files`` (all annexed), committed; ``timeout`` bounds
-    each git command (None: the bench's 100,000-file trees, whose add takes over 10 minutes)."""
+    """A git-annex repository holding ``files`` (names and contents; all annexed), committed;
+    ``timeout`` bounds each git command (None: the bench's 100,000-file trees, whose add takes
+    over 10 minutes)."""
     path.mkdir(parents=True)
     run(["git", "init", "-q"], path, env)
     run(["git", "annex", "init", "-q", "origin"], path, env)
-    for name, content in files.items():
+    for name, content in files.items() if isinstance(files, dict) else files:
         target = path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
