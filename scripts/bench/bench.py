@@ -643,6 +643,7 @@ def report_scale(points: list[ScalePoint], plot: Path, conditions: Conditions) -
           f"-J{conditions.jobs}, every request through the counting proxy (once per contender "
           "and operation)")
     print("\n".join(scale_table(points)))
+    print(f"- measured by the code of {', '.join(sorted({p.code or '?' for p in points}))}")
     print(f"- {ANNEX_VERIFY_OFF_NOTE}")
     for line in slope_lines(points):
         print(f"- {line}")

@@ -43,6 +43,7 @@ class ScalePoint:
     started: str = ""  # local time, ISO 8601
     conditions: Conditions | None = None
     error: str = ""  # why it failed; "" when measured
+    code: str = ""  # the commit of the checkout that measured it (+ "-dirty")
 
     @property
     def measured(self) -> bool:

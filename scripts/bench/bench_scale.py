@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import subprocess
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,7 @@ class ScaleRun:
         self.results.check(conditions)
         self.s3 = server.client()
         self.proxy = counting_proxy(server.endpoint)
+        self.code = checkout_commit()
 
     def run(self, sizes: list[int]) -> list[ScalePoint]:
         """Every part not measured yet for ``sizes``; the points the file holds for them."""
@@ -198,7 +200,7 @@ class ScaleRun:
             0.0 if who == BUILTIN else measured.peak_mib, measured.cpu_seconds,
             measured.annex_peak_mib, (load, os.getloadavg()[0]),
             sum(1 for request in seen if request.status == 0 or request.status >= 500),
-            started, self.conditions, error)
+            started, self.conditions, error, self.code)
         self.results.append(point)
         print(row_line(point), flush=True)
         return point.measured
@@ -206,7 +208,7 @@ class ScaleRun:
     def fail(self, files: int, step: Step, error: str) -> None:
         point = ScalePoint(files, step.operation, step.contender, 0.0, conditions=self.conditions,
                            started=datetime.datetime.now().isoformat(timespec="seconds"),
-                           error=error)
+                           error=error, code=self.code)
         self.results.append(point)
         print(row_line(point), flush=True)
 
@@ -217,6 +219,15 @@ class ScaleRun:
             if names:
                 self.s3.delete_objects(Bucket=bucket, Delete={"Objects": names, "Quiet": True})
         self.s3.delete_bucket(Bucket=bucket)
+
+
+def checkout_commit() -> str:
+    """The commit the bench and the s3py it runs come from, "-dirty" if changed, or "" outside
+    a git checkout."""
+    root = Path(__file__).resolve().parents[2]
+    found = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=10"], cwd=root,
+                           capture_output=True, text=True)
+    return found.stdout.strip() if found.returncode == 0 else ""
 
 
 def row_line(point: ScalePoint) -> str:
