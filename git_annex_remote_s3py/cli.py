@@ -10,7 +10,7 @@ import signal
 import stat
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Callable, TextIO
+from typing import TYPE_CHECKING, Callable, TextIO
 
 from git_annex_remote_s3py import __version__
 
@@ -76,7 +76,7 @@ STOP_GRACE = 2.0
 STOP_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143, "end of input": 1}
 
 
-def watch_for_hangup(stdin: TextIO, on_hangup: Callable[[], Any]) -> None:
+def watch_for_hangup(stdin: TextIO, on_hangup: Callable[[], object]) -> None:
     """Call ``on_hangup`` once git-annex closes its end of stdin, also while the main thread is
     busy with a transfer (without ASYNC nobody reads stdin then).
 
@@ -209,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_verify_parser(sub: Any) -> None:
+def add_verify_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     import argparse
 
     verify = sub.add_parser(

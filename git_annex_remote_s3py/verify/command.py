@@ -11,7 +11,7 @@ import tempfile
 from argparse import Namespace
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from git_annex_remote_s3py import commands, keystate, urls
 from git_annex_remote_s3py.errors import AccessDenied, ObjectNotFound, S3pyError, one_line
@@ -20,6 +20,9 @@ from git_annex_remote_s3py.store.open import open_public
 from git_annex_remote_s3py.verify import judge, locations
 from git_annex_remote_s3py.verify.locations import Target
 
+if TYPE_CHECKING:
+    from git_annex_remote_s3py.config import Settings
+
 
 @dataclass(frozen=True)
 class Result:
@@ -27,7 +30,7 @@ class Result:
     status: str
     reason: str
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> dict[str, str | None]:
         return {"key": self.target.key, "file": self.target.file, "object": self.target.name,
                 "version": self.target.version_id, "status": self.status,
                 "reason": self.reason}
@@ -85,7 +88,7 @@ def sample(results: list[Result], fraction: float, seed: int | None) -> set[int]
     return set(random.Random(seed).sample(candidates, count))
 
 
-def open_store(options: Namespace, config: dict[str, str]) -> tuple[Any, Store, bool]:
+def open_store(options: Namespace, config: dict[str, str]) -> tuple[Settings, Store, bool]:
     """(settings, the store to ask, whether ETags are MD5s): the remote's signed store, or
     with ``--anonymous`` its public URL read without credentials."""
     session, annex = commands.remote_session(config)

@@ -9,9 +9,10 @@ answer (``command``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Callable, Protocol
 
 from git_annex_remote_s3py import naming
 from git_annex_remote_s3py.store.base import Described
@@ -22,15 +23,25 @@ DENIED = "denied"  # --anonymous: the public URL refuses anonymous reads
 FAILURES = (MISSING, CORRUPT, DENIED)
 STATUSES = (VERIFIED, PRESENT, MISSING, CORRUPT, DENIED, UNKNOWN)
 
+
+
+class Hasher(Protocol):
+    """What ``--download`` needs of a hashlib object."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
 # git-annex backend -> hashlib constructor (the E variants hash the same way)
-HASHES: dict[str, Any] = {
+HASHES: dict[str, Callable[[], Hasher]] = {
     "MD5": hashlib.md5, "SHA1": hashlib.sha1, "SHA224": hashlib.sha224,
     "SHA256": hashlib.sha256, "SHA384": hashlib.sha384, "SHA512": hashlib.sha512,
     "SHA3_224": hashlib.sha3_224, "SHA3_256": hashlib.sha3_256,
     "SHA3_384": hashlib.sha3_384, "SHA3_512": hashlib.sha3_512,
-    **{f"BLAKE2B{bits}": (lambda bits=bits: hashlib.blake2b(digest_size=bits // 8))
+    **{f"BLAKE2B{bits}": functools.partial(hashlib.blake2b, digest_size=bits // 8)
        for bits in (160, 224, 256, 384, 512)},
-    **{f"BLAKE2S{bits}": (lambda bits=bits: hashlib.blake2s(digest_size=bits // 8))
+    **{f"BLAKE2S{bits}": functools.partial(hashlib.blake2s, digest_size=bits // 8)
        for bits in (160, 224, 256)},
 }
 
@@ -53,7 +64,7 @@ def key_digest(key: str) -> str | None:
     return found[1] if found else None
 
 
-def hash_of(key: str) -> Any:
+def hash_of(key: str) -> Hasher | None:
     """A fresh hashlib object of the key's backend (for ``--download``), or None."""
     make = HASHES.get(backend(key))
     return make() if make is not None and key_digest(key) else None

@@ -33,7 +33,7 @@ def run(*args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
-def annex_json(*args: str, stdin: str | None = None) -> Iterator[dict]:
+def annex_json(*args: str, stdin: str | None = None) -> Iterator[dict[str, object]]:
     command, *rest = args  # --json before the options (and any "--" ending them)
     for line in run("git", "annex", command, "--json", *rest, stdin=stdin).splitlines():
         if line.strip():
@@ -69,14 +69,14 @@ def recorded_keys(uuid: str, settings: Settings, paths: list[str], every: bool,
             raise S3pyError("--all is for key-mode remotes; an export remote holds a tree: "
                             "give PATH... or --branch REF")
         tree = branch or exported_tree(uuid)
-        found = [(record["key"], record["file"])
+        found = [(str(record["key"]), str(record["file"]))
                  for record in annex_json("find", f"--branch={tree}")]
         return [(key, file) for key, file in found if under(file, paths)]
     if every:
-        return [(record["key"], None)
+        return [(str(record["key"]), None)
                 for record in annex_json("whereis", "--all", f"--in={uuid}")]
     selection = [f"--branch={branch}"] if branch else ["--", *paths] if paths else []
-    return [(record["key"], record["file"])
+    return [(str(record["key"]), str(record["file"]))
             for record in annex_json("find", f"--in={uuid}", *selection)]
 
 
