@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Iterator, Optional
 
 from datalad.interface.common_opts import recursion_flag, recursion_limit
 from datalad_next.commands import (
@@ -276,7 +276,7 @@ class CreateSiblingS3(ValidatedInterface):
                                        "(create-sibling-s3)")
 
     @staticmethod
-    def custom_result_renderer(res: dict, **kwargs: Any) -> None:
+    def custom_result_renderer(res: dict, **kwargs: object) -> None:
         from os.path import relpath
 
         from datalad_next.uis import ansi_colors as ac

@@ -12,7 +12,7 @@ import argparse
 import logging
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 from datalad_next.commands import (
     EnsureCommandParameterization,
@@ -64,7 +64,7 @@ def shared_actions() -> list[argparse.Action]:
 
 def _parameter(action: argparse.Action) -> Parameter:
     """A DataLad ``Parameter`` with the flags, help and kind of an ``s3py-publish`` option."""
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, str | tuple[str, ...]] = {}
     if isinstance(action, argparse._StoreTrueAction):
         kwargs["action"] = "store_true"
     else:
@@ -140,7 +140,7 @@ class S3pyPublish(ValidatedInterface):
             yield record(result, opts.bucket, res_kwargs)
 
     @staticmethod
-    def custom_result_renderer(res: dict, **kwargs: Any) -> None:
+    def custom_result_renderer(res: dict, **kwargs: object) -> None:
         from datalad_next.uis import ui_switcher as ui
 
         if res.get("action") != ACTION or "dataset" not in res:
