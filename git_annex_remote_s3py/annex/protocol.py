@@ -289,18 +289,27 @@ class LineSink:
 
     def __init__(self, stream: TextIO) -> None:
         self._stream, self._lock = stream, threading.Lock()
+        self._held: list[str] = []
 
     def write(self, line: str, flush: bool = True) -> None:
-        """One line; ``flush=False`` leaves it for the next flushed line to carry (a DEBUG
-        line rides with the reply that follows it: one pipe write, one wake-up of git-annex)."""
+        """One line; ``flush=False`` holds it here for the next flushed line to carry (a DEBUG
+        line rides with the reply that follows it: one pipe write, one wake-up of git-annex).
+        Held here, not in the stream's buffer: where PYTHONUNBUFFERED is set (containers often
+        set it) that buffer writes every line at once."""
         with self._lock:
-            self._stream.write(line + "\n")
+            self._held.append(line + "\n")
             if flush:
-                self._stream.flush()
+                self._write_held()
 
     def flush(self) -> None:
         with self._lock:
-            self._stream.flush()
+            self._write_held()
+
+    def _write_held(self) -> None:
+        text = "".join(self._held)
+        self._held.clear()
+        self._stream.write(text)
+        self._stream.flush()
 
 
 class Jobs:
@@ -494,23 +503,27 @@ def run(stdin: TextIO, stdout: TextIO, make_remote: RemoteFactory,
     main.LinkRemote(make_remote(main))
     jobs.register(main, main=True)
     sink.write(VERSION_LINE)
-    while True:
-        raw = stdin.readline()
-        if raw == "":
-            return
-        line = strip_newline(raw)
-        if line.startswith("J ") and "ASYNC" in main.protocol.extensions and offer_async:
-            jobs.asynchronous = True
-            _serve_async(stdin, sink, make_remote, main.protocol.extensions, first=line, jobs=jobs)
-            return
-        if not main.handle(line):
-            raise SystemExit(1)
+    try:
+        while True:
+            raw = stdin.readline()
+            if raw == "":
+                return
+            line = strip_newline(raw)
+            if line.startswith("J ") and "ASYNC" in main.protocol.extensions and offer_async:
+                jobs.asynchronous = True
+                _serve_async(stdin, sink, make_remote, main.protocol.extensions, first=line,
+                             jobs=jobs)
+                return
+            if not main.handle(line):
+                raise SystemExit(1)
+    finally:
+        sink.flush()  # DEBUG lines held for a reply that did not follow them
 
 
 def _serve_async(stdin: TextIO, sink: LineSink, make_remote: RemoteFactory,
                  extensions: list[str], first: str, jobs: Jobs) -> None:
     """One thread per job; the reader routes ``J n ...`` lines to the job's inbox."""
-    inboxes: dict[str, queue.Queue[str]] = {}
+    inboxes: dict[str, queue.SimpleQueue[str]] = {}  # SimpleQueue: one lock per hand-over
     threads: list[threading.Thread] = []
     failed = threading.Event()
 
@@ -529,7 +542,7 @@ def _serve_async(stdin: TextIO, sink: LineSink, make_remote: RemoteFactory,
         if line.startswith("J "):
             _, job, rest = (line.split(" ", 2) + [""])[:3]
             if job not in inboxes:
-                inbox: queue.Queue[str] = queue.Queue()
+                inbox: queue.SimpleQueue[str] = queue.SimpleQueue()
                 inboxes[job] = inbox
                 channel = Channel(sink, inbox.get, job=job, offer_async=True, jobs=jobs)
                 channel.LinkRemote(make_remote(channel))

@@ -6,6 +6,7 @@ framing git-annex 10.2023+ uses) against moto's server in its own process.
     .venv/bin/python scripts/measure/measure_start.py [--starts 20] [--checks 300]
     .venv/bin/python scripts/measure/measure_start.py --callgrind [--checks 50]
     .venv/bin/python scripts/measure/measure_start.py --revision /tmp/before
+    .venv/bin/python scripts/measure/measure_start.py --callgrind --no-async
 
 CPU = user + system seconds of the remote process (and the ``git config`` it runs), from the
 rusage of finished children: moto's own CPU is not in it. Figures are medians over ``--starts``
@@ -37,6 +38,8 @@ sys.path[:0] = [str(ROOT / "tests")]
 from support.local_s3 import S3Server, isolated_env  # noqa: E402
 from support.pipes import RemotePipe, annex_key  # noqa: E402
 
+from git_annex_remote_s3py.cli import NO_ASYNC_ENV  # noqa: E402
+
 BUCKET, PREFIX = "start-cpu", "m/"
 EXTENSIONS = "EXTENSIONS INFO GETGITREMOTENAME ASYNC"
 
@@ -49,14 +52,17 @@ def children_cpu() -> float:
 def one_process(env: dict[str, str], cwd: Path, config: dict[str, str],
                 keys: list[str]) -> float:
     """CPU seconds of one remote that starts, answers a CHECKPRESENT of each key (one at a
-    time, as at -J1) and ends."""
+    time, as at -J1) and ends; in ASYNC mode unless ``env`` makes the remote refuse it."""
     before = children_cpu()
     remote = RemotePipe(env, config, cwd)
-    assert remote.request(EXTENSIONS) == "EXTENSIONS INFO ASYNC"
-    assert remote.request("J 1 PREPARE") == "J 1 PREPARE-SUCCESS"
+    refused = env.get(NO_ASYNC_ENV, "") not in ("", "0")
+    job = "" if refused else "J 1 "
+    assert remote.request(EXTENSIONS) == ("EXTENSIONS INFO" if refused
+                                          else "EXTENSIONS INFO ASYNC")
+    assert remote.request(f"{job}PREPARE") == f"{job}PREPARE-SUCCESS"
     for key in keys:
-        reply = remote.request(f"J 1 CHECKPRESENT {key}")
-        assert reply == f"J 1 CHECKPRESENT-SUCCESS {key}", reply
+        reply = remote.request(f"{job}CHECKPRESENT {key}")
+        assert reply == f"{job}CHECKPRESENT-SUCCESS {key}", reply
     assert remote.close() == 0, remote.stderr()
     return children_cpu() - before
 
@@ -92,6 +98,8 @@ def main() -> None:
     parser.add_argument("--callgrind", action="store_true")
     parser.add_argument("--callgrind-out", type=Path)
     parser.add_argument("--revision", type=Path, action="append", default=[], metavar="TREE")
+    parser.add_argument("--no-async", action="store_true",
+                        help="the remote refuses ASYNC (no job thread: requests as without it)")
     args = parser.parse_args()
     compileall.compile_dir(str(ROOT / "git_annex_remote_s3py"), quiet=1)
     for tree in args.revision:
@@ -100,6 +108,8 @@ def main() -> None:
     out = args.callgrind_out or work / "callgrind"
     out.mkdir(parents=True, exist_ok=True)
     env = isolated_env(work / "home")
+    if args.no_async:
+        env[NO_ASYNC_ENV] = "1"
     repo = work / "repo"
     subprocess.run(["git", "init", "-q", str(repo)], check=True, env=env)
     server = S3Server(tmpdir=str(work))

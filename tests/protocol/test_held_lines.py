@@ -22,6 +22,19 @@ class CountingStream(io.StringIO):
         self.flushed.append(self.getvalue())
 
 
+class WriteThroughStream(io.StringIO):
+    """A text stream that passes every ``write`` on at once, as stdout does where
+    PYTHONUNBUFFERED is set (each write is then a pipe write)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return len(text)
+
+
 def channel(job: str | None = None) -> tuple[Channel, CountingStream]:
     stream = CountingStream()
     return Channel(LineSink(stream), lambda: "", job=job), stream
@@ -35,6 +48,16 @@ def test_debug_and_last_progress_go_out_with_the_reply():
     annex._send("TRANSFER-SUCCESS RETRIEVE some-key")
     assert stream.flushed == ["DEBUG S3 GET some-key (lean): 200\nPROGRESS 1234\n"
                               "TRANSFER-SUCCESS RETRIEVE some-key\n"]
+
+
+def test_held_lines_are_one_write_with_the_reply_on_an_unbuffered_stream():
+    stream = WriteThroughStream()
+    annex = Channel(LineSink(stream), lambda: "", job="1")
+    annex.debug("S3 HEAD some-key (lean): 200")
+    assert stream.writes == []
+    annex._send("CHECKPRESENT-SUCCESS some-key")
+    assert stream.writes == ["J 1 DEBUG S3 HEAD some-key (lean): 200\n"
+                             "J 1 CHECKPRESENT-SUCCESS some-key\n"]
 
 
 def test_progress_during_a_transfer_is_sent_at_once():

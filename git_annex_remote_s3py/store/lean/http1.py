@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from git_annex_remote_s3py.store.localfile import UploadBody
 
 RECV_BLOCK = 256 * 1024
+# The first read of an answer (its headers, and a small body with them): below glibc's mmap
+# threshold (128 KiB), so that the buffer comes from the heap. A 256 KiB one cost every
+# request an mmap, an mremap and an munmap (which, in a process with threads, makes the
+# kernel flush the other CPUs' TLBs).
+HEAD_BLOCK = 64 * 1024
 COUNTED_BLOCK = 1024 * 1024  # per system call, reading a body of a stated length
 SEND_BLOCK = 1024 * 1024  # one system call per MiB of an upload's body
 # Characters no request line or header may hold (http.client refuses them too): a value with
@@ -157,14 +162,14 @@ class Response:
         self._body = bytearray()
         self._headers_done = self._complete = self._stray = False
         self._parser = httptools.HttpResponseParser(self)
-        data = sock.recv(RECV_BLOCK)
+        data = sock.recv(HEAD_BLOCK)
         if not data:
             raise ServerClosed("the server closed the connection without an answer")
         while True:
             self._feed(data)
             if self._headers_done:
                 break
-            data = sock.recv(RECV_BLOCK)
+            data = sock.recv(HEAD_BLOCK)
             if not data:
                 raise HttpError("the answer ended inside its headers")
         if self.status < 200:  # never asked for (no Expect: 100-continue): not understood here
