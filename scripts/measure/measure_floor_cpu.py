@@ -1,10 +1,11 @@
-"""CPU seconds beside wall seconds of the floor row's presence-bound commands (``fsck --fast
--J1``, ``fsck --fast -J8``, ``copy --to -J4`` of N small files) for s3py, git-annex's built-in
-S3 remote and the two floors of scripts/bench/bench_floor.py, interleaved (rotated per round),
-on one repository and one moto server.
+"""CPU seconds beside wall seconds of the floor row's commands (``fsck --fast -J1``, ``fsck
+--fast -J8``, ``copy --to -J4``, ``get -J4``, ``get -J1`` of N small files; ``--commands`` picks
+some) for s3py, git-annex's built-in S3 remote and the two floors of
+scripts/bench/bench_floor.py, interleaved (rotated per round), on one repository and one
+server (``--server``: moto, or Ceph RGW, s3rver as scripts/bench/bench_servers.py starts them).
 
 CPU = user + system seconds of git-annex and of every process it ran (the remotes, git),
-read from the rusage of finished children; moto's own CPU is not in it. On a machine shared
+read from the rusage of finished children; the server's own CPU is not in it. On a machine shared
 with other jobs the wall times stretch with the CPU a command needs, while its CPU seconds
 change little: the figure to compare where the load is high. Own cost = a contender's figure
 above its floor (s3py above the floor external remote, the built-in above the directory
@@ -19,6 +20,8 @@ of the remote compiles the package again).
     .venv/bin/python scripts/measure/measure_floor_cpu.py [--files 300] [--rounds 3]
     S3PY_TEST_GIT_ANNEX_BIN=$PWD/.venv-annex-newest/annex-bin \\
         .venv/bin/python scripts/measure/measure_floor_cpu.py --revision /tmp/before
+    .venv/bin/python scripts/measure/measure_floor_cpu.py --commands "copy -J4" "get -J1" \\
+        --server ceph
 """
 
 from __future__ import annotations
@@ -43,16 +46,19 @@ from bench_floor import (  # noqa: E402
     install_floor_remote,
 )
 from bench_measure import children_cpu, make_tree  # noqa: E402
-from bench_servers import SHM  # noqa: E402
-from support.local_s3 import S3Server, isolated_env  # noqa: E402
+from bench_servers import SERVER_KINDS, SHM, BenchServer, start_server  # noqa: E402
+from support.local_s3 import isolated_env  # noqa: E402
 from support.repos import run  # noqa: E402
 
 from git_annex_remote_s3py.cli import NO_ASYNC_ENV  # noqa: E402
 
 COMMANDS = {"fsck --fast -J1": ("fsck", "--from", "--fast", "-J1"),
             "fsck --fast -J8": ("fsck", "--from", "--fast", "-J8"),
-            "copy -J4": ("copy", "--to", "-J4")}
+            "copy -J4": ("copy", "--to", "-J4"),
+            "get -J4": ("get", "--from", "-J4"),
+            "get -J1": ("get", "--from", "-J1")}
 FLOOR_OF = {"s3py": "floor", "built-in": "floordir"}
+BASE_CONTENDERS = ("s3py", "built-in", "floor", "floordir")
 
 
 def main() -> None:
@@ -63,16 +69,21 @@ def main() -> None:
                         help="also s3py from this copy of the package (repeatable)")
     parser.add_argument("--no-async", action="store_true",
                         help="also s3py refusing ASYNC (one remote process per -J job)")
+    parser.add_argument("--commands", nargs="+", choices=list(COMMANDS), default=list(COMMANDS))
+    parser.add_argument("--server", choices=SERVER_KINDS, default="moto")
+    parser.add_argument("--contenders", nargs="+", choices=list(BASE_CONTENDERS),
+                        default=list(BASE_CONTENDERS),
+                        help="of the four (an A/B of --revision trees may need s3py alone)")
     args = parser.parse_args()
     for tree in [ROOT / "git_annex_remote_s3py", *args.revision]:  # byte code: see above
         compileall.compile_dir(str(tree), quiet=1)
     work = Path(tempfile.mkdtemp(prefix="s3py-floor-cpu-",
                                  dir=SHM if Path(SHM).is_dir() else None))
-    env = isolated_env(work / "home")
+    server = start_server(args.server)
+    env = server.env(isolated_env(work / "home"))
     install_floor_remote(work / "bin")
     env["PATH"] = f"{work / 'bin'}:{Path(sys.executable).parent}:{env['PATH']}"
     wrap_remotes(work / "wrap", env, work / "remote-cpu.log")
-    server = S3Server(tmpdir=str(work))
     try:
         measure(args, work, env, server)
     finally:
@@ -110,21 +121,19 @@ def remote_cpu(log: Path) -> float:
     return total
 
 
-def measure(args: argparse.Namespace, work: Path, env: dict[str, str], server: S3Server) -> None:
+def measure(args: argparse.Namespace, work: Path, env: dict[str, str],
+            server: BenchServer) -> None:
     repo = make_tree(work / "small", env, args.files, 1024, 20 * 1024, 1)
-    host, _, port = server.endpoint.split("://", 1)[1].partition(":")
     server.client().create_bucket(Bucket="floor-cpu-b")
     run(["git", "annex", "initremote", "built-in", "type=S3", "encryption=none",
-         "bucket=floor-cpu-b", f"host={host}", f"port={port}", "protocol=http",
-         "requeststyle=path", "signature=v4"], repo, env)
+         "bucket=floor-cpu-b", *server.builtin_settings(server.endpoint)], repo, env)
     run(["git", "annex", "initremote", "s3py", "type=external", "externaltype=s3py",
          "encryption=none", "bucket=floor-cpu-s", f"endpoint={server.endpoint}"], repo, env)
     dirs = add_floor_remotes(repo, env, work / "stores")
     floor_dirs = {"floor": dirs[FLOOR_EXTERNAL], "floordir": dirs[FLOOR_DIRECTORY]}
     for remote in ("s3py", "built-in", "floor", "floordir"):
         run(["git", "annex", "copy", "--to", remote, "-J4", "-q", "."], repo, env)
-    contenders: list[tuple[str, str, dict[str, str]]] = [
-        (r, r, env) for r in ("s3py", "built-in", "floor", "floordir")]
+    contenders: list[tuple[str, str, dict[str, str]]] = [(r, r, env) for r in args.contenders]
     contenders += [(f"s3py {tree}", "s3py", dict(env, PYTHONPATH=str(tree)))
                    for tree in args.revision]
     if args.no_async:
@@ -133,8 +142,11 @@ def measure(args: argparse.Namespace, work: Path, env: dict[str, str], server: S
     log = work / "remote-cpu.log"
     for round_ in range(args.rounds):
         order = contenders[round_ % len(contenders):] + contenders[:round_ % len(contenders)]
-        for command, (verb, direction, *options) in COMMANDS.items():
+        for command in args.commands:
+            verb, direction, *options = COMMANDS[command]
             for label, remote, e in order:
+                if verb == "get":  # every key absent here first
+                    run(["git", "annex", "drop", "--force", "-q", "."], repo, e)
                 if verb == "copy":  # every key absent from the remote first
                     if remote in floor_dirs:
                         shutil.rmtree(floor_dirs[remote])
@@ -148,20 +160,20 @@ def measure(args: argparse.Namespace, work: Path, env: dict[str, str], server: S
                                cwd=repo, env=e, check=True, stdout=subprocess.DEVNULL)
                 results.setdefault((command, label), []).append(
                     (time.monotonic() - began, children_cpu() - cpu, remote_cpu(log)))
-    report(results, args.files)
+    report(results, args.files, args.server)
 
 
 def report(results: dict[tuple[str, str], list[tuple[float, float, float]]],
-           files: int) -> None:
+           files: int, server: str) -> None:
     median = {key: tuple(statistics.median(run[i] for run in runs) for i in range(3))
               for key, runs in results.items()}
-    print(f"{files} small files, moto; medians; CPU = git-annex and every process it ran; "
+    print(f"{files} small files, {server}; medians; CPU = git-annex and every process it ran; "
           f"remote CPU = the external remote processes' part of it; load {os.getloadavg()}")
     print("| command | contender | wall s | CPU s | remote CPU s | own wall s | own CPU s |")
     print("|---|---|---|---|---|---|---|")
     for (command, label), (wall, cpu, in_remote) in median.items():
         floor = FLOOR_OF.get(label.split(" ", 1)[0]) if not label.startswith("floor") else None
-        own = median[(command, floor)] if floor else None
+        own = median.get((command, floor)) if floor else None
         shown = f"{in_remote:.2f}" if label.split(" ", 1)[0] in ("s3py", "floor") else ""
         print(f"| {command} | {label} | {wall:.2f} | {cpu:.2f} | {shown} | "
               + (f"{wall - own[0]:.2f} | {cpu - own[1]:.2f} |" if own else "| |"))

@@ -7,6 +7,11 @@ framing git-annex 10.2023+ uses) against moto's server in its own process.
     .venv/bin/python scripts/measure/measure_start.py --callgrind [--checks 50]
     .venv/bin/python scripts/measure/measure_start.py --revision /tmp/before
     .venv/bin/python scripts/measure/measure_start.py --callgrind --no-async
+    .venv/bin/python scripts/measure/measure_start.py --callgrind --op store [--checks 50]
+
+``--op store`` measures what ``copy --to`` asks per key instead (a CHECKPRESENT of an absent
+key, then TRANSFER STORE of its small file, 1-20 KiB); ``--op retrieve`` what ``get`` asks
+(TRANSFER RETRIEVE of a present small key). A "check" is then one such transfer.
 
 CPU = user + system seconds of the remote process (and the ``git config`` it runs), from the
 rusage of finished children: moto's own CPU is not in it. Figures are medians over ``--starts``
@@ -50,9 +55,10 @@ def children_cpu() -> float:
 
 
 def one_process(env: dict[str, str], cwd: Path, config: dict[str, str],
-                keys: list[str]) -> float:
-    """CPU seconds of one remote that starts, answers a CHECKPRESENT of each key (one at a
-    time, as at -J1) and ends; in ASYNC mode unless ``env`` makes the remote refuse it."""
+                keys: list[str], op: str = "check") -> float:
+    """CPU seconds of one remote that starts, answers each key's requests (one key at a
+    time, as at -J1: ``op``, see the module's text) and ends; in ASYNC mode unless ``env``
+    makes the remote refuse it."""
     before = children_cpu()
     remote = RemotePipe(env, config, cwd)
     refused = env.get(NO_ASYNC_ENV, "") not in ("", "0")
@@ -61,10 +67,19 @@ def one_process(env: dict[str, str], cwd: Path, config: dict[str, str],
                                           else "EXTENSIONS INFO ASYNC")
     assert remote.request(f"{job}PREPARE") == f"{job}PREPARE-SUCCESS"
     for key in keys:
-        reply = remote.request(f"{job}CHECKPRESENT {key}")
-        assert reply == f"{job}CHECKPRESENT-SUCCESS {key}", reply
+        for request, expected in REQUESTS[op]:
+            local_file = "" if request == "CHECKPRESENT" else f" {cwd / op / key}"
+            reply = remote.request(f"{job}{request} {key}{local_file}")
+            assert reply == f"{job}{expected} {key}", reply
     assert remote.close() == 0, remote.stderr()
     return children_cpu() - before
+
+
+# what git-annex asks per key (and the reply it needs) in each measured operation
+REQUESTS = {"check": [("CHECKPRESENT", "CHECKPRESENT-SUCCESS")],
+            "store": [("CHECKPRESENT", "CHECKPRESENT-FAILURE"),
+                      ("TRANSFER STORE", "TRANSFER-SUCCESS STORE")],
+            "retrieve": [("TRANSFER RETRIEVE", "TRANSFER-SUCCESS RETRIEVE")]}
 
 
 def wrapper(bin_dir: Path, tree: Path | None, callgrind_out: Path | None, label: str) -> None:
@@ -100,6 +115,7 @@ def main() -> None:
     parser.add_argument("--revision", type=Path, action="append", default=[], metavar="TREE")
     parser.add_argument("--no-async", action="store_true",
                         help="the remote refuses ASYNC (no job thread: requests as without it)")
+    parser.add_argument("--op", choices=sorted(REQUESTS), default="check")
     args = parser.parse_args()
     compileall.compile_dir(str(ROOT / "git_annex_remote_s3py"), quiet=1)
     for tree in args.revision:
@@ -117,10 +133,14 @@ def main() -> None:
         client = server.client()
         client.create_bucket(Bucket=BUCKET)
         keys = []
+        (repo / args.op).mkdir()
         for number in range(args.checks):
-            content = f"{number}\n".encode()
+            content = small_content(number) if args.op != "check" else f"{number}\n".encode()
             keys.append(annex_key(content))
-            client.put_object(Bucket=BUCKET, Key=PREFIX + keys[-1], Body=content)
+            if args.op == "store":
+                (repo / "store" / keys[-1]).write_bytes(content)
+            else:
+                client.put_object(Bucket=BUCKET, Key=PREFIX + keys[-1], Body=content)
         config = {"bucket": BUCKET, "endpoint": server.endpoint, "fileprefix": PREFIX}
         client.put_object(Bucket=BUCKET, Key=PREFIX + "annex-uuid",
                           Body=hashlib.sha256(b"x").hexdigest().encode())
@@ -130,34 +150,53 @@ def main() -> None:
             bin_dir = work / label
             wrapper(bin_dir, tree, out if args.callgrind else None, label)
             tree_env = {**env, "PATH": f"{bin_dir}{os.pathsep}{env['PATH']}"}
-            report(name, args, tree_env, repo, config, keys, out, label)
+            report(name, args, tree_env, repo, config, keys, out, label, client)
     finally:
         server.stop()
         if args.callgrind_out is None:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def small_content(number: int) -> bytes:
+    """A small file's bytes, 1-20 KiB as the floor row's (the same for every revision)."""
+    size = 1024 + (number * 7919) % (19 * 1024)
+    return (hashlib.sha256(str(number).encode()).digest() * (size // 32 + 1))[:size]
+
+
+def removed(client: object, repo: Path, keys: list[str], op: str) -> list[str]:
+    """``keys``, after removing what an earlier run made of them: a ``store`` run's objects,
+    a ``retrieve`` run's files (each run transfers them again, whole)."""
+    for key in keys:
+        if op == "store":
+            client.delete_object(Bucket=BUCKET, Key=PREFIX + key)  # type: ignore[attr-defined]
+        elif op == "retrieve":
+            (repo / op / key).unlink(missing_ok=True)
+    return keys
+
+
 def report(name: str, args: argparse.Namespace, env: dict[str, str], repo: Path,
-           config: dict[str, str], keys: list[str], out: Path, label: str) -> None:
+           config: dict[str, str], keys: list[str], out: Path, label: str,
+           client: object) -> None:
+    op = args.op
     if args.callgrind:
-        one_process(env, repo, config, keys[:1])
+        one_process(env, repo, config, removed(client, repo, keys[:1], op), op)
         start = instructions(out, label)
         for profile in out.glob(f"{label}.*"):
             profile.rename(profile.with_name(f"start-{profile.name}"))
-        one_process(env, repo, config, keys)
+        one_process(env, repo, config, removed(client, repo, keys, op), op)
         many = instructions(out, label)
         per_check = (many - start) / max(1, len(keys) - 1)
-        print(f"{name}: start + 1 check {start / 1e6:.1f} M instructions, "
-              f"+{len(keys)} checks {many / 1e6:.1f} M, per check {per_check / 1e3:.0f} k")
+        print(f"{name}: start + 1 {op} {start / 1e6:.1f} M instructions, "
+              f"+{len(keys)} {op}s {many / 1e6:.1f} M, per {op} {per_check / 1e3:.0f} k")
         return
     starts, manys = [], []
     for _ in range(args.starts):  # interleaved: the load moves both alike
-        starts.append(one_process(env, repo, config, keys[:1]))
-        manys.append(one_process(env, repo, config, keys))
+        starts.append(one_process(env, repo, config, removed(client, repo, keys[:1], op), op))
+        manys.append(one_process(env, repo, config, removed(client, repo, keys, op), op))
     start, many = statistics.median(starts), statistics.median(manys)
     per_check = (many - start) / max(1, len(keys) - 1)
-    print(f"{name}: start + 1 check {start * 1e3:.1f} ms CPU (min {min(starts) * 1e3:.1f}), "
-          f"+{len(keys)} checks {many * 1e3:.0f} ms, per check {per_check * 1e3:.3f} ms "
+    print(f"{name}: start + 1 {op} {start * 1e3:.1f} ms CPU (min {min(starts) * 1e3:.1f}), "
+          f"+{len(keys)} {op}s {many * 1e3:.0f} ms, per {op} {per_check * 1e3:.3f} ms "
           f"({args.starts} processes each; load {os.getloadavg()[0]:.1f})")
 
 
