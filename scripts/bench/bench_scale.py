@@ -144,11 +144,13 @@ class ScaleRun:
     def one_part(self, tree: Path, files: int, who: str, copy_first: bool,
                  steps: list[Step]) -> None:
         """``steps`` of ``who`` over ``files`` files in a fresh working copy of ``tree``, with
-        a fresh remote on a fresh bucket; stops at the first failure."""
+        a fresh remote on a fresh bucket; stops at the first failure (a command of its set-up
+        that fails is recorded as the failure of the step it prepared)."""
         repo = working_copy(tree, tree.with_name(f"{tree.name}-work"), self.env)
         remote = REMOTES[who]
         bucket = f"bench-{self.tag}-scale{files}-{remote}"
         self.s3.create_bucket(Bucket=bucket)
+        step = steps[0]
         try:
             settings = (["type=S3", f"bucket={bucket}",
                          *self.server.builtin_settings(self.proxy.endpoint)] if who == BUILTIN
@@ -161,13 +163,15 @@ class ScaleRun:
                       "before; the later operations need the objects)", flush=True)
                 run(["git", "annex", "copy", "--to", remote, f"-J{self.settings.jobs}", "-q",
                      "."], repo, self.env, timeout=None)
-                if count_objects(self.s3, bucket) != files:
-                    self.fail(files, steps[0], "the unmeasured copy --to left "
-                              f"{count_objects(self.s3, bucket)} objects, not {files}")
-                    return
+                found = count_objects(self.s3, bucket)
+                if found != files:
+                    raise AssertionError(f"the unmeasured copy --to left {found} objects, "
+                                         f"not {files}")
             for step in steps:
                 if self.stopping() or not self.measure(repo, files, step, bucket):
                     return
+        except AssertionError as error:  # support.repos.run: a set-up command failed
+            self.fail(files, step, f"set-up: {error}")
         finally:
             self.empty(bucket)
             remove_tree(repo)

@@ -2,7 +2,8 @@
 results file keeps what was measured across a kill, a re-run measures only what it lacks, a
 failure is recorded and tried again, one file holds one setting, the report is made from the
 file alone; the kept tree is refused once its state moved, and a working copy of it is the
-tree as built. Nothing runs git-annex at scale (the tree tests add 3 files)."""
+tree as built; a failed operation ends its part only and a run again measures it. Nothing runs
+git-annex at scale (the tree and run tests use 3 files)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,17 @@ from bench_measure import (  # noqa: E402
     working_copy,
 )
 from bench_results import Conditions, ResultsFile, ScalePoint, current  # noqa: E402
-from bench_scale import Step, part_steps, scale_table, slope_lines, steps_left  # noqa: E402
+from bench_scale import (  # noqa: E402
+    ScaleRun,
+    ScaleSettings,
+    Step,
+    part_steps,
+    scale_table,
+    slope_lines,
+    steps_left,
+)
+from bench_servers import start_server  # noqa: E402
+from support.faultproxy import Rule  # noqa: E402
 from support.repos import git_annex_available, isolated_env, run  # noqa: E402
 
 HERE = Conditions("10.20230126", "moto", 8)
@@ -170,3 +181,39 @@ def test_a_kept_tree_is_reused_while_intact_and_its_working_copy_is_the_tree_as_
     with pytest.raises(SystemExit, match=r"not as built \(git status is not clean\): remove "
                        "it and scale-3.json"):
         kept_tree(tree, env, 3, 1003, "test")
+
+
+@pytest.mark.skipif(not git_annex_available(), reason="git-annex is installed by make setup")
+def test_a_failed_operation_ends_its_part_only_and_a_run_again_measures_it(tmp_path, capsys):
+    server = start_server("moto")
+    try:
+        env = server.env(isolated_env(tmp_path / "home"))
+        settings = ScaleSettings(2, 0, ("builtin", "s3py"), tmp_path / "r.jsonl",
+                                 tmp_path / "trees")
+        conditions = Conditions("test", "moto", 2)
+        first = ScaleRun(server, env, "one", settings, conditions)
+        first.proxy.set_rules(Rule("403", method="PUT",  # the keys, not initremote's marker
+                                   path="/bench-one-scale3-builtin/SHA256E-.*"))
+        first.run([3])
+        points = ResultsFile(settings.results).read()
+        assert [(p.operation, p.contender, bool(p.error)) for p in points] == [
+            ("copy --to", BUILTIN, True), ("copy --to", S3PY, False),
+            ("fsck --fast --from", S3PY, False), ("get --from", S3PY, False),
+            ("drop --from", S3PY, False)]
+        assert "git annex copy --to builtin -J2 . failed (1)" in points[0].error
+        assert points[1].requests["PUT"] == 3 and points[1].requests["HEAD"] >= 3
+        assert [dict(p.requests) for p in points[2:]] == [{"HEAD": 3}, {"GET": 3},
+                                                          {"DELETE": 3}]
+        assert points[1].peak_mib > 0 and points[1].cpu_seconds > 0
+
+        ScaleRun(server, env, "two", settings, conditions).run([3])  # no fault now
+        again = ResultsFile(settings.results).read()[len(points):]
+        assert [(p.operation, p.contender, bool(p.error)) for p in again] == [
+            ("copy --to", BUILTIN, False), ("fsck --fast --from", BUILTIN, False),
+            ("get --from", BUILTIN, False), ("drop --from", BUILTIN, False)]
+        out = capsys.readouterr().out
+        assert "scale      3 s3py: measured already" in out
+        assert "(kept, intact)" in out
+        assert server.client().list_buckets()["Buckets"] == []  # every part's bucket removed
+    finally:
+        server.stop()
