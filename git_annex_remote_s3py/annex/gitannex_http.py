@@ -16,12 +16,17 @@ import threading
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from git_annex_remote_s3py.annex.debugging import (  # noqa: F401  (debug_flag: its tests)
+    DEBUG_SETTING,
+    debug_flag,
+    parent_arguments,
+)
+
 ALLOWED_IPS_SETTING = "annex.security.allowed-ip-addresses"
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
                    "all_proxy")
 
 
-DEBUG_SETTING = "annex.debug"
 WEB_OPTIONS_SETTING = "annex.web-options"
 READ_SETTINGS = (ALLOWED_IPS_SETTING, DEBUG_SETTING, WEB_OPTIONS_SETTING)
 
@@ -51,30 +56,6 @@ def _git_config(git_dir: str) -> dict[str, str]:
 def allowed_ip_addresses(git_dir: str) -> str:
     """The repository's ``annex.security.allowed-ip-addresses`` ("" when unset)."""
     return annex_settings(git_dir).get(ALLOWED_IPS_SETTING, "")
-
-
-def debug_flag(arguments: list[str]) -> bool:
-    """Whether a git-annex command line turns its debug output on (``--debug``, ``-d``
-    alone or among bundled short flags, ``-c annex.debug=true``)."""
-    for argument in arguments:
-        if argument == "--debug" or argument.startswith("--debugfilter"):
-            return True
-        if argument.lower() in ("annex.debug=true", "annex.debug"):
-            return True
-        if argument.startswith("-") and not argument.startswith("--") \
-                and argument[1:].isalpha() and "d" in argument:
-            return True
-    return False
-
-
-def parent_arguments() -> list[str] | None:
-    """The command line of the process that started this one (git-annex), where /proc
-    shows it (Linux); None elsewhere."""
-    try:
-        with open(f"/proc/{os.getppid()}/cmdline", "rb") as cmdline:
-            return cmdline.read().decode("utf-8", "replace").split("\0")
-    except OSError:
-        return None
 
 
 def why_a_secret_url_would_show(git_dir: str) -> str | None:

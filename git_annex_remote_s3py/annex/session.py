@@ -8,6 +8,7 @@ takes ``annex``: anything answering ``getconfig``/``getuuid``/``getgitdir``/``ge
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import subprocess
 import threading
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 from git_annex_remote_s3py import credentials, urls
+from git_annex_remote_s3py.annex.debugging import DEBUG_SETTINGS, git_annex_hides_debug
 from git_annex_remote_s3py.config import (
     LOCAL_SETTING_ROWS,
     LocalSettings,
@@ -24,6 +26,8 @@ from git_annex_remote_s3py.config import (
 )
 from git_annex_remote_s3py.errors import CredentialsMissing, StorageError
 from git_annex_remote_s3py.store.base import OtherBuckets, Store
+
+PACKAGE_LOGGER = __name__.split(".")[0]  # every module logs under its own __name__
 
 
 class AnnexQueries(Protocol):
@@ -45,12 +49,27 @@ class AnnexSetup(AnnexQueries, Protocol):
 
 
 def local_git_config(annex: AnnexQueries, initializing: bool = False) -> dict[str, str]:
-    """This clone's ``remote.NAME.s3py-*`` git config (name without the prefix -> value).
+    """This clone's ``remote.NAME.s3py-*`` git config (name without the prefix -> value)."""
+    return read_git_config(annex, initializing).remote
+
+
+@dataclass(frozen=True)
+class GitConfig:
+    """What the one ``git config --list`` of a process says: this remote's local settings
+    (``local_git_config``) and git-annex's own debug settings (``DEBUG_SETTINGS``, lower-case
+    names; None where the config was not read)."""
+
+    remote: dict[str, str]
+    annex_debug: dict[str, str] | None
+
+
+def read_git_config(annex: AnnexQueries, initializing: bool = False) -> GitConfig:
+    """The repository's git config as ``GitConfig`` (one ``git config --list``).
 
     NAME is GETGITREMOTENAME's answer; during INITREMOTE (initremote, enableremote) git-annex
     does not know it yet (it answers ERROR and closes the connection), so there it is the
-    remote's ``name=``, which git-annex gives the git remote it creates. Empty where git-annex
-    announced no GETGITREMOTENAME."""
+    remote's ``name=``, which git-annex gives the git remote it creates. Nothing is read where
+    git-annex announced no GETGITREMOTENAME."""
     if initializing:
         name = annex.getconfig("name")
     else:
@@ -59,19 +78,22 @@ def local_git_config(annex: AnnexQueries, initializing: bool = False) -> dict[st
         except Exception as exc:  # annexremote.ProtocolError: git-annex did not announce it
             if type(exc).__name__ != "ProtocolError":
                 raise
-            return {}
+            return GitConfig({}, None)
     if not name:
-        return {}
+        return GitConfig({}, None)
     listed = subprocess.run(["git", "--git-dir", annex.getgitdir(), "config", "-z", "--list"],
                             capture_output=True, check=False)
     prefix = f"remote.{name}.".lower()
     wanted = {row.git_name for row in LOCAL_SETTING_ROWS}
     found: dict[str, str] = {}
+    debug: dict[str, str] = {}
     for entry in listed.stdout.decode("utf-8", "replace").split("\0"):
         key, _, value = entry.partition("\n")
         if key.lower().startswith(prefix) and key[len(prefix):].lower() in wanted:
             found[key[len(prefix):].lower()] = value
-    return found
+        elif key.lower() in DEBUG_SETTINGS:
+            debug[key.lower()] = value
+    return GitConfig(found, debug if listed.returncode == 0 else None)
 
 
 def embeds_creds(annex: AnnexQueries) -> bool:
@@ -126,11 +148,17 @@ class Session:
             return self.loaded_settings
 
     def local(self, annex: AnnexQueries) -> LocalSettings:
-        """This clone's own settings (``config.LOCAL_SETTING_ROWS``), read once."""
+        """This clone's own settings (``config.LOCAL_SETTING_ROWS``), read once. The same
+        ``git config`` says whether git-annex shows its remotes' DEBUG lines: where it
+        surely does not (``git_annex_hides_debug``), the package's per-request DEBUG records
+        are no longer made or sent (each costs the remote ~90 k instructions, and git-annex
+        a protocol line to read and drop)."""
         with self.lock:
             if self.loaded_local is None:
-                self.loaded_local = load_local_settings(
-                    local_git_config(annex, self.initializing), os.environ)
+                found = read_git_config(annex, self.initializing)
+                self.loaded_local = load_local_settings(found.remote, os.environ)
+                if found.annex_debug is not None and git_annex_hides_debug(found.annex_debug):
+                    logging.getLogger(PACKAGE_LOGGER).setLevel(logging.INFO)
             return self.loaded_local
 
     def creds(self, annex: AnnexQueries) -> credentials.Credentials:
