@@ -91,7 +91,7 @@ class S3Remote(ExportRemote):
     def _writable_for(self, key: str) -> Store:
         """The store to write ``key`` to; a private repository's remote in a prefix another
         remote owns (``setup.private_guest_of``) writes only datalad-annex's deposit keys."""
-        owner = self.annex.getconfig(naming.GUEST_OF_CONFIG)
+        owner = self.session.guest_of(self.annex)  # one GETCONFIG per process
         if owner and not naming.is_deposit_key(key):
             raise ConfigError(
                 f"bucket {self.settings.bucket} prefix '{self.settings.fileprefix}' belongs to "

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from git_annex_remote_s3py import credentials, urls
+from git_annex_remote_s3py import credentials, naming, urls
 from git_annex_remote_s3py.annex.debugging import DEBUG_SETTINGS, git_annex_hides_debug
 from git_annex_remote_s3py.config import (
     LOCAL_SETTING_ROWS,
@@ -129,6 +129,7 @@ class Session:
     """What every job of one process shares; the store is chosen once, on first use."""
 
     loaded_settings: Settings | None = None
+    guest_owner: str | None = None  # s3py-guest-of, once asked (``guest_of``)
     resolved_creds: credentials.Credentials | None = None
     chosen_store: Store | None = None
     has_credentials: bool | None = None
@@ -140,6 +141,18 @@ class Session:
     make_public_store: Callable[[str, str], Store] | None = None
     url_fetch_blockers: dict[str, str] = field(default_factory=dict)  # host -> why ("" = none)
     presign_blocker: str | None = None  # why no presigned URL goes to git-annex ("" = none)
+
+    def guest_of(self, annex: AnnexQueries) -> str:
+        """The remote config ``s3py-guest-of``: the remote that owns this remote's prefix
+        (a private repository's remote, ``setup.private_guest_of``), "" for its own prefix.
+        Asked once per process, as the settings are (git-annex answers GETCONFIG from the
+        config it read at its start); during INITREMOTE, which may set it, every time."""
+        with self.lock:
+            if self.initializing:
+                return annex.getconfig(naming.GUEST_OF_CONFIG)
+            if self.guest_owner is None:
+                self.guest_owner = annex.getconfig(naming.GUEST_OF_CONFIG)
+            return self.guest_owner
 
     def settings(self, annex: AnnexQueries) -> Settings:
         with self.lock:
