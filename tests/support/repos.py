@@ -41,9 +41,9 @@ def git_annex_available() -> bool:
 def make_annex_repo(path: Path, env: dict[str, str],
                     files: Union[dict[str, bytes], Iterable[tuple[str, bytes]]],
                     timeout: Optional[float] = 600) -> Path:
-    """A git-annex repository holding ``files`` (names and contents; all annexed), committed;
-    ``timeout`` bounds each git command (None: the bench's 100,000-file trees, whose add takes
-    over 10 minutes)."""
+    """A git-annex repository holding ``files`` (names and contents; all annexed), committed,
+    git's automatic gc (if the commit starts one) finished; ``timeout`` bounds each git command
+    (None: the bench's 100,000-file trees, whose add takes over 10 minutes)."""
     path.mkdir(parents=True)
     run(["git", "init", "-q"], path, env)
     run(["git", "annex", "init", "-q", "origin"], path, env)
@@ -52,7 +52,10 @@ def make_annex_repo(path: Path, env: dict[str, str],
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
     run(["git", "annex", "add", "--force-large", "-q", "."], path, env, timeout=timeout)
-    run(["git", "commit", "-q", "-m", "add files"], path, env, timeout=timeout)
+    # the automatic gc a big commit starts (over 6,700 loose objects: the bench's trees) runs
+    # before this returns, not detached beside what is done next in the repository
+    run(["git", "-c", "gc.autoDetach=false", "commit", "-q", "-m", "add files"], path, env,
+        timeout=timeout)
     return path
 
 
