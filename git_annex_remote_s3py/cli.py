@@ -58,6 +58,11 @@ def serve(stdin: TextIO, stdout: TextIO) -> None:
     offer_async = os.environ.get(NO_ASYNC_ENV, "") in ("", "0")
     jobs = Jobs()
     bridge = DebugBridge(jobs)
+    # A record becomes one DEBUG line of its message alone (DebugBridge): the caller's file
+    # and line, thread, process id and process name that logging looks up for each record
+    # are never shown (logging's documented optimisations; this process only).
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     package_logger = logging.getLogger(LOGGER_NAME)  # library code logs under __name__
     package_logger.setLevel(logging.DEBUG)
     package_logger.propagate = False

@@ -53,6 +53,7 @@ import logging
 import queue
 import threading
 import traceback
+import types
 from collections import deque
 from typing import TYPE_CHECKING, Callable, Iterator, Protocol, TextIO, TypeVar, cast
 
@@ -110,8 +111,14 @@ class GuardedRemote:
 
     def __init__(self, remote: annexremote.SpecialRemote) -> None:
         self._remote = remote
+        # the guarded methods of the remote's class, made once (functools.wraps costs ~20
+        # calls, and the protocol looks a method up for every request)
+        self._methods: dict[str, object] = {}
 
     def __getattr__(self, name: str) -> object:
+        made = self._methods.get(name)
+        if made is not None:
+            return made
         value: object = _guarded(getattr, self._remote, name)
         if not callable(value):
             return value
@@ -120,6 +127,8 @@ class GuardedRemote:
         def call(*args: object, **kwargs: object) -> object:
             return _guarded(value, *args, **kwargs)
 
+        if isinstance(value, types.MethodType) and value.__self__ is self._remote:
+            self._methods[name] = call  # a method of the class: the same at every lookup
         return call
 
 

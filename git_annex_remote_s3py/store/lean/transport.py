@@ -113,9 +113,10 @@ class LeanS3:
         any other transport failure, before or while the body is read, is ``LeanUnavailable``.
         """
         query = query or {}
-        target = self.path(name) + (f"?{sigv4.canonical_query(query)}" if query else "")
+        path = self.path(name)
+        target = path + (f"?{sigv4.canonical_query(query)}" if query else "")
         access_key, secret_key, token = self._credentials()
-        signed = sigv4.sign(method, self.host, self.path(name), query, headers or {},
+        signed = sigv4.sign(method, self.host, path, query, headers or {},
                             payload_hash, access_key, secret_key, token, self.region,
                             datetime.now(timezone.utc))
         shown = name if name is not None else "(the bucket)"
