@@ -7,6 +7,7 @@ git-annex at scale (the tree and run tests use 3 files)."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 from collections import Counter
@@ -217,3 +218,10 @@ def test_a_failed_operation_ends_its_part_only_and_a_run_again_measures_it(tmp_p
         assert server.client().list_buckets()["Buckets"] == []  # every part's bucket removed
     finally:
         server.stop()
+
+
+def test_stop_at_is_the_next_such_time():
+    evening = datetime.datetime(2026, 12, 7, 19, 40, 10)
+    assert bench.next_time("20:25", evening) == datetime.datetime(2026, 12, 7, 20, 25)
+    assert bench.next_time("06:30", evening) == datetime.datetime(2026, 12, 8, 6, 30)
+    assert bench.next_time("19:40", evening) == datetime.datetime(2026, 12, 8, 19, 40)
