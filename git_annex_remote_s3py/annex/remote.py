@@ -15,8 +15,7 @@ import annexremote
 from annexremote import ExportRemote, RemoteError
 
 from git_annex_remote_s3py import keystate, naming, urls
-from git_annex_remote_s3py.annex import info as described
-from git_annex_remote_s3py.annex import retrieve_url, s3urls, versions
+from git_annex_remote_s3py.annex import versions
 from git_annex_remote_s3py.annex.partfile import written_beside
 from git_annex_remote_s3py.annex.session import Session, public_base
 from git_annex_remote_s3py.config import SETTINGS_TABLE, Settings
@@ -35,7 +34,7 @@ from git_annex_remote_s3py.store.base import ObjectInfo, Store
 if TYPE_CHECKING:
     from typing import Concatenate, ParamSpec  # Python 3.10: the type checker's only
 
-    from git_annex_remote_s3py.annex import importing
+    from git_annex_remote_s3py.annex import importing, s3urls
 
     Params = ParamSpec("Params")
 
@@ -117,6 +116,8 @@ class S3Remote(ExportRemote):
         once per process how objects become public anyway."""
         why = store.public_acl_refused()
         if why and self.session.refuse_acl():
+            from git_annex_remote_s3py.annex import info as described  # start-up time
+
             self.annex.info(described.acl_hint(self.settings, why))
 
     def _record_upload(self, key: str, object_name: str, stored: ObjectInfo) -> None:
@@ -216,11 +217,15 @@ class S3Remote(ExportRemote):
         return "global"
 
     def unavailable_reason(self) -> str | None:
+        from git_annex_remote_s3py.annex import info as described  # start-up time
+
         return described.unavailable_reason(self.session, self.annex)
 
     def retrieve_url(self, key: str, remote_file: str | None) -> str | None:
         """A URL git-annex may download ``key`` from itself (TRANSFER-RETRIEVE-URL), or None to
         keep s3py's own transfer: the policy is ``annex/retrieve_url.py``."""
+        from git_annex_remote_s3py.annex import retrieve_url  # 10.20261026's downloads only
+
         return retrieve_url.url_for(self.session, self.annex, key, remote_file is not None,
                                     lambda: self._url_location(key, remote_file), self.debug)
 
@@ -244,6 +249,8 @@ class S3Remote(ExportRemote):
 
     @property
     def info(self) -> dict[str, str]:
+        from git_annex_remote_s3py.annex import info as described  # GETINFO only
+
         return described.info_fields(self.session, self.annex)
 
     @info.setter
@@ -369,25 +376,36 @@ class S3Remote(ExportRemote):
 
     def claimurl(self, url: str) -> bool:
         """s3:// URLs of any bucket this remote's endpoint and credentials reach."""
+        from git_annex_remote_s3py.annex import s3urls  # s3:// URLs only (addurl, importfeed)
+
         return s3urls.parse_s3_url(url) is not None
 
     @annex_errors
     def checkurl(self, url: str) -> list[dict[str, str | int]]:
         """One object's size and name, or (a prefix) each object under it as a pinned URL."""
+        from git_annex_remote_s3py.annex import s3urls
+
         return s3urls.checked(self.session.other_buckets(self.annex), url)
 
     def _s3_urls(self, key: str) -> list[s3urls.S3Url]:
+        """The s3:// URLs git-annex records for ``key`` (asked where the bucket lacks it)."""
         if self.settings.exporttree:
             return []
+        from git_annex_remote_s3py.annex import s3urls  # start-up time
+
         return s3urls.objects_of(self.annex.geturls(key, s3urls.SCHEME))
 
     def _retrieve_from_s3_url(self, key: str, local_file: str) -> bool:
         """Download ``key`` from an s3:// URL recorded for it (addurl); False if it has none."""
+        from git_annex_remote_s3py.annex import s3urls
+
         found = self._s3_urls(key)
         return bool(found) and s3urls.retrieve(self.session.other_buckets(self.annex), found,
                                                local_file, self._progress(), self.debug)
 
     def _present_at_s3_url(self, key: str) -> bool:
+        from git_annex_remote_s3py.annex import s3urls
+
         found = self._s3_urls(key)
         return bool(found) and s3urls.present(self.session.other_buckets(self.annex), found,
                                               naming.expected_object_size(key))

@@ -26,6 +26,10 @@ NOT_BEFORE_NEEDED = (
     "ssl",
     "email",  # store/lean/wire.py reads the HTTP dates servers send without it
     "json",  # a key's state (keystate.py) is read only where git-annex has one
+    # GETINFO and the unavailable reason (annex/info.py, shlex), TRANSFER-RETRIEVE-URL
+    "git_annex_remote_s3py.annex.info",
+    "git_annex_remote_s3py.annex.retrieve_url",
+    "shlex",
 )
 
 
