@@ -8,10 +8,13 @@ framing git-annex 10.2023+ uses) against moto's server in its own process.
     .venv/bin/python scripts/measure/measure_start.py --revision /tmp/before
     .venv/bin/python scripts/measure/measure_start.py --callgrind --no-async
     .venv/bin/python scripts/measure/measure_start.py --callgrind --op store [--checks 50]
+    .venv/bin/python scripts/measure/measure_start.py --callgrind --op store --under-git-annex
 
 ``--op store`` measures what ``copy --to`` asks per key instead (a CHECKPRESENT of an absent
 key, then TRANSFER STORE of its small file, 1-20 KiB); ``--op retrieve`` what ``get`` asks
 (TRANSFER RETRIEVE of a present small key). A "check" is then one such transfer.
+``--under-git-annex`` starts the remote from a shell named ``git-annex`` (no ``--debug``):
+the remote then behaves as under git-annex (no per-request DEBUG lines).
 
 CPU = user + system seconds of the remote process (and the ``git config`` it runs), from the
 rusage of finished children: moto's own CPU is not in it. Figures are medians over ``--starts``
@@ -82,9 +85,11 @@ REQUESTS = {"check": [("CHECKPRESENT", "CHECKPRESENT-SUCCESS")],
             "retrieve": [("TRANSFER RETRIEVE", "TRANSFER-SUCCESS RETRIEVE")]}
 
 
-def wrapper(bin_dir: Path, tree: Path | None, callgrind_out: Path | None, label: str) -> None:
+def wrapper(bin_dir: Path, tree: Path | None, callgrind_out: Path | None, label: str,
+            under_git_annex: bool = False) -> None:
     """``git-annex-remote-s3py`` in ``bin_dir``: this checkout's or ``tree``'s package, under
-    callgrind if asked."""
+    callgrind if asked; ``under_git_annex``: started by a process named ``git-annex`` (a
+    shell, without --debug), so that the remote leaves out what git-annex would not show."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     command = f'"{sys.executable}" -c "from git_annex_remote_s3py.cli import main; main()"'
     if callgrind_out is not None:
@@ -92,7 +97,12 @@ def wrapper(bin_dir: Path, tree: Path | None, callgrind_out: Path | None, label:
                    f" -q {command}")
     path = f'export PYTHONPATH="{tree}"\n' if tree else ""
     script = bin_dir / "git-annex-remote-s3py"
-    script.write_text(f"#!/bin/sh\n{path}exec {command}\n")
+    if under_git_annex:
+        real = bin_dir / "remote"
+        real.write_text(f"#!/bin/sh\n{path}exec {command}\n")
+        real.chmod(0o755)
+        command, path = f"-a git-annex /bin/bash -c '\"$0\"; exit $?' {real}", ""
+    script.write_text(f"#!/bin/bash\n{path}exec {command}\n")
     script.chmod(0o755)
 
 
@@ -116,6 +126,8 @@ def main() -> None:
     parser.add_argument("--no-async", action="store_true",
                         help="the remote refuses ASYNC (no job thread: requests as without it)")
     parser.add_argument("--op", choices=sorted(REQUESTS), default="check")
+    parser.add_argument("--under-git-annex", action="store_true",
+                        help="the remote's parent named git-annex (no --debug), as in use")
     args = parser.parse_args()
     compileall.compile_dir(str(ROOT / "git_annex_remote_s3py"), quiet=1)
     for tree in args.revision:
@@ -148,7 +160,8 @@ def main() -> None:
         for name, tree in trees:
             label = f"r{trees.index((name, tree))}"
             bin_dir = work / label
-            wrapper(bin_dir, tree, out if args.callgrind else None, label)
+            wrapper(bin_dir, tree, out if args.callgrind else None, label,
+                    args.under_git_annex)
             tree_env = {**env, "PATH": f"{bin_dir}{os.pathsep}{env['PATH']}"}
             report(name, args, tree_env, repo, config, keys, out, label, client)
     finally:
