@@ -1,4 +1,5 @@
-"""The scale row's PNG: ms per file against N, one line per contender and operation.
+"""The scale row's PNG: ms per file against N (wall, and CPU where the points carry it), one
+line per contender and operation.
 
 matplotlib is the ``bench`` extra (``pip install -e '.[bench]'``; ``make bench`` installs it),
 imported only here, when a plot is drawn. From a saved run's output:
@@ -32,21 +33,30 @@ def plot_scale(points: list[ScalePoint], path: Path, title: str) -> str:
     import matplotlib.pyplot as plt
 
     sizes = sorted({p.files for p in points})
-    figure, axes = plt.subplots(figsize=(9, 6.5))
-    for (operation, who), line in lines_of(points).items():
-        style, marker = STYLES[who]
-        axes.plot([p.files for p in line], [p.ms_per_file for p in line], linestyle=style,
-                  marker=marker, color=COLOURS[operation], label=f"{who}: {operation}")
-    if sizes[-1] >= 10 * sizes[0]:
-        axes.set_xscale("log")
-    axes.set_xticks(sizes, [str(n) for n in sizes])
-    axes.set_xlabel("files (N, 1-20 KiB each)")
-    axes.set_ylabel("ms per file")
-    axes.set_ylim(bottom=0)
-    axes.set_title(title, fontsize="medium")
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize="small", ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.12))
-    figure.tight_layout()
+    lines = lines_of(points)
+    with_cpu = all(p.cpu_seconds for line in lines.values() for p in line)
+    figure, panels = plt.subplots(1, 2 if with_cpu else 1, squeeze=False,
+                                  figsize=(14 if with_cpu else 9, 6.5))
+    for axes, ylabel, value in ((panels[0][0], "ms per file (wall)", "ms_per_file"),
+                                *(((panels[0][1], "CPU ms per file (git-annex and the "
+                                   "processes it waited for)", "cpu_ms_per_file"),)
+                                  if with_cpu else ())):
+        for (operation, who), line in lines.items():
+            style, marker = STYLES[who]
+            axes.plot([p.files for p in line], [getattr(p, value) for p in line],
+                      linestyle=style, marker=marker, color=COLOURS[operation],
+                      label=f"{who}: {operation}")
+        if sizes[-1] >= 10 * sizes[0]:
+            axes.set_xscale("log")
+        axes.set_xticks(sizes, [str(n) for n in sizes])
+        axes.set_xlabel("files (N, 1-20 KiB each)")
+        axes.set_ylabel(ylabel)
+        axes.set_ylim(bottom=0)
+        axes.grid(alpha=0.3)
+    figure.suptitle(title, fontsize="medium")
+    handles, labels = panels[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, fontsize="small", ncol=3, loc="lower center")
+    figure.tight_layout(rect=(0, 0.14, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     plt.close(figure)

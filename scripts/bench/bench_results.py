@@ -53,6 +53,11 @@ class ScalePoint:
     def ms_per_file(self) -> float:
         return self.seconds * 1000 / self.files
 
+    @property
+    def cpu_ms_per_file(self) -> float:
+        """CPU per file: what the load moves least on a shared machine (0: not recorded)."""
+        return self.cpu_seconds * 1000 / self.files
+
     def requests_per_file(self) -> str:
         total = sum(self.requests.values()) / self.files
         methods = ", ".join(f"{method} {count / self.files:.2f}"

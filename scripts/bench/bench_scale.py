@@ -271,7 +271,7 @@ def lines_of(points: list[ScalePoint]) -> dict[tuple[str, str], list[ScalePoint]
 def scale_table(points: list[ScalePoint]) -> list[str]:
     """Every size, operation and contender: its figures, or the failure it ended with."""
     out = ["| files | operation | contender | seconds | ms/file | requests/file (by method) "
-           "| s3py peak MiB | CPU s | load start-end | started |",
+           "| s3py peak MiB | CPU ms/file | load start-end | started |",
            "|---|---|---|---|---|---|---|---|---|---|"]
     order = {(operation, who): i for i, (operation, who) in enumerate(
         (operation, who) for operation in OPERATIONS
@@ -287,21 +287,29 @@ def scale_table(points: list[ScalePoint]) -> list[str]:
                    f"{point.seconds:.2f} | {point.ms_per_file:.1f} | "
                    f"{point.requests_per_file()} | "
                    f"{f'{point.peak_mib:.0f}' if point.peak_mib else ''} | "
-                   f"{point.cpu_seconds:.1f} | {when} |")
+                   f"{point.cpu_ms_per_file:.1f} | {when} |")
     return out
 
 
 def slope_lines(points: list[ScalePoint]) -> list[str]:
-    """ms per file at the smallest and the largest N for every operation and contender."""
+    """ms per file, wall and CPU (where recorded), at the smallest and the largest N for every
+    operation and contender."""
     out = []
     for (operation, who), line in lines_of(points).items():
         first, last = line[0], line[-1]
         if first.files == last.files:
             continue
-        change = (last.ms_per_file - first.ms_per_file) / first.ms_per_file * 100
-        per_thousand = ((last.ms_per_file - first.ms_per_file) * 1000
-                        / (last.files - first.files))
-        out.append(f"slope {who} {operation}: {first.ms_per_file:.1f} -> "
-                   f"{last.ms_per_file:.1f} ms/file from N={first.files} to N={last.files} "
-                   f"({change:+.0f} %, {per_thousand:+.2f} ms/file per 1000 more files)")
+        text = (f"slope {who} {operation}: "
+                f"{slope(first.ms_per_file, last.ms_per_file, first.files, last.files)}")
+        if first.cpu_seconds and last.cpu_seconds:
+            cpu = slope(first.cpu_ms_per_file, last.cpu_ms_per_file, first.files, last.files)
+            text += f"; CPU {cpu}"
+        out.append(text)
     return out
+
+
+def slope(first: float, last: float, small: int, large: int) -> str:
+    change = (last - first) / first * 100
+    per_thousand = (last - first) * 1000 / (large - small)
+    return (f"{first:.1f} -> {last:.1f} ms/file from N={small} to N={large} ({change:+.0f} %, "
+            f"{per_thousand:+.2f} ms/file per 1000 more files)")

@@ -127,11 +127,12 @@ def test_the_report_is_made_from_the_results_file_alone(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "scale row: git-annex 10.20230126, moto server, -J8" in out
     assert ("| 100000 | copy --to | s3py | 1500.00 | 15.0 | 2.00 (HEAD 1.00, PUT 1.00) | 30 "
-            "| 750.0 | 1.5-2.5 | 2026-12-07T19:00:00 |") in out
+            "| 7.5 | 1.5-2.5 | 2026-12-07T19:00:00 |") in out
     assert ("| 100000 | copy --to | built-in | failed: git annex copy --to builtin -J8 . "
             "failed (1): ... copy: 16 failed |") in out
     assert ("slope s3py copy --to: 10.0 -> 15.0 ms/file from N=1000 to N=100000 (+50 %, "
-            "+0.05 ms/file per 1000 more files)") in out
+            "+0.05 ms/file per 1000 more files); CPU 5.0 -> 7.5 ms/file from N=1000 to "
+            "N=100000 (+50 %, +0.03 ms/file per 1000 more files)") in out
     try:
         import matplotlib  # noqa: F401  (the bench extra: make bench installs it)
     except ImportError:
@@ -150,8 +151,10 @@ def test_the_table_lists_each_size_and_operation_once_and_slopes_use_measured_po
     assert rows == [["| 1000", "copy --to", "built-in"], ["| 1000", "copy --to", "s3py"],
                     ["| 1000", "drop --from", "s3py"], ["| 10000", "copy --to", "built-in"],
                     ["| 10000", "copy --to", "s3py"]]
-    assert slope_lines(points) == ["slope s3py copy --to: 9.0 -> 10.0 ms/file from N=1000 to "
-                                   "N=10000 (+11 %, +0.11 ms/file per 1000 more files)"]
+    assert slope_lines(points) == [
+        "slope s3py copy --to: 9.0 -> 10.0 ms/file from N=1000 to N=10000 (+11 %, +0.11 ms/file "
+        "per 1000 more files); CPU 4.5 -> 5.0 ms/file from N=1000 to N=10000 (+11 %, +0.06 "
+        "ms/file per 1000 more files)"]
 
 
 def test_a_replot_without_results_says_what_to_give(tmp_path):
