@@ -16,11 +16,7 @@ import threading
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from git_annex_remote_s3py.annex.debugging import (  # noqa: F401  (debug_flag: its tests)
-    DEBUG_SETTING,
-    debug_flag,
-    parent_arguments,
-)
+from git_annex_remote_s3py.annex.debugging import DEBUG_SETTING, debug_flag, parent_arguments
 
 ALLOWED_IPS_SETTING = "annex.security.allowed-ip-addresses"
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",

@@ -7,7 +7,8 @@ import subprocess
 import pytest
 
 from git_annex_remote_s3py.annex import gitannex_http
-from git_annex_remote_s3py.annex.gitannex_http import debug_flag, why_git_annex_cannot_fetch
+from git_annex_remote_s3py.annex.debugging import debug_flag
+from git_annex_remote_s3py.annex.gitannex_http import why_git_annex_cannot_fetch
 
 
 @pytest.mark.parametrize("url, allowed, blocked", [
