@@ -37,7 +37,7 @@ from bench_scale import (  # noqa: E402
 )
 from bench_servers import start_server  # noqa: E402
 from support.faultproxy import Rule  # noqa: E402
-from support.repos import git_annex_available, isolated_env, run  # noqa: E402
+from support.repos import isolated_env, run  # noqa: E402
 
 HERE = Conditions("10.20230126", "moto", 8)
 
@@ -162,7 +162,6 @@ def test_a_replot_without_results_says_what_to_give(tmp_path):
         bench.main(["--only", "scale", "--results", str(tmp_path / "none.jsonl"), "--replot"])
 
 
-@pytest.mark.skipif(not git_annex_available(), reason="git-annex is installed by make setup")
 def test_a_kept_tree_is_reused_while_intact_and_its_working_copy_is_the_tree_as_built(
         tmp_path, capsys):
     env = isolated_env(tmp_path / "home")
@@ -187,7 +186,6 @@ def test_a_kept_tree_is_reused_while_intact_and_its_working_copy_is_the_tree_as_
         kept_tree(tree, env, 3, 1003, "test")
 
 
-@pytest.mark.skipif(not git_annex_available(), reason="git-annex is installed by make setup")
 def test_a_failed_operation_ends_its_part_only_and_a_run_again_measures_it(tmp_path, capsys):
     server = start_server("moto")
     try:
