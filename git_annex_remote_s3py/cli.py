@@ -12,7 +12,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Callable, TextIO
 
-from git_annex_remote_s3py import __version__
+from git_annex_remote_s3py import LOGGER_NAME, __version__
 
 if TYPE_CHECKING:
     import argparse
@@ -41,7 +41,6 @@ Helper subcommands (run inside a git-annex repository):
 # Set to 1 to refuse the ASYNC extension (one process per -J job, as without ASYNC); for
 # benchmarks and for debugging a single job's transcript.
 NO_ASYNC_ENV = "GIT_ANNEX_REMOTE_S3PY_NO_ASYNC"
-LOGGER_NAME = "git_annex_remote_s3py"
 POLLRDHUP = getattr(select, "POLLRDHUP", 0)  # Linux: the peer shut its writing side
 
 

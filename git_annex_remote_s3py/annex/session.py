@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from git_annex_remote_s3py import credentials, naming, urls
+from git_annex_remote_s3py import LOGGER_NAME, credentials, naming, urls
 from git_annex_remote_s3py.annex.debugging import DEBUG_SETTINGS, git_annex_hides_debug
 from git_annex_remote_s3py.config import (
     LOCAL_SETTING_ROWS,
@@ -26,8 +26,6 @@ from git_annex_remote_s3py.config import (
 )
 from git_annex_remote_s3py.errors import CredentialsMissing, StorageError
 from git_annex_remote_s3py.store.base import OtherBuckets, Store
-
-PACKAGE_LOGGER = __name__.split(".")[0]  # every module logs under its own __name__
 
 
 class AnnexQueries(Protocol):
@@ -171,7 +169,7 @@ class Session:
                 found = read_git_config(annex, self.initializing)
                 self.loaded_local = load_local_settings(found.remote, os.environ)
                 if found.annex_debug is not None and git_annex_hides_debug(found.annex_debug):
-                    logging.getLogger(PACKAGE_LOGGER).setLevel(logging.INFO)
+                    logging.getLogger(LOGGER_NAME).setLevel(logging.INFO)
             return self.loaded_local
 
     def creds(self, annex: AnnexQueries) -> credentials.Credentials:
